@@ -1,0 +1,45 @@
+"""Every rule plugingate knows, gathered from the step packages that own them.
+
+Each step declares its rules beside its checks (``plugingate/<step>/rules.py``, a module-level
+``RULES`` tuple); this module gathers them for the reports (SARIF rules, the docs) and checks that no
+id is declared twice. Id prefixes: PG-BUN bundle, PG-SIG signature, PG-PRV provenance, PG-DEC
+plugin.yaml, PG-CAP declared capabilities against the policy, PG-MAN manifests against the
+declaration, PG-SBOM, PG-VUL vulnerabilities, PG-ATT attestations.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from plugingate.findings import Rule
+
+_OWNERS = (
+    "plugingate.bundle.rules",
+    "plugingate.signature.rules",
+    "plugingate.provenance.rules",
+    "plugingate.declaration.rules",
+    "plugingate.capabilities.rules",
+    "plugingate.manifests.rules",
+    "plugingate.sbom.rules",
+    "plugingate.vulnerabilities.rules",
+    "plugingate.attestation.rules",
+)
+
+
+@cache
+def all_rules() -> dict[str, Rule]:
+    """Every known rule by id; a step package that does not exist yet contributes nothing."""
+    found: dict[str, Rule] = {}
+    for name in _OWNERS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue
+            raise
+        for rule in getattr(module, "RULES", ()):
+            if rule.id in found:
+                raise RuntimeError(f"rule id {rule.id} is declared twice ({name})")
+            found[rule.id] = rule
+    return found

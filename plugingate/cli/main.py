@@ -61,7 +61,7 @@ def cli() -> None:
     """plugingate: decide whether a third-party plugin bundle may enter the platform.
 
     Exit codes: 0 passed, 1 denied, 2 usage or input error, 3 could not decide (fail closed).
-    Every option also reads PLUGINGATE_<COMMAND>_<OPTION> from the environment.
+    Every option also reads PLUGINGATE_<OPTION> from the environment.
     """
 
 

@@ -1,0 +1,160 @@
+"""Loading ``plugin.yaml``: bounded YAML, the packaged JSON Schema, then typed values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from plugingate.declaration.model import (
+    Capabilities,
+    Declaration,
+    EgressRule,
+    ImageRef,
+    IngressRule,
+    Privileges,
+    RbacRule,
+    Resources,
+    SecretRef,
+)
+from plugingate.errors import InputError
+from plugingate.safeyaml import YamlDocument, YamlLimits, load_one
+from plugingate.schemas import validate_document
+from plugingate.units import parse_bytes, parse_millicores
+
+PLUGIN_FILE = "plugin.yaml"
+_LIMITS = YamlLimits(max_bytes=1 << 20, max_depth=32, max_nodes=50_000, max_documents=1)
+
+
+def load_declaration(root: Path) -> Declaration:
+    """Read ``plugin.yaml`` at the top of an unpacked bundle (never through a symlink)."""
+    file = root / PLUGIN_FILE
+    if file.is_symlink() or (file.exists() and not file.is_file()):
+        raise InputError("must be a regular file, not a link or a folder", path=PLUGIN_FILE)
+    if not file.exists():
+        raise InputError(
+            "not found at the bundle root",
+            path=PLUGIN_FILE,
+            hint="a plugin bundle's root holds plugin.yaml (apiVersion plugingate.dev/v1, kind Plugin)",
+        )
+    with file.open("rb") as handle:
+        raw = handle.read(_LIMITS.max_bytes + 1)
+    return parse_declaration(raw, path=PLUGIN_FILE)
+
+
+def parse_declaration(raw: bytes, *, path: str = PLUGIN_FILE) -> Declaration:
+    """Parse and validate the bytes of a plugin.yaml."""
+    doc = load_one(raw, path=path, limits=_LIMITS)
+    validate_document(doc, "plugin.schema.json", what="plugin.yaml")
+    return _build(doc)
+
+
+def _build(doc: YamlDocument) -> Declaration:
+    data: dict[str, Any] = doc.data
+    meta, spec = data["metadata"], data["spec"]
+    caps = spec.get("capabilities") or {}
+    images = tuple(
+        ImageRef(
+            name=i["name"], ref=i["ref"], archive=i.get("archive"), line=doc.line_of(("spec", "images", n))
+        )
+        for n, i in enumerate(spec.get("images") or [])
+    )
+    manifests = spec.get("manifests") or []
+    if isinstance(manifests, str):
+        manifests = [manifests]
+    network = caps.get("network") or {}
+    egress = tuple(
+        EgressRule(
+            host=e["host"].lower().rstrip("."),
+            ports=tuple(e["ports"]),
+            reason=e["reason"],
+            protocol=e.get("protocol", "TCP"),
+            line=doc.line_of(("spec", "capabilities", "network", "egress", n)),
+        )
+        for n, e in enumerate(network.get("egress") or [])
+    )
+    ingress = tuple(
+        IngressRule(
+            port=i["port"],
+            reason=i["reason"],
+            protocol=i.get("protocol", "TCP"),
+            external=bool(i.get("external", False)),
+            line=doc.line_of(("spec", "capabilities", "network", "ingress", n)),
+        )
+        for n, i in enumerate(network.get("ingress") or [])
+    )
+    fs = caps.get("filesystem") or {}
+    secrets = tuple(
+        SecretRef(
+            name=s["name"],
+            keys=tuple(s.get("keys") or ()),
+            as_=s.get("as"),
+            line=doc.line_of(("spec", "capabilities", "secrets", n)),
+        )
+        for n, s in enumerate(caps.get("secrets") or [])
+    )
+    kube = caps.get("kubernetes") or {}
+    rules = tuple(
+        RbacRule(
+            verbs=tuple(r.get("verbs") or ()),
+            api_groups=tuple(r.get("apiGroups") or ()),
+            resources=tuple(r.get("resources") or ()),
+            resource_names=tuple(r.get("resourceNames") or ()),
+            non_resource_urls=tuple(r.get("nonResourceURLs") or ()),
+            line=doc.line_of(("spec", "capabilities", "kubernetes", "rules", n)),
+        )
+        for n, r in enumerate(kube.get("rules") or [])
+    )
+    priv = caps.get("privileges") or {}
+    privileges = Privileges(
+        run_as_non_root=bool(priv.get("runAsNonRoot", True)),
+        privileged=bool(priv.get("privileged", False)),
+        allow_privilege_escalation=bool(priv.get("allowPrivilegeEscalation", False)),
+        capabilities=tuple(priv.get("capabilities") or ()),
+        host_network=bool(priv.get("hostNetwork", False)),
+        host_pid=bool(priv.get("hostPID", False)),
+        host_ipc=bool(priv.get("hostIPC", False)),
+        host_path=tuple(priv.get("hostPath") or ()),
+        line=doc.line_of(("spec", "capabilities", "privileges")),
+    )
+    res = caps.get("resources") or {}
+    resources = Resources(
+        cpu_millicores=_quantity(doc, res, "cpu", parse_millicores),
+        memory_bytes=_quantity(doc, res, "memory", parse_bytes),
+        cpu=str(res["cpu"]) if "cpu" in res else None,
+        memory=str(res["memory"]) if "memory" in res else None,
+        line=doc.line_of(("spec", "capabilities", "resources")),
+    )
+    return Declaration(
+        name=meta["name"],
+        version=str(meta["version"]),
+        publisher=meta["publisher"],
+        source=meta.get("source"),
+        description=meta.get("description"),
+        images=images,
+        manifests=tuple(manifests),
+        capabilities=Capabilities(
+            egress=egress,
+            ingress=ingress,
+            fs_read=tuple(fs.get("read") or ()),
+            fs_write=tuple(fs.get("write") or ()),
+            secrets=secrets,
+            rbac_rules=rules,
+            cluster_scope=bool(kube.get("clusterScope", False)),
+            privileges=privileges,
+            resources=resources,
+        ),
+        document=doc,
+    )
+
+
+def _quantity(doc: YamlDocument, res: dict[str, Any], key: str, parse: Any) -> int | None:
+    if key not in res:
+        return None
+    try:
+        value: int = parse(res[key])
+    except ValueError as exc:
+        field = f"spec.capabilities.resources.{key}"
+        raise InputError(
+            str(exc), path=doc.path, line=doc.line_of(("spec", "capabilities", "resources", key)), field=field
+        ) from exc
+    return value

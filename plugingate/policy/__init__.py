@@ -1,0 +1,14 @@
+"""The gate policy: what the platform accepts, as code (``plugingate.dev/v1``, kind ``GatePolicy``)."""
+
+from plugingate.policy.loader import default_policy_path, load_policy, parse_policy
+from plugingate.policy.model import GatePolicy, Mode, TrustedSigner, VulnSeverity
+
+__all__ = [
+    "GatePolicy",
+    "Mode",
+    "TrustedSigner",
+    "VulnSeverity",
+    "default_policy_path",
+    "load_policy",
+    "parse_policy",
+]

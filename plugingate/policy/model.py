@@ -1,0 +1,268 @@
+"""The gate policy as typed, immutable values; the defaults are the safe ones of docs/policy.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from plugingate.safeyaml import YamlDocument
+
+
+class Mode(StrEnum):
+    """``enforce`` denies; ``warn`` and ``dry-run`` report and pass (dry-run also signs nothing)."""
+
+    ENFORCE = "enforce"
+    WARN = "warn"
+    DRY_RUN = "dry-run"
+
+
+class VulnSeverity(StrEnum):
+    """grype's severities, lowest first."""
+
+    NEGLIGIBLE = "negligible"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """Order for comparisons: negligible 0 … critical 4."""
+        return list(VulnSeverity).index(self)
+
+
+@dataclass(frozen=True, slots=True)
+class BundleLimitsPolicy:
+    """Limits on what a bundle archive may unpack to."""
+
+    max_archive_bytes: int = 1 << 30
+    max_unpacked_bytes: int = 2 << 30
+    max_files: int = 20_000
+    max_compression_ratio: float = 200.0
+    max_file_bytes: int = 1 << 30
+
+
+@dataclass(frozen=True, slots=True)
+class KeylessSigner:
+    """A Sigstore keyless identity: exact ``identity`` or ``identity_regex``, plus the issuer."""
+
+    issuer: str
+    identity: str | None = None
+    identity_regex: str | None = None
+    source_repository: str | None = None
+    workflow_ref: str | None = None
+    trigger: str | None = None
+    runner_environment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeySigner:
+    """A public key, PEM (read from ``path`` relative to the policy, or inline)."""
+
+    pem: str
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedSigner:
+    """One trusted signer: exactly one of ``keyless`` and ``key`` is set."""
+
+    name: str
+    keyless: KeylessSigner | None = None
+    key: KeySigner | None = None
+
+    def describe(self) -> str:
+        """A short human description for messages."""
+        if self.keyless is not None:
+            who = self.keyless.identity or f"/{self.keyless.identity_regex}/"
+            return f"{self.name} (keyless {who} from {self.keyless.issuer})"
+        return f"{self.name} (key {self.key.path if self.key and self.key.path else 'inline PEM'})"
+
+
+@dataclass(frozen=True, slots=True)
+class SignaturePolicy:
+    """Who may sign a bundle."""
+
+    required: bool = True
+    trusted_root: Path | None = None
+    offline: bool = False
+    trusted_signers: tuple[TrustedSigner, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InTotoPolicy:
+    """An in-toto layout to verify, with the keys of its owners."""
+
+    layout: Path | None = None
+    layout_keys: tuple[Path, ...] = ()
+    enable_inspections: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenancePolicy:
+    """Who may have built a bundle, and from where."""
+
+    required: bool = False
+    trusted_builders: tuple[str, ...] = ()
+    source_repositories: tuple[str, ...] = ()
+    source_refs: tuple[str, ...] = ()
+    signers: tuple[TrustedSigner, ...] = ()
+    in_toto: InTotoPolicy = field(default_factory=InTotoPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class VulnException:
+    """An accepted vulnerability, until ``expires`` (inclusive)."""
+
+    id: str
+    package: str
+    expires: date
+    reason: str
+    line: int | None = None
+
+    def active(self, today: date) -> bool:
+        """Whether the exception still applies on ``today``."""
+        return today <= self.expires
+
+
+@dataclass(frozen=True, slots=True)
+class VulnerabilityPolicy:
+    """Thresholds, exceptions and VEX for the scan step."""
+
+    fail_on: VulnSeverity = VulnSeverity.HIGH
+    only_fixed: bool = False
+    max_database_age: timedelta = timedelta(hours=120)
+    on_stale_database: str = "fail"
+    on_skipped_image: str = "deny"
+    exceptions: tuple[VulnException, ...] = ()
+    vex: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkPolicy:
+    """Egress and ingress the platform accepts."""
+
+    egress_allow: tuple[str, ...] = ()
+    egress_ports: tuple[int, ...] = ()
+    allow_private_addresses: bool = False
+    allow_metadata_addresses: bool = False
+    allowed_addresses: tuple[str, ...] = ()
+    allow_ingress: bool = True
+    allow_external_services: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FilesystemPolicy:
+    """Paths a plugin may write, and paths it may never read."""
+
+    writable_allow: tuple[str, ...] = ("/tmp", "/tmp/**")
+    read_deny: tuple[str, ...] = (
+        "/etc/kubernetes",
+        "/etc/kubernetes/**",
+        "/var/lib/kubelet",
+        "/var/lib/kubelet/**",
+        "/var/run/docker.sock",
+        "/run/containerd/**",
+        "/proc/**",
+        "/sys/**",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SecretsPolicy:
+    """Secret names a plugin may declare."""
+
+    name_patterns: tuple[str, ...] = ("*",)
+    deny_patterns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class KubernetesPolicy:
+    """RBAC limits."""
+
+    allow_wildcards: bool = False
+    allow_cluster_wide_secrets: bool = False
+    forbidden_verbs: tuple[str, ...] = ("escalate", "bind", "impersonate")
+    forbidden_resources: tuple[str, ...] = (
+        "pods/exec",
+        "pods/attach",
+        "nodes/proxy",
+        "serviceaccounts/token",
+    )
+    allow_cluster_roles: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PrivilegesPolicy:
+    """Privileges the platform grants at most."""
+
+    allow_privileged: bool = False
+    allow_host_network: bool = False
+    allow_host_pid: bool = False
+    allow_host_ipc: bool = False
+    allow_host_path: bool = False
+    allowed_capabilities: tuple[str, ...] = ("NET_BIND_SERVICE",)
+    allow_root: bool = False
+    allow_privilege_escalation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ResourcesPolicy:
+    """Resource ceilings for one container."""
+
+    require_limits: bool = True
+    max_cpu_millicores: int | None = 2000
+    max_memory_bytes: int | None = 2 << 30
+
+
+@dataclass(frozen=True, slots=True)
+class ImagesPolicy:
+    """Where images may come from and how they must be referenced."""
+
+    require_digest: bool = True
+    allowed_registries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilitiesPolicy:
+    """The capability allow-lists."""
+
+    network: NetworkPolicy = field(default_factory=NetworkPolicy)
+    filesystem: FilesystemPolicy = field(default_factory=FilesystemPolicy)
+    secrets: SecretsPolicy = field(default_factory=SecretsPolicy)
+    kubernetes: KubernetesPolicy = field(default_factory=KubernetesPolicy)
+    privileges: PrivilegesPolicy = field(default_factory=PrivilegesPolicy)
+    resources: ResourcesPolicy = field(default_factory=ResourcesPolicy)
+    images: ImagesPolicy = field(default_factory=ImagesPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class AttestationPolicy:
+    """How long a gate attestation stays valid."""
+
+    valid_for: timedelta = timedelta(hours=720)
+
+
+@dataclass(frozen=True, slots=True)
+class GatePolicy:
+    """A loaded, validated gate policy. ``sha256`` is the digest of the file's bytes."""
+
+    name: str
+    sha256: str
+    source: str
+    base_dir: Path
+    version: str | None = None
+    mode: Mode = Mode.ENFORCE
+    bundle: BundleLimitsPolicy = field(default_factory=BundleLimitsPolicy)
+    signature: SignaturePolicy = field(default_factory=SignaturePolicy)
+    provenance: ProvenancePolicy = field(default_factory=ProvenancePolicy)
+    vulnerabilities: VulnerabilityPolicy = field(default_factory=VulnerabilityPolicy)
+    capabilities: CapabilitiesPolicy = field(default_factory=CapabilitiesPolicy)
+    attestation: AttestationPolicy = field(default_factory=AttestationPolicy)
+    document: YamlDocument | None = None
+
+    def line(self, *json_path: str | int) -> int | None:
+        """The line of a field in the policy file."""
+        return self.document.line_of(json_path) if self.document else None

@@ -1,0 +1,284 @@
+"""The gate predicate: what the gate decided, about what, under which policy, and until when.
+
+The predicate is the contract with the cluster: admission policies read ``passed`` and
+``validUntil`` and may pin ``policy.sha256``; people read the rest when an admission is denied.
+The builder takes explicit typed inputs (not the gate's report object) so that the gate, tests and
+other producers all build the same document, and the JSON Schema shipped in
+``plugingate/schemas/gate-attestation-predicate.schema.json`` describes exactly what ``to_dict``
+writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+GATE_PREDICATE_TYPE = "https://plugingate.dev/attestation/gate/v1"
+PREDICATE_SCHEMA = "gate-attestation-predicate.schema.json"
+
+
+class GateMode(StrEnum):
+    """The policy's mode when the gate ran (``docs/policy.md``)."""
+
+    ENFORCE = "enforce"
+    WARN = "warn"
+    DRY_RUN = "dry-run"
+
+
+class SignerKind(StrEnum):
+    """How a signer was identified: a keyless certificate identity or a public key."""
+
+    KEYLESS = "keyless"
+    KEY = "key"
+
+
+class CheckStatus(StrEnum):
+    """The outcome of the signature or provenance check, as recorded in the predicate."""
+
+    VERIFIED = "verified"
+    FAILED = "failed"
+    ABSENT = "absent"  # nothing to check and the policy does not require it
+    SKIPPED = "skipped"  # not checked (e.g. dry-run without a signature)
+
+
+def rfc3339(moment: datetime) -> str:
+    """``2026-11-29T21:00:00Z``: UTC, whole seconds, the form Kyverno's and Rego's time functions parse."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: attestation times must be timezone-aware")
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp (``Z`` or an offset); ``ValueError`` when malformed or naive."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError(f"timestamp {text!r} has no timezone")
+    return value.astimezone(UTC)
+
+
+def exception_expiry_instant(expires: date) -> datetime:
+    """The instant an exception stops applying: the end of its ``expires`` day, in UTC.
+
+    An exception written ``expires: 2027-01-31`` still applies on the 31st; from
+    ``2027-02-01T00:00:00Z`` on it no longer does, so an attestation that relied on it must not
+    outlive that instant.
+    """
+    return datetime.combine(expires + timedelta(days=1), time(0, 0), tzinfo=UTC)
+
+
+def compute_valid_until(
+    evaluated_at: datetime, valid_for: timedelta, exception_expiries: Sequence[date] = ()
+) -> datetime:
+    """The earliest of ``evaluated_at + valid_for`` and every applied exception's expiry instant."""
+    if valid_for <= timedelta(0):
+        raise ValueError(f"attestation.validFor must be positive, got {valid_for}")
+    candidates = [evaluated_at + valid_for, *(exception_expiry_instant(d) for d in exception_expiries)]
+    return min(candidates)
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """Who signed the bundle or its provenance, as the check established it."""
+
+    kind: SignerKind
+    name: str | None = None  # the policy's trustedSigners[].name that matched
+    identity: str | None = None  # certificate SAN (keyless)
+    issuer: str | None = None  # OIDC issuer (keyless)
+    key_fingerprint: str | None = None  # hex sha256 of the SPKI DER (key)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": str(self.kind)}
+        for name, value in (
+            ("name", self.name),
+            ("identity", self.identity),
+            ("issuer", self.issuer),
+            ("keyFingerprint", self.key_fingerprint),
+        ):
+            if value is not None:
+                out[name] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureResult:
+    """The bundle signature check."""
+
+    status: CheckStatus
+    required: bool
+    signer: Signer | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": str(self.status), "required": self.required}
+        if self.signer is not None:
+            out["signer"] = self.signer.to_dict()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenanceResult:
+    """The provenance check: who built the bundle, from which source."""
+
+    status: CheckStatus
+    required: bool
+    signer: Signer | None = None
+    builder_id: str | None = None
+    source_repository: str | None = None
+    source_ref: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": str(self.status), "required": self.required}
+        if self.signer is not None:
+            out["signer"] = self.signer.to_dict()
+        for name, value in (
+            ("builderId", self.builder_id),
+            ("sourceRepository", self.source_repository),
+            ("sourceRef", self.source_ref),
+        ):
+            if value is not None:
+                out[name] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedException:
+    """A policy exception that suppressed at least one vulnerability in this run."""
+
+    id: str
+    package: str
+    expires: date
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "package": self.package,
+            "expires": self.expires.isoformat(),
+            "reason": self.reason,
+        }
+
+
+SEVERITIES = ("critical", "high", "medium", "low", "negligible", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class VulnerabilitySummary:
+    """Counts by severity of what remained after exceptions and VEX, and what was suppressed."""
+
+    counts: Mapping[str, int]
+    fail_on: str
+    only_fixed: bool = False
+    suppressed: int = 0
+    exceptions_applied: Sequence[AppliedException] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        unknown = set(self.counts) - set(SEVERITIES)
+        if unknown:
+            raise ValueError(f"unknown severities {sorted(unknown)}; expected {SEVERITIES}")
+        return {
+            "counts": {s: int(self.counts.get(s, 0)) for s in SEVERITIES},
+            "failOn": self.fail_on,
+            "onlyFixed": self.only_fixed,
+            "suppressed": self.suppressed,
+            "exceptionsApplied": [e.to_dict() for e in self.exceptions_applied],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ToolVersions:
+    """The scanners that produced the SBOM and the findings, and the age of grype's database."""
+
+    syft: str
+    grype: str
+    grype_db_built: datetime | None = None
+    grype_db_schema: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        grype: dict[str, Any] = {"version": self.grype}
+        if self.grype_db_built is not None:
+            grype["dbBuiltAt"] = rfc3339(self.grype_db_built)
+        if self.grype_db_schema is not None:
+            grype["dbSchema"] = self.grype_db_schema
+        return {"syft": {"version": self.syft}, "grype": grype}
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRef:
+    """The gate policy: its name, version and the sha256 of the policy file's bytes."""
+
+    name: str
+    sha256: str
+    version: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "sha256": self.sha256}
+        if self.version is not None:
+            out["version"] = self.version
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PluginRef:
+    """The plugin's ``metadata`` from ``plugin.yaml``."""
+
+    name: str
+    version: str
+    publisher: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "publisher": self.publisher}
+
+
+@dataclass(frozen=True, slots=True)
+class GatePredicate:
+    """Everything the gate attests. ``to_dict`` is the predicate as signed."""
+
+    passed: bool
+    mode: GateMode
+    policy: PolicyRef
+    plugingate_version: str
+    tools: ToolVersions
+    signature: SignatureResult
+    provenance: ProvenanceResult
+    capabilities: Mapping[str, Any]
+    vulnerabilities: VulnerabilitySummary
+    sbom_sha256: str
+    evaluated_at: datetime
+    valid_until: datetime
+    plugin: PluginRef | None = None
+    violations: Sequence[str] = field(default=())  # rule ids of the denying findings
+
+    def __post_init__(self) -> None:
+        if self.valid_until <= self.evaluated_at:
+            raise ValueError(
+                f"validUntil {rfc3339(self.valid_until)} is not after evaluatedAt {rfc3339(self.evaluated_at)}"
+            )
+        _check_hex("policy.sha256", self.policy.sha256)
+        _check_hex("sbom.sha256", self.sbom_sha256)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "passed": self.passed,
+            "mode": str(self.mode),
+            "policy": self.policy.to_dict(),
+            "plugingate": {"version": self.plugingate_version},
+            "tools": self.tools.to_dict(),
+            "signature": self.signature.to_dict(),
+            "provenance": self.provenance.to_dict(),
+            "capabilities": dict(self.capabilities),
+            "vulnerabilities": self.vulnerabilities.to_dict(),
+            "sbom": {"sha256": self.sbom_sha256, "format": "cyclonedx-json"},
+            "evaluatedAt": rfc3339(self.evaluated_at),
+            "validUntil": rfc3339(self.valid_until),
+            "violations": sorted(set(self.violations)),
+        }
+        if self.plugin is not None:
+            out["plugin"] = self.plugin.to_dict()
+        return out
+
+
+def _check_hex(field_name: str, value: str) -> None:
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise ValueError(f"{field_name} must be 64 lower-case hex digits, got {value!r}")

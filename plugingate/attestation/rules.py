@@ -1,0 +1,70 @@
+"""The attestation rules (PG-ATT-0xx): what ``verify-attestation`` and the gate's signing step report."""
+
+from __future__ import annotations
+
+from plugingate.findings import Rule, Severity, Step
+
+SIGNATURE = Rule(
+    "PG-ATT-001",
+    Step.ATTESTATION,
+    "attestation signature does not verify",
+    "No envelope in the attestation file is signed by the trusted key (or, keyless, by a certificate with "
+    "the expected identity and issuer). Check that the cluster's key is the gate's attestation key.",
+)
+SUBJECT = Rule(
+    "PG-ATT-002",
+    Step.ATTESTATION,
+    "attestation is about another artifact",
+    "No subject of the signed statement has the artifact's digest: the attestation belongs to another "
+    "bundle or image, or the artifact changed after the gate ran.",
+)
+PREDICATE_TYPE = Rule(
+    "PG-ATT-003",
+    Step.ATTESTATION,
+    "wrong predicate type",
+    "The signed statement is not a gate attestation (https://plugingate.dev/attestation/gate/v1), or its "
+    "payload type is not application/vnd.in-toto+json.",
+)
+NOT_PASSED = Rule(
+    "PG-ATT-004",
+    Step.ATTESTATION,
+    "the gate did not pass",
+    "The gate attestation records passed: false; the bundle was denied when it was evaluated.",
+)
+EXPIRED = Rule(
+    "PG-ATT-005",
+    Step.ATTESTATION,
+    "attestation expired",
+    "validUntil is in the past (the policy's validity window ended, or an applied exception expired): "
+    "run the gate again with a current policy and database.",
+)
+POLICY_DIGEST = Rule(
+    "PG-ATT-006",
+    Step.ATTESTATION,
+    "gate policy digest does not match",
+    "The attestation was made under a gate policy whose sha256 differs from the pinned one.",
+)
+MALFORMED = Rule(
+    "PG-ATT-007",
+    Step.ATTESTATION,
+    "malformed gate predicate",
+    "The signed statement does not follow the in-toto Statement v1 layout or the gate predicate schema "
+    "(plugingate/schemas/gate-attestation-predicate.schema.json).",
+)
+NOT_YET_VALID = Rule(
+    "PG-ATT-008",
+    Step.ATTESTATION,
+    "attestation from the future",
+    "evaluatedAt is later than now (beyond a small clock skew): the signer's clock is wrong or the "
+    "attestation was forged with a future date to extend its life.",
+)
+UNSIGNED = Rule(
+    "PG-ATT-020",
+    Step.ATTESTATION,
+    "attestations not signed",
+    "No signing key and no keyless identity were given (or dry-run mode without --attest-key / "
+    "--attest-keyless): no attestation was signed or written, and the cluster will not admit the images.",
+    severity=Severity.NOTE,
+)
+
+RULES = (SIGNATURE, SUBJECT, PREDICATE_TYPE, NOT_PASSED, EXPIRED, POLICY_DIGEST, MALFORMED, NOT_YET_VALID, UNSIGNED)

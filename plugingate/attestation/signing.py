@@ -1,0 +1,137 @@
+"""Signing the statements: DSSE with a key (cosign-compatible), or keyless through Sigstore.
+
+Key-signed envelopes go one per line into ``attestations.intoto.jsonl``, the file
+``cosign verify-blob-attestation --signature`` and ``plugingate attach`` read. Keyless signing makes
+one Sigstore bundle per statement (``attestation-<kind>.sigstore.json``) through the ``sigstore``
+library, which needs an OIDC identity token and the network (Fulcio, Rekor): when either is
+missing signing fails closed (``UndecidedError``, exit 3) and no file is written.
+
+Every file is written atomically, and only after every statement was signed, so a failed run leaves
+no half-written attestation behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from plugingate.attestation.predicate import GATE_PREDICATE_TYPE
+from plugingate.attestation.statement import (
+    CYCLONEDX_PREDICATE_TYPE,
+    PAYLOAD_TYPE,
+    VULN_PREDICATE_TYPE,
+    statement_bytes,
+)
+from plugingate.errors import UndecidedError
+
+if TYPE_CHECKING:
+    from plugingate.keys import PrivateKey
+
+ATTESTATIONS_FILE = "attestations.intoto.jsonl"
+_KIND_BY_TYPE = {GATE_PREDICATE_TYPE: "gate", CYCLONEDX_PREDICATE_TYPE: "sbom", VULN_PREDICATE_TYPE: "vuln"}
+# NOTE: the variable sigstore's own CLI and the GitHub action read for an explicit token.
+ID_TOKEN_ENV = "SIGSTORE_ID_TOKEN"  # noqa: S105 (a variable name, not a secret)
+
+
+def keyless_bundle_name(statement: Mapping[str, Any], index: int) -> str:
+    """The file name of a statement's Sigstore bundle: ``attestation-gate.sigstore.json`` and so on."""
+    kind = _KIND_BY_TYPE.get(str(statement.get("predicateType")), str(index))
+    return f"attestation-{kind}.sigstore.json"
+
+
+def sign_statements(
+    statements: Sequence[Mapping[str, Any]],
+    *,
+    key: PrivateKey | None = None,
+    keyless: bool = False,
+    out_dir: Path,
+    identity_token: str | None = None,
+    trust_config: Path | None = None,
+) -> list[Path]:
+    """Sign every statement and write the result into ``out_dir``; returns the paths written.
+
+    Exactly one of ``key`` and ``keyless`` must be given. Keyless takes the identity token from
+    ``identity_token``, ``$SIGSTORE_ID_TOKEN`` or the CI's ambient credential, and the Sigstore
+    instance from ``trust_config`` (a ClientTrustConfig JSON) or the public-good one.
+    """
+    if (key is None) == (not keyless):
+        raise ValueError("sign_statements needs exactly one of key= and keyless=True")
+    if not statements:
+        raise ValueError("no statement to sign")
+    payloads = [statement_bytes(s) for s in statements]
+    if key is not None:
+        from plugingate.dsse import sign_envelope
+
+        lines = [
+            json.dumps(sign_envelope(p, PAYLOAD_TYPE, key), sort_keys=True, separators=(",", ":")) for p in payloads
+        ]
+        path = out_dir / ATTESTATIONS_FILE
+        write_atomic(path, ("\n".join(lines) + "\n").encode())
+        return [path]
+    bundles = _sign_keyless(payloads, identity_token=identity_token, trust_config=trust_config)
+    paths = [out_dir / keyless_bundle_name(s, i) for i, s in enumerate(statements)]
+    if len(set(paths)) != len(paths):
+        raise ValueError("two statements of the same predicate type: one bundle file each is expected")
+    for path, bundle in zip(paths, bundles, strict=True):
+        write_atomic(path, bundle.encode())
+    return paths
+
+
+def _sign_keyless(payloads: Sequence[bytes], *, identity_token: str | None, trust_config: Path | None) -> list[str]:
+    """One Sigstore bundle (JSON text) per payload, signed with a Fulcio certificate."""
+    token = identity_token or os.environ.get(ID_TOKEN_ENV) or _ambient_token()
+    if not token:
+        raise UndecidedError(
+            "keyless signing needs an OIDC identity token, and none was found "
+            f"(no --identity-token, no ${ID_TOKEN_ENV}, no ambient CI credential)",
+            hint="in GitHub Actions grant 'permissions: id-token: write'; in GitLab CI add an 'id_tokens:' "
+            "entry with 'aud: sigstore'; or sign with a key (--attest-key)",
+        )
+    try:
+        from sigstore.dsse import Statement
+        from sigstore.models import ClientTrustConfig
+        from sigstore.oidc import IdentityToken
+        from sigstore.sign import SigningContext
+
+        trust = (
+            ClientTrustConfig.from_json(trust_config.read_text(encoding="utf-8"))
+            if trust_config is not None
+            else ClientTrustConfig.production()
+        )
+        context = SigningContext.from_trust_config(trust)
+        with context.signer(IdentityToken(token), cache=True) as signer:
+            return [signer.sign_dsse(Statement(p)).to_json() for p in payloads]
+    except Exception as exc:  # NOTE: any failure here (network, TUF, Fulcio, token) must fail closed
+        raise UndecidedError(
+            f"keyless signing failed ({type(exc).__name__}: {exc}); no attestation was written",
+            hint="keyless signing needs network access to Fulcio and Rekor and a valid identity token; "
+            "sign with a key (--attest-key) where the network is not available",
+        ) from exc
+
+
+def _ambient_token() -> str | None:
+    try:
+        from sigstore.oidc import detect_credential
+
+        return detect_credential()
+    except Exception:  # NOTE: a broken ambient credential is the same as none: we say so just after
+        return None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

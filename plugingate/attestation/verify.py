@@ -1,0 +1,440 @@
+"""What the cluster side checks: a signed gate attestation about this artifact, passed, still valid.
+
+An attestation file is ``attestations.intoto.jsonl`` (one DSSE envelope a line), a single DSSE
+envelope, or a Sigstore bundle (``*.sigstore.json``, keyless). Every signed statement in it is
+checked in order: signature, payload type, statement layout, subject digest, predicate type, the
+predicate's schema, ``passed``, ``validUntil`` / ``evaluatedAt`` against now, and the pinned policy
+digest. One statement passing every check is enough (a file may hold the SBOM and vulnerability
+attestations beside the gate's). When none passes, the error is the one of the statement that got
+furthest, so that "wrong key" and "expired" are told apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from plugingate.attestation import rules
+from plugingate.attestation.predicate import GATE_PREDICATE_TYPE, PREDICATE_SCHEMA, parse_rfc3339
+from plugingate.attestation.statement import PAYLOAD_TYPE, STATEMENT_TYPE, parse_digest
+from plugingate.errors import InputError, VerificationError
+
+if TYPE_CHECKING:
+    from plugingate.keys import LoadedPublicKey
+
+MAX_ATTESTATION_FILE_BYTES = 64 * 1024 * 1024
+MAX_ENTRIES = 256
+# NOTE: clocks of CI runners and clusters drift; an evaluatedAt this far ahead is still accepted.
+CLOCK_SKEW = timedelta(minutes=5)
+# NOTE: statement types cosign and in-toto produce; v0.1 is accepted so that `cosign attest` output is readable.
+_STATEMENT_TYPES = (STATEMENT_TYPE, "https://in-toto.io/Statement/v0.1")
+_GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyTrust:
+    """Trust envelopes signed by any of these public keys."""
+
+    keys: Sequence[LoadedPublicKey]
+
+    def describe(self) -> str:
+        return ", ".join(k.describe() for k in self.keys)
+
+
+@dataclass(frozen=True, slots=True)
+class KeylessTrust:
+    """Trust Sigstore bundles whose certificate has this identity (exact or regex) and issuer."""
+
+    issuer: str = _GITHUB_ISSUER
+    identity: str | None = None
+    identity_regex: str | None = None
+    trusted_root: Path | None = None
+    staging: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.identity is None) == (self.identity_regex is None):
+            raise ValueError("keyless trust needs exactly one of identity and identity_regex")
+
+    def describe(self) -> str:
+        who = self.identity if self.identity is not None else f"/{self.identity_regex}/"
+        return f"identity {who} issued by {self.issuer}"
+
+
+Trust = KeyTrust | KeylessTrust
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One signed item of an attestation file: a DSSE envelope or a Sigstore bundle (raw JSON)."""
+
+    source: str  # file, or file:line
+    envelope: dict[str, Any] | None = None
+    bundle_json: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedAttestation:
+    """A statement that passed every check, and what the checks established."""
+
+    source: str
+    signer: str
+    statement: dict[str, Any]
+    predicate_type: str
+    passed: bool | None
+    valid_until: datetime | None
+    policy_name: str | None
+    policy_sha256: str | None
+
+    def summary(self) -> str:
+        """One line for people: what was verified."""
+        parts = [f"{self.predicate_type} attestation verified ({self.source}), signed by {self.signer}"]
+        if self.policy_name is not None:
+            parts.append(f"policy {self.policy_name} sha256:{self.policy_sha256}")
+        if self.valid_until is not None:
+            parts.append(f"valid until {self.valid_until.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+        return "; ".join(parts)
+
+
+def subject_digest(subject: str) -> tuple[str, str]:
+    """The digest of SUBJECT: ``sha256:<hex>`` as given, or the sha256 of the file at that path."""
+    if re.match(r"^(sha256|sha512):", subject.strip().lower()):
+        try:
+            return parse_digest(subject)
+        except ValueError as exc:
+            raise InputError(str(exc), field="SUBJECT") from exc
+    path = Path(subject)
+    if path.is_dir():
+        raise InputError(
+            "is a directory; the attestation subject is the bundle archive",
+            path=subject,
+            hint="pack it first (plugingate pack DIR -o X.tgz) or give the digest as sha256:<hex>",
+        )
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    except OSError as exc:
+        raise InputError(f"cannot read the subject: {exc.strerror}", path=subject) from exc
+    return "sha256", digest.hexdigest()
+
+
+def load_entries(path: Path) -> list[Entry]:
+    """Read an attestation file (bounded): JSONL of envelopes/bundles, one envelope, or one bundle."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_ATTESTATION_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read the attestation: {exc.strerror}", path=str(path)) from exc
+    if len(data) > MAX_ATTESTATION_FILE_BYTES:
+        raise InputError(f"attestation file is larger than {MAX_ATTESTATION_FILE_BYTES} bytes", path=str(path))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError("not UTF-8 text", path=str(path)) from exc
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None
+    if isinstance(whole, dict):
+        return [_entry(whole, text, str(path), None)]
+    entries: list[Entry] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"not JSON ({exc.msg}); expected one DSSE envelope per line", path=str(path), line=number
+            ) from exc
+        if not isinstance(doc, dict):
+            raise InputError("expected a JSON object (a DSSE envelope)", path=str(path), line=number)
+        entries.append(_entry(doc, line, str(path), number))
+        if len(entries) > MAX_ENTRIES:
+            raise InputError(f"more than {MAX_ENTRIES} attestations in one file", path=str(path), line=number)
+    if not entries:
+        raise InputError("holds no attestation", path=str(path))
+    return entries
+
+
+def _entry(doc: dict[str, Any], raw: str, path: str, line: int | None) -> Entry:
+    source = f"{path}:{line}" if line else path
+    media = doc.get("mediaType")
+    if isinstance(media, str) and media.startswith("application/vnd.dev.sigstore.bundle"):
+        return Entry(source=source, bundle_json=raw)
+    if "payloadType" in doc and "signatures" in doc:
+        return Entry(source=source, envelope=doc)
+    raise InputError(
+        "neither a DSSE envelope (payloadType, payload, signatures) nor a Sigstore bundle (mediaType)",
+        path=path,
+        line=line,
+    )
+
+
+# NOTE: the stages in order; a failure's stage ranks it when no statement passes.
+_STAGE_SIGNATURE, _STAGE_SUBJECT, _STAGE_TYPE, _STAGE_SCHEMA, _STAGE_VERDICT = range(5)
+
+
+class _StageFailedError(Exception):
+    def __init__(self, stage: int, error: VerificationError) -> None:
+        super().__init__(error.message)
+        self.stage = stage
+        self.error = error
+
+
+def verify_attestation(
+    *,
+    subject: tuple[str, str],
+    attestation: Path,
+    trust: Trust,
+    predicate_type: str = GATE_PREDICATE_TYPE,
+    policy_digest: str | None = None,
+    now: datetime | None = None,
+) -> VerifiedAttestation:
+    """Verify that ``attestation`` holds a valid signed statement about ``subject``; raise otherwise.
+
+    ``subject`` is ``(algorithm, hex)``. Raises ``VerificationError`` (exit 1) with the rule id of
+    the check that failed, ``InputError`` (exit 2) when the file is unreadable or not an attestation.
+    """
+    moment = now or datetime.now(UTC)
+    pinned = None
+    if policy_digest is not None:
+        try:
+            pinned = parse_digest(policy_digest)[1]
+        except ValueError as exc:
+            raise InputError(str(exc), field="--policy-digest") from exc
+    failures: list[_StageFailedError] = []
+    for entry in load_entries(attestation):
+        try:
+            return _verify_entry(entry, subject, trust, predicate_type, pinned, moment)
+        except _StageFailedError as failed:
+            failures.append(failed)
+    best = max(failures, key=lambda f: f.stage)
+    if len(failures) > 1:
+        best.error.message = f"{best.error.message} (best of {len(failures)} attestations in the file)"
+        best.error.args = (best.error.message,)
+    raise best.error
+
+
+def _fail(stage: int, rule: Any, message: str, hint: str | None = None) -> _StageFailedError:
+    return _StageFailedError(stage, VerificationError(f"{rule.id}: {message}", rule_id=rule.id, hint=hint))
+
+
+def _verify_entry(
+    entry: Entry,
+    subject: tuple[str, str],
+    trust: Trust,
+    predicate_type: str,
+    pinned_policy: str | None,
+    now: datetime,
+) -> VerifiedAttestation:
+    payload_type, payload, signer = _verify_signature(entry, trust)
+    if payload_type != PAYLOAD_TYPE:
+        raise _fail(
+            _STAGE_TYPE,
+            rules.PREDICATE_TYPE,
+            f"{entry.source}: payload type is {payload_type!r}, expected {PAYLOAD_TYPE!r}",
+        )
+    statement = _parse_statement(entry, payload)
+    algo, hexdigest = subject
+    names = [s.get("name") for s in statement["subject"] if s.get("digest", {}).get(algo) == hexdigest]
+    if not names:
+        have = ", ".join(
+            f"{s.get('name')}@{next(iter(s.get('digest', {}).items()), ('?', '?'))[0]}:"
+            f"{next(iter(s.get('digest', {}).values()), '?')[:12]}…"
+            for s in statement["subject"][:5]
+        )
+        raise _fail(
+            _STAGE_SUBJECT,
+            rules.SUBJECT,
+            f"{entry.source}: no subject has digest {algo}:{hexdigest}; the statement is about {have}",
+            hint="this attestation belongs to another bundle or image",
+        )
+    found_type = statement["predicateType"]
+    if found_type != predicate_type:
+        raise _fail(
+            _STAGE_TYPE,
+            rules.PREDICATE_TYPE,
+            f"{entry.source}: predicate type is {found_type!r}, expected {predicate_type!r}",
+        )
+    result = VerifiedAttestation(
+        source=entry.source,
+        signer=signer,
+        statement=statement,
+        predicate_type=found_type,
+        passed=None,
+        valid_until=None,
+        policy_name=None,
+        policy_sha256=None,
+    )
+    if predicate_type != GATE_PREDICATE_TYPE:
+        return result
+    return _check_gate_predicate(entry, result, pinned_policy, now)
+
+
+def _check_gate_predicate(
+    entry: Entry, result: VerifiedAttestation, pinned_policy: str | None, now: datetime
+) -> VerifiedAttestation:
+    import jsonschema
+
+    from plugingate.schemas import load_schema
+
+    predicate = result.statement["predicate"]
+    validator = jsonschema.Draft202012Validator(load_schema(PREDICATE_SCHEMA))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(predicate))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        raise _fail(_STAGE_SCHEMA, rules.MALFORMED, f"{entry.source}: predicate field {where}: {error.message[:300]}")
+    try:
+        valid_until = parse_rfc3339(predicate["validUntil"])
+        evaluated_at = parse_rfc3339(predicate["evaluatedAt"])
+    except ValueError as exc:
+        raise _fail(_STAGE_SCHEMA, rules.MALFORMED, f"{entry.source}: {exc}") from exc
+    policy = predicate["policy"]
+    if predicate["passed"] is not True:
+        violations = ", ".join(predicate.get("violations", [])) or "none listed"
+        raise _fail(
+            _STAGE_VERDICT,
+            rules.NOT_PASSED,
+            f"{entry.source}: the gate denied this bundle (passed: false; violations: {violations})",
+        )
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    if valid_until <= now:
+        raise _fail(
+            _STAGE_VERDICT,
+            rules.EXPIRED,
+            f"{entry.source}: expired at {valid_until.strftime(stamp)} (now {now.strftime(stamp)})",
+            hint="run the gate again to get a fresh attestation",
+        )
+    if evaluated_at > now + CLOCK_SKEW:
+        raise _fail(
+            _STAGE_VERDICT,
+            rules.NOT_YET_VALID,
+            f"{entry.source}: evaluatedAt {evaluated_at.strftime(stamp)} is in the future (now {now.strftime(stamp)})",
+        )
+    if pinned_policy is not None and policy["sha256"] != pinned_policy:
+        raise _fail(
+            _STAGE_VERDICT,
+            rules.POLICY_DIGEST,
+            f"{entry.source}: made under policy {policy['name']} sha256:{policy['sha256']}, "
+            f"expected sha256:{pinned_policy}",
+        )
+    return VerifiedAttestation(
+        source=result.source,
+        signer=result.signer,
+        statement=result.statement,
+        predicate_type=result.predicate_type,
+        passed=True,
+        valid_until=valid_until,
+        policy_name=policy["name"],
+        policy_sha256=policy["sha256"],
+    )
+
+
+def _parse_statement(entry: Entry, payload: bytes) -> dict[str, Any]:
+    try:
+        statement = json.loads(payload)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _fail(_STAGE_TYPE, rules.MALFORMED, f"{entry.source}: the signed payload is not JSON") from exc
+    ok = (
+        isinstance(statement, dict)
+        and statement.get("_type") in _STATEMENT_TYPES
+        and isinstance(statement.get("predicateType"), str)
+        and isinstance(statement.get("subject"), list)
+        and all(isinstance(s, dict) and isinstance(s.get("digest"), dict) for s in statement["subject"])
+        and "predicate" in statement
+    )
+    if not ok:
+        raise _fail(
+            _STAGE_TYPE,
+            rules.MALFORMED,
+            f"{entry.source}: the signed payload is not an in-toto Statement (_type, subject[].digest, "
+            "predicateType, predicate)",
+        )
+    return statement  # type: ignore[no-any-return]
+
+
+def _verify_signature(entry: Entry, trust: Trust) -> tuple[str, bytes, str]:
+    """``(payload_type, payload, signer description)`` of a verified entry; ``_StageFailedError`` otherwise."""
+    if isinstance(trust, KeyTrust):
+        if entry.envelope is None:
+            raise _fail(
+                _STAGE_SIGNATURE,
+                rules.SIGNATURE,
+                f"{entry.source}: a keyless Sigstore bundle cannot be checked against a public key",
+                hint="verify it with --identity/--issuer instead of --key",
+            )
+        from plugingate.dsse import verify_envelope_with
+
+        try:
+            verified = verify_envelope_with(entry.envelope, trust.keys, source=entry.source)
+        except VerificationError as exc:
+            raise _fail(_STAGE_SIGNATURE, rules.SIGNATURE, exc.message, exc.hint) from exc
+        return verified.payload_type, verified.payload, verified.key.describe()
+    if entry.bundle_json is None:
+        raise _fail(
+            _STAGE_SIGNATURE,
+            rules.SIGNATURE,
+            f"{entry.source}: a bare DSSE envelope carries no certificate; a keyless identity cannot be checked",
+            hint="verify it with --key, or give the *.sigstore.json bundle",
+        )
+    return _verify_keyless(entry, trust)
+
+
+def _verify_keyless(entry: Entry, trust: KeylessTrust) -> tuple[str, bytes, str]:
+    from sigstore.errors import Error as SigstoreError
+    from sigstore.models import Bundle, InvalidBundle, TrustedRoot
+    from sigstore.verify import Verifier
+    from sigstore.verify.policy import AnyOf, Identity, OIDCIssuer, OIDCIssuerV2
+
+    assert entry.bundle_json is not None
+    try:
+        bundle = Bundle.from_json(entry.bundle_json)
+    except (InvalidBundle, ValueError) as exc:
+        raise InputError(f"not a valid Sigstore bundle: {exc}", path=entry.source) from exc
+    if trust.trusted_root is not None:
+        verifier = Verifier(trusted_root=TrustedRoot.from_file(str(trust.trusted_root)))
+    elif trust.staging:
+        verifier = Verifier.staging(offline=True)
+    else:
+        verifier = Verifier.production(offline=True)
+    policy: Any
+    if trust.identity is not None:
+        policy = Identity(identity=trust.identity, issuer=trust.issuer)
+    else:
+        policy = AnyOf([OIDCIssuer(trust.issuer), OIDCIssuerV2(trust.issuer)])
+    try:
+        payload_type, payload = verifier.verify_dsse(bundle, policy)
+    except SigstoreError as exc:
+        raise _fail(
+            _STAGE_SIGNATURE,
+            rules.SIGNATURE,
+            f"{entry.source}: the Sigstore bundle does not verify for {trust.describe()}: {exc}",
+        ) from exc
+    san = _san(bundle)
+    if trust.identity_regex is not None and not re.fullmatch(trust.identity_regex, san):
+        raise _fail(
+            _STAGE_SIGNATURE,
+            rules.SIGNATURE,
+            f"{entry.source}: signed by {san!r}, which does not match {trust.identity_regex!r}",
+        )
+    return payload_type, payload, f"{san} ({trust.issuer})"
+
+
+def _san(bundle: Any) -> str:
+    from cryptography import x509
+
+    cert = bundle.signing_certificate
+    ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    for kind in (x509.UniformResourceIdentifier, x509.RFC822Name):
+        values = ext.get_values_for_type(kind)
+        if values:
+            return str(values[0])
+    return "<no identity>"

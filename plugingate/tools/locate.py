@@ -79,6 +79,5 @@ def locate(tool: Tool, env: Mapping[str, str] | None = None) -> tuple[Path, str]
     raise ToolError(
         f"{tool} was not found: not in {tool.env_var}, not in {tools_dir(env)}, not on PATH",
         tool=str(tool),
-        hint="run scripts/setup-tools (builds the pinned tools offline), or set "
-        f"{tool.env_var} to the {tool} binary",
+        hint=f"run scripts/setup-tools (builds the pinned tools offline), or set {tool.env_var} to the {tool} binary",
     )

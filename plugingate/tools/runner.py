@@ -7,6 +7,7 @@ inherited that could change what it does). The caller hands the tool its configu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -59,8 +60,7 @@ class ToolRun:
         """This run, or ``ToolError`` (exit 3) when the tool exited non-zero."""
         if self.returncode != 0:
             raise ToolError(
-                f"{self.tool} {self.version} failed while {what} (exit {self.returncode}): "
-                f"{last_lines(self.stderr)}",
+                f"{self.tool} {self.version} failed while {what} (exit {self.returncode}): {last_lines(self.stderr)}",
                 tool=str(self.tool),
                 stderr=self.stderr,
                 hint=f"run `plugingate doctor` to check {self.tool} and the vulnerability database",
@@ -190,15 +190,13 @@ class ToolRunner:
                 raise ToolError(
                     f"{info.tool} at {info.path} could not be started: {exc}",
                     tool=str(info.tool),
-                    hint="run scripts/setup-tools, or point " f"{info.tool.env_var} at a working binary",
+                    hint=f"run scripts/setup-tools, or point {info.tool.env_var} at a working binary",
                 ) from exc
 
             def kill() -> None:
                 timed_out.set()
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
             timer = threading.Timer(limit, kill)
             timer.start()
@@ -251,8 +249,7 @@ class ToolRunner:
         run = self._run(info, args, env=None, timeout=_VERSION_TIMEOUT, files=None, stdout_limit=1 << 20)
         if run.returncode != 0:
             raise ToolError(
-                f"{tool} at {path} does not run: `{tool} version` exited {run.returncode}: "
-                f"{last_lines(run.stderr)}",
+                f"{tool} at {path} does not run: `{tool} version` exited {run.returncode}: {last_lines(run.stderr)}",
                 tool=str(tool),
                 stderr=run.stderr,
                 hint=f"run scripts/setup-tools, or point {tool.env_var} at a working {tool}",
@@ -302,6 +299,6 @@ def _write_memo(path: Path, memo: dict[str, object]) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tool-versions.")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(dict(list(memo.items())[-64:]), fh)
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except OSError:
         pass

@@ -1,0 +1,155 @@
+"""A result cache for the tools' outputs, shared safely between concurrent gates.
+
+The SBOM step stores syft's output under a key made of the bundle digest and syft's version (and
+the images' digests); the scan step stores grype's output under the SBOM's digest, grype's version,
+the database's build time and the policy digest. Because the SBOM of a cache hit is byte-for-byte
+the one stored, an unchanged re-gate hits both entries and runs neither tool. Only tool outputs are
+cached: the policy is applied again on every run (an exception may have expired since).
+
+Entries are written into a private folder, then renamed into place (atomic on one file system), under
+an exclusive lock; each entry carries a manifest of its files' digests, checked on every read, so a
+torn or tampered entry is a miss, never a wrong answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+_FORMAT = 1
+_MANIFEST = "manifest.json"
+
+
+def cache_key(kind: str, parts: Mapping[str, object]) -> str:
+    """A stable key: the sha256 of the kind and its parts as canonical JSON."""
+    doc = json.dumps({"format": _FORMAT, "kind": kind, **parts}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(doc.encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    """A stored entry: its files by name, and the small metadata stored with them."""
+
+    key: str
+    files: Mapping[str, Path]
+    meta: Mapping[str, object]
+
+
+class ResultCache:
+    """A folder of entries keyed by ``cache_key``; ``enabled=False`` makes every lookup a miss."""
+
+    def __init__(self, root: Path, *, enabled: bool = True) -> None:
+        self.root = root
+        self.enabled = enabled
+
+    @classmethod
+    def default(cls, env: Mapping[str, str] | None = None, *, enabled: bool = True) -> ResultCache:
+        """The per-user cache (``$PLUGINGATE_CACHE/results``)."""
+        from plugingate.tools.locate import default_cache_dir
+
+        return cls(default_cache_dir(env) / "results", enabled=enabled)
+
+    def _entry_dir(self, key: str) -> Path:
+        if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
+            raise ValueError(f"not a cache key: {key!r}")
+        return self.root / key[:2] / key
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def get(self, key: str) -> CacheEntry | None:
+        """The entry stored under ``key`` when it is complete and intact, else None."""
+        if not self.enabled:
+            return None
+        entry = self._entry_dir(key)
+        try:
+            manifest = json.loads((entry / _MANIFEST).read_text(encoding="utf-8"))
+            files = manifest["files"]
+            meta = manifest.get("meta", {})
+            if manifest.get("key") != key or not isinstance(files, dict) or not isinstance(meta, dict):
+                raise ValueError("bad manifest")
+            paths: dict[str, Path] = {}
+            for name, digest in files.items():
+                path = entry / Path(name).name
+                if file_sha256(path) != digest:
+                    raise ValueError(f"{name} does not match its digest")
+                paths[name] = path
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return CacheEntry(key=key, files=paths, meta=meta)
+
+    def put(self, key: str, files: Mapping[str, Path], meta: Mapping[str, object] | None = None) -> None:
+        """Store copies of ``files`` under ``key``; a concurrent writer of the same key wins harmlessly."""
+        if not self.enabled:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root))
+        try:
+            digests: dict[str, str] = {}
+            for name, source in files.items():
+                target = staging / Path(name).name
+                shutil.copyfile(source, target)
+                digests[Path(name).name] = file_sha256(target)
+            manifest = {"key": key, "files": digests, "meta": dict(meta or {})}
+            (staging / _MANIFEST).write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
+            entry = self._entry_dir(key)
+            with self._locked():
+                entry.parent.mkdir(parents=True, exist_ok=True)
+                if self.get(key) is not None:
+                    return
+                if entry.exists():
+                    # NOTE: a damaged entry (its manifest failed above): move it aside, then replace it.
+                    trash = Path(tempfile.mkdtemp(prefix=".trash-", dir=self.root))
+                    entry.rename(trash / "entry")
+                    shutil.rmtree(trash, ignore_errors=True)
+                staging.rename(entry)
+                _fsync_dir(entry.parent)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def restore(self, entry: CacheEntry, out_dir: Path, names: Mapping[str, str]) -> dict[str, Path]:
+        """Copy ``entry``'s files into ``out_dir`` (``names``: stored name -> output name), atomically."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        restored: dict[str, Path] = {}
+        for stored, output in names.items():
+            source = entry.files[stored]
+            target = out_dir / output
+            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{output}.")
+            os.close(fd)
+            shutil.copyfile(source, tmp)
+            Path(tmp).replace(target)
+            restored[stored] = target
+        return restored
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

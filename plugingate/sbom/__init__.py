@@ -1,0 +1,25 @@
+"""The SBOM step: syft on the unpacked bundle and the images it runs (CycloneDX and SPDX JSON)."""
+
+from __future__ import annotations
+
+from plugingate.sbom.generate import (
+    CYCLONEDX_NAME,
+    SPDX_NAME,
+    OnSkippedImage,
+    SbomResult,
+    ScannedImage,
+    generate_sbom,
+)
+from plugingate.sbom.images import Image, ImageRef, SkippedImage
+
+__all__ = [
+    "CYCLONEDX_NAME",
+    "SPDX_NAME",
+    "Image",
+    "ImageRef",
+    "OnSkippedImage",
+    "SbomResult",
+    "ScannedImage",
+    "SkippedImage",
+    "generate_sbom",
+]

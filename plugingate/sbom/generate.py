@@ -1,0 +1,288 @@
+"""The SBOM step: syft on the unpacked bundle and on every image it runs, one SBOM of each format."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from plugingate.cache import ResultCache, cache_key, file_sha256
+from plugingate.findings import Finding, Location, Severity
+from plugingate.sbom import rules
+from plugingate.sbom.images import (
+    ImageArchive,
+    ImageRef,
+    SkippedImage,
+    engine_image_ids,
+    find_image_archives,
+    match_archive,
+    save_from_engine,
+)
+from plugingate.sbom.merge import count_packages, merge_cyclonedx, merge_spdx
+from plugingate.sbom.syft import read_sbom, run_syft
+from plugingate.tools import Tool, ToolRunner
+
+CYCLONEDX_NAME = "sbom.cdx.json"
+SPDX_NAME = "sbom.spdx.json"
+
+
+class OnSkippedImage(StrEnum):
+    """What an image of ``spec.images`` that could not be scanned does (policy ``onSkippedImage``)."""
+
+    DENY = "deny"
+    WARN = "warn"
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedImage:
+    """An image whose packages are in the SBOM: its name, reference and where it came from."""
+
+    name: str
+    ref: str
+    origin: str
+    packages: int
+
+
+@dataclass(frozen=True, slots=True)
+class SbomResult:
+    """What the SBOM step produced.
+
+    ``sha256`` is the CycloneDX file's digest (the attestation's ``sbom.sha256`` and the scan
+    cache's key); ``cached`` says the files came from the result cache and syft did not run.
+    """
+
+    cyclonedx_path: Path
+    spdx_path: Path
+    sha256: str
+    packages: int
+    images: tuple[ScannedImage, ...]
+    skipped_images: tuple[SkippedImage, ...]
+    findings: tuple[Finding, ...]
+    syft_version: str
+    cached: bool
+    seconds: float
+    max_rss_kib: int
+
+    def to_dict(self) -> dict[str, object]:
+        """The step's summary as it appears in ``report.json``."""
+        return {
+            "cyclonedx": self.cyclonedx_path.name,
+            "spdx": self.spdx_path.name,
+            "sha256": self.sha256,
+            "packages": self.packages,
+            "images": [{"name": i.name, "ref": i.ref, "origin": i.origin, "packages": i.packages} for i in self.images],
+            "skippedImages": [{"name": s.name, "ref": s.ref, "reason": s.reason} for s in self.skipped_images],
+            "syftVersion": self.syft_version,
+            "cached": self.cached,
+        }
+
+
+def generate_sbom(
+    root: Path,
+    *,
+    name: str,
+    version: str,
+    out_dir: Path,
+    images: Sequence[ImageRef] = (),
+    runner: ToolRunner,
+    bundle_digest: str | None = None,
+    cache: ResultCache | None = None,
+    on_skipped_image: OnSkippedImage = OnSkippedImage.DENY,
+    use_docker: bool = True,
+    timeout: float | None = None,
+) -> SbomResult:
+    """Catalogue the unpacked bundle at ``root`` and its images; write ``sbom.cdx.json``, ``sbom.spdx.json``.
+
+    Images come from image archives inside the bundle (``*.tar``: docker-archive or oci-archive)
+    and, for each image of ``images`` (``spec.images``) that no archive holds, from the Docker
+    engine when ``use_docker`` and one answers. The outputs are replaced atomically. With a
+    ``cache`` and the ``bundle_digest``, an unchanged bundle is answered from the cache without
+    running syft.
+    """
+    import time
+
+    started = time.monotonic()
+    syft_version = runner.info(Tool.SYFT).version
+    archives = find_image_archives(root)
+    pending = [image for image in images if match_archive(image, archives) is None]
+    key = None
+    if cache is not None and bundle_digest:
+        key = cache_key(
+            "sbom",
+            {
+                "bundle": bundle_digest,
+                "syft": syft_version,
+                "name": name,
+                "version": version,
+                "engineImages": engine_image_ids(pending) if use_docker else {},
+                "pending": sorted(i.ref for i in pending),
+            },
+        )
+        entry = cache.get(key)
+        if entry is not None:
+            paths = cache.restore(entry, out_dir, {CYCLONEDX_NAME: CYCLONEDX_NAME, SPDX_NAME: SPDX_NAME})
+            meta = entry.meta
+            hit_scanned = tuple(
+                ScannedImage(str(i["name"]), str(i["ref"]), str(i["origin"]), int(i["packages"]))
+                for i in _dicts(meta.get("images"))
+            )
+            hit_skipped = tuple(
+                SkippedImage(str(i["name"]), str(i["ref"]), str(i["reason"])) for i in _dicts(meta.get("skipped"))
+            )
+            hit_packages = int(str(meta.get("packages", 0)))
+            return SbomResult(
+                cyclonedx_path=paths[CYCLONEDX_NAME],
+                spdx_path=paths[SPDX_NAME],
+                sha256=file_sha256(paths[CYCLONEDX_NAME]),
+                packages=hit_packages,
+                images=hit_scanned,
+                skipped_images=hit_skipped,
+                findings=_findings(hit_packages, hit_scanned, hit_skipped, on_skipped_image),
+                syft_version=syft_version,
+                cached=True,
+                seconds=time.monotonic() - started,
+                max_rss_kib=0,
+            )
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".sbom-", dir=out_dir))
+    engine_dir = Path(tempfile.mkdtemp(prefix="plugingate-images-", dir=runner.work_root))
+    try:
+        main_cdx, main_spdx = staging / CYCLONEDX_NAME, staging / SPDX_NAME
+        run = run_syft(
+            runner,
+            f"dir:{root.resolve()}",
+            cdx_path=main_cdx,
+            spdx_path=main_spdx,
+            name=name,
+            version=version,
+            timeout=timeout,
+        )
+        max_rss = run.max_rss_kib
+        saved: list[ImageArchive] = []
+        skipped: list[SkippedImage] = []
+        if pending and use_docker:
+            saved, skipped = save_from_engine(pending, engine_dir)
+        elif pending:
+            skipped = [SkippedImage(i.name, i.ref, "Docker engine use is turned off") for i in pending]
+        to_scan = [*_named_archives(archives, images), *saved]
+        cdx_docs: list[tuple[str, str, dict[str, Any]]] = []
+        spdx_docs: list[tuple[str, str, dict[str, Any]]] = []
+        scanned: list[ScannedImage] = []
+        for number, archive in enumerate(to_scan):
+            cdx, spdx = staging / f"image-{number}.cdx.json", staging / f"image-{number}.spdx.json"
+            run = run_syft(
+                runner,
+                f"{archive.kind}:{archive.path}",
+                cdx_path=cdx,
+                spdx_path=spdx,
+                name=f"{name}/{archive.name}",
+                version=archive.ref.rpartition("@")[2] or version,
+                timeout=timeout,
+            )
+            max_rss = max(max_rss, run.max_rss_kib)
+            cdx_doc = read_sbom(cdx)
+            cdx_docs.append((archive.name, archive.ref, cdx_doc))
+            spdx_docs.append((archive.name, archive.ref, read_sbom(spdx)))
+            scanned.append(ScannedImage(archive.name, archive.ref, archive.origin, count_packages(cdx_doc)))
+        cdx_doc = read_sbom(main_cdx)
+        if cdx_docs:
+            cdx_doc = merge_cyclonedx(cdx_doc, cdx_docs)
+            main_cdx.write_text(json.dumps(cdx_doc, indent=1), encoding="utf-8")
+            main_spdx.write_text(json.dumps(merge_spdx(read_sbom(main_spdx), spdx_docs), indent=1), encoding="utf-8")
+        packages = count_packages(cdx_doc)
+        cdx_out, spdx_out = out_dir / CYCLONEDX_NAME, out_dir / SPDX_NAME
+        main_cdx.replace(cdx_out)
+        main_spdx.replace(spdx_out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(engine_dir, ignore_errors=True)
+    scanned_t, skipped_t = tuple(scanned), tuple(skipped)
+    if cache is not None and key is not None:
+        cache.put(
+            key,
+            {CYCLONEDX_NAME: cdx_out, SPDX_NAME: spdx_out},
+            {
+                "packages": packages,
+                "images": [
+                    {"name": i.name, "ref": i.ref, "origin": i.origin, "packages": i.packages} for i in scanned_t
+                ],
+                "skipped": [{"name": s.name, "ref": s.ref, "reason": s.reason} for s in skipped_t],
+            },
+        )
+    return SbomResult(
+        cyclonedx_path=cdx_out,
+        spdx_path=spdx_out,
+        sha256=file_sha256(cdx_out),
+        packages=packages,
+        images=scanned_t,
+        skipped_images=skipped_t,
+        findings=_findings(packages, scanned_t, skipped_t, on_skipped_image),
+        syft_version=syft_version,
+        cached=False,
+        seconds=time.monotonic() - started,
+        max_rss_kib=max_rss,
+    )
+
+
+def _named_archives(archives: Sequence[ImageArchive], images: Sequence[ImageRef]) -> list[ImageArchive]:
+    """Bundle archives, named after the ``spec.images`` entry each holds (else after their path)."""
+    named: list[ImageArchive] = []
+    for archive in archives:
+        owner = next((i for i in images if match_archive(i, [archive]) is not None), None)
+        if owner is None:
+            named.append(archive)
+        else:
+            named.append(
+                ImageArchive(
+                    path=archive.path,
+                    kind=archive.kind,
+                    origin=archive.origin,
+                    name=owner.name,
+                    ref=owner.ref,
+                    digests=archive.digests,
+                    tags=archive.tags,
+                )
+            )
+    return named
+
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _findings(
+    packages: int,
+    scanned: tuple[ScannedImage, ...],
+    skipped: tuple[SkippedImage, ...],
+    on_skipped_image: OnSkippedImage,
+) -> tuple[Finding, ...]:
+    found: list[Finding] = []
+    for image in skipped:
+        found.append(
+            rules.IMAGE_SKIPPED.finding(
+                f"image {image.name} ({image.ref}) was not scanned: {image.reason}; expected it in the bundle "
+                "as an image archive or from a Docker engine",
+                severity=Severity.ERROR if on_skipped_image is OnSkippedImage.DENY else Severity.WARNING,
+                location=Location("plugin.yaml"),
+                image=image.name,
+                ref=image.ref,
+            )
+        )
+    for scanned_image in scanned:
+        found.append(
+            rules.IMAGE_ARCHIVE_SCANNED.finding(
+                f"image {scanned_image.name} ({scanned_image.ref}) from {scanned_image.origin}: "
+                f"{scanned_image.packages} packages",
+                image=scanned_image.name,
+                origin=scanned_image.origin,
+            )
+        )
+    if packages == 0:
+        found.append(rules.NO_PACKAGES.finding("syft found no package in the bundle or its images"))
+    return tuple(found)

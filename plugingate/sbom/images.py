@@ -1,0 +1,282 @@
+"""Images to catalogue: archives shipped inside a bundle, and images named in ``spec.images``.
+
+An image the plugin runs is scanned from an image archive in the bundle when one matches it, else
+saved from a Docker engine when one answers; otherwise it is reported as skipped, and the policy
+decides whether that denies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+_MAX_ARCHIVES = 64
+_MAX_MEMBERS = 100_000
+_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+DEFAULT_MAX_IMAGE_BYTES = 8 * 1024 * 1024 * 1024
+
+
+class ImageRef(Protocol):
+    """An image the plugin runs, as ``spec.images`` names it (the declaration's objects fit)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def ref(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A plain ``ImageRef``, for callers without a declaration at hand."""
+
+    name: str
+    ref: str
+
+
+class ArchiveKind(StrEnum):
+    """The image archive formats syft reads."""
+
+    DOCKER = "docker-archive"
+    OCI = "oci-archive"
+
+
+@dataclass(frozen=True, slots=True)
+class ImageArchive:
+    """An image archive to catalogue: where it is, its format, and what it is known to contain."""
+
+    path: Path
+    kind: ArchiveKind
+    origin: str
+    name: str
+    ref: str
+    digests: frozenset[str]
+    tags: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedImage:
+    """An image of ``spec.images`` that could not be scanned, and why."""
+
+    name: str
+    ref: str
+    reason: str
+
+
+def ref_digest(ref: str) -> str | None:
+    """The ``sha256:<hex>`` a reference is pinned to, if any."""
+    _, sep, digest = ref.partition("@")
+    return digest if sep and digest.startswith("sha256:") else None
+
+
+def find_image_archives(root: Path) -> list[ImageArchive]:
+    """Image archives (``*.tar``) inside an unpacked bundle; symlinks are never followed."""
+    found: list[ImageArchive] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        for filename in sorted(filenames):
+            if not filename.endswith(".tar"):
+                continue
+            path = Path(dirpath) / filename
+            if path.is_symlink() or not path.is_file():
+                continue
+            archive = _inspect_archive(path, root)
+            if archive is not None:
+                found.append(archive)
+                if len(found) >= _MAX_ARCHIVES:
+                    return found
+    return found
+
+
+def _inspect_archive(path: Path, root: Path) -> ImageArchive | None:
+    rel = path.relative_to(root).as_posix()
+    try:
+        with tarfile.open(path, "r:") as tar:
+            names: dict[str, tarfile.TarInfo] = {}
+            for count, member in enumerate(tar):
+                if count >= _MAX_MEMBERS:
+                    break
+                names[member.name.removeprefix("./")] = member
+            digests: set[str] = set()
+            tags: set[str] = set()
+            if "manifest.json" in names:
+                manifest = _read_json(tar, names["manifest.json"])
+                for item in manifest if isinstance(manifest, list) else []:
+                    if not isinstance(item, dict):
+                        continue
+                    config = str(item.get("Config", ""))
+                    hexpart = config.removesuffix(".json").rsplit("/", 1)[-1]
+                    if len(hexpart) == 64:
+                        digests.add(f"sha256:{hexpart}")
+                    tags.update(str(t) for t in item.get("RepoTags") or [] if isinstance(t, str))
+                kind = ArchiveKind.DOCKER
+            elif "oci-layout" in names and "index.json" in names:
+                index = _read_json(tar, names["index.json"])
+                for item in index.get("manifests", []) if isinstance(index, dict) else []:
+                    if isinstance(item, dict) and isinstance(item.get("digest"), str):
+                        digests.add(item["digest"])
+                        annotations = item.get("annotations") or {}
+                        if isinstance(annotations, dict):
+                            tag = annotations.get("io.containerd.image.name") or annotations.get(
+                                "org.opencontainers.image.ref.name"
+                            )
+                            if isinstance(tag, str):
+                                tags.add(tag)
+                kind = ArchiveKind.OCI
+            else:
+                return None
+    except (OSError, tarfile.TarError, ValueError):
+        return None
+    return ImageArchive(
+        path=path,
+        kind=kind,
+        origin=f"bundle:{rel}",
+        name=rel,
+        ref=rel,
+        digests=frozenset(digests),
+        tags=frozenset(tags),
+    )
+
+
+def _read_json(tar: tarfile.TarFile, member: tarfile.TarInfo) -> object:
+    if not member.isfile() or member.size > _MAX_MANIFEST_BYTES:
+        raise ValueError(f"{member.name}: not a small regular file")
+    handle = tar.extractfile(member)
+    if handle is None:
+        raise ValueError(f"{member.name}: unreadable")
+    return json.loads(handle.read())
+
+
+def match_archive(image: ImageRef, archives: Sequence[ImageArchive]) -> ImageArchive | None:
+    """The bundle archive holding ``image``: same digest, or (unpinned refs only) the same tag."""
+    digest = ref_digest(image.ref)
+    for archive in archives:
+        if digest is not None and digest in archive.digests:
+            return archive
+        if digest is None and image.ref in archive.tags:
+            return archive
+    return None
+
+
+def save_from_engine(
+    images: Sequence[ImageRef],
+    dest: Path,
+    *,
+    timeout: float = 600.0,
+    max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+) -> tuple[list[ImageArchive], list[SkippedImage]]:
+    """Save each image from the Docker engine the environment names (``DOCKER_HOST``) into ``dest``.
+
+    An image pinned by digest is accepted only when the engine's image has that digest (as its id
+    or a repository digest); an image that is absent is pulled once. With no engine answering,
+    every image is skipped with the reason.
+    """
+    if not images:
+        return [], []
+    try:
+        import docker
+        import docker.errors
+
+        client = docker.from_env(timeout=int(timeout))
+        client.ping()
+    except Exception as exc:  # NOTE: any failure to reach an engine means "no engine"
+        reason = f"no Docker engine answered ({type(exc).__name__}: {str(exc)[:200]})"
+        return [], [SkippedImage(i.name, i.ref, reason) for i in images]
+    saved: list[ImageArchive] = []
+    skipped: list[SkippedImage] = []
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        for number, image in enumerate(images):
+            try:
+                found = _engine_image(client, image.ref)
+            except docker.errors.DockerException as exc:
+                skipped.append(SkippedImage(image.name, image.ref, f"the Docker engine has no such image: {exc}"))
+                continue
+            digest = ref_digest(image.ref)
+            known = {str(found.id), *(str(d).rpartition("@")[2] for d in found.attrs.get("RepoDigests") or [])}
+            if digest is not None and digest not in known:
+                skipped.append(
+                    SkippedImage(
+                        image.name,
+                        image.ref,
+                        f"the engine's image {found.id} does not have the pinned digest {digest}",
+                    )
+                )
+                continue
+            target = dest / f"image-{number}.tar"
+            written = 0
+            try:
+                with target.open("wb") as out:
+                    for chunk in found.save(named=False):
+                        written += len(chunk)
+                        if written > max_bytes:
+                            raise ValueError(f"image is larger than {max_bytes} bytes")
+                        out.write(chunk)
+            except (docker.errors.DockerException, ValueError, OSError) as exc:
+                target.unlink(missing_ok=True)
+                skipped.append(SkippedImage(image.name, image.ref, f"saving the image failed: {exc}"))
+                continue
+            saved.append(
+                ImageArchive(
+                    path=target,
+                    kind=ArchiveKind.DOCKER,
+                    origin="docker engine",
+                    name=image.name,
+                    ref=image.ref,
+                    digests=frozenset(known),
+                    tags=frozenset(),
+                )
+            )
+    finally:
+        client.close()
+    return saved, skipped
+
+
+def engine_image_ids(images: Sequence[ImageRef], *, timeout: float = 30.0) -> dict[str, str]:
+    """The engine's image id of each image it has (``ref -> id``), without saving anything.
+
+    Used for cache keys: an image rebuilt under the same tag gets a new id, and so a new key.
+    """
+    if not images:
+        return {}
+    try:
+        import docker
+
+        client = docker.from_env(timeout=int(timeout))
+    except Exception:  # NOTE: no engine: no ids
+        return {}
+    ids: dict[str, str] = {}
+    try:
+        for image in images:
+            try:
+                ids[image.ref] = str(_engine_image(client, image.ref, pull=False).id)
+            except Exception:  # noqa: S112 - an image the engine lacks has no id
+                continue
+    finally:
+        client.close()
+    return ids
+
+
+def _engine_image(client: Any, ref: str, *, pull: bool = True) -> Any:
+    import docker.errors
+
+    images = client.images
+    try:
+        return images.get(ref)
+    except docker.errors.ImageNotFound:
+        digest = ref_digest(ref)
+        if digest is not None:
+            # NOTE: an image built locally has no repository digest; its id is its config digest.
+            try:
+                return images.get(digest)
+            except docker.errors.ImageNotFound:
+                pass
+        if not pull:
+            raise
+        return images.pull(ref)

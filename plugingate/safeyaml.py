@@ -112,6 +112,8 @@ def load_yaml(raw: bytes, *, path: str, limits: YamlLimits | None = None) -> lis
             continue
         lines: dict[JsonPath, int] = {}
         data = _build(node, (), lines, path)
+        if data is None:
+            continue
         docs.append(YamlDocument(data=data, path=path, lines=lines, index=index))
     return docs
 

@@ -1,0 +1,104 @@
+"""``plugingate gate BUNDLE``: the whole pipeline."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from plugingate.cli.options import format_option, option, policy_option, verbosity_options
+
+
+def _beside(bundle: Path, *suffixes: str) -> Path | None:
+    """A file named ``BUNDLE<suffix>`` next to the bundle, the first that exists."""
+    for suffix in suffixes:
+        candidate = bundle.with_name(bundle.name.rstrip("/") + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@click.command("gate")
+@click.argument("bundle", type=click.Path(exists=True, path_type=Path))
+@policy_option()
+@option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("gate-out"),
+    show_default=True,
+    help="Folder for every output (report.json, summary.md, SBOMs, SARIF, …).",
+)
+@option(
+    "--signature",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Signature: a Sigstore bundle or a cosign base64 signature (default: BUNDLE.sigstore.json or BUNDLE.sig).",
+)
+@option(
+    "--provenance",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Provenance attestation (default: BUNDLE.intoto.jsonl).",
+)
+@option(
+    "--attest-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Sign the attestations with this cosign-compatible private key.",
+)
+@option("--attest-keyless", is_flag=True, help="Sign the attestations keyless (Sigstore, ambient CI identity).")
+@option("--attest-dry-run", is_flag=True, help="Sign attestations in dry-run mode too.")
+@option("--no-cache", is_flag=True, help="Run syft and grype even when a cached result exists.")
+@format_option()
+@verbosity_options
+def command(
+    bundle: Path,
+    policy_path: Path | None,
+    out_dir: Path,
+    signature: Path | None,
+    provenance: Path | None,
+    attest_key: Path | None,
+    attest_keyless: bool,
+    attest_dry_run: bool,
+    no_cache: bool,
+    output_format: str,
+    verbose: bool,
+    quiet: bool,
+) -> None:
+    """Decide whether BUNDLE (a folder, .tar or .tgz with plugin.yaml at its root) may enter the platform.
+
+    Exit 0 passed, 1 denied, 2 bad input, 3 could not decide.
+    """
+    from plugingate.gate import GateRequest, run_gate
+    from plugingate.policy import load_policy
+
+    policy = load_policy(policy_path)
+    if attest_key and attest_keyless:
+        raise click.UsageError("--attest-key and --attest-keyless are exclusive")
+    request = GateRequest(
+        bundle=bundle,
+        policy=policy,
+        out_dir=out_dir,
+        signature=signature or _beside(bundle, ".sigstore.json", ".sigstore", ".sig"),
+        provenance=provenance or _beside(bundle, ".intoto.jsonl"),
+        attest_key=attest_key,
+        attest_keyless=attest_keyless,
+        attest_in_dry_run=attest_dry_run,
+        use_cache=not no_cache,
+    )
+    result = run_gate(request)
+    if output_format == "json":
+        from plugingate.report.json import render_json
+
+        sys.stdout.write(render_json(result))
+    elif output_format == "markdown":
+        from plugingate.report.markdown import render_markdown
+
+        sys.stdout.write(render_markdown(result))
+    else:
+        from plugingate.report.terminal import print_report
+
+        print_report(result, sys.stdout, quiet=quiet)
+        if not quiet:
+            click.echo(f"outputs: {out_dir}/", err=True)
+    if result.exit_code:
+        raise click.exceptions.Exit(int(result.exit_code))

@@ -1,0 +1,1 @@
+"""Reports: every format is written from one ``GateResult`` and knows nothing of the pipeline."""

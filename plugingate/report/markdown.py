@@ -1,0 +1,72 @@
+"""``summary.md``: the report a person reads in a merge request or a CI step summary.
+
+The verdict comes first, then one table row per step, then the findings of each step folded in
+``<details>`` so that a long vulnerability list doesn't bury the answer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from plugingate.report.files import write_atomic
+from plugingate.result import GateResult, StepStatus, Verdict
+
+_ICON = {
+    StepStatus.PASSED: "✅",
+    StepStatus.FAILED: "❌",
+    StepStatus.WARNED: "⚠️",
+    StepStatus.SKIPPED: "⏭️",
+    StepStatus.ERROR: "⛔",
+}
+_VERDICT = {Verdict.PASSED: "✅ PASSED", Verdict.DENIED: "❌ DENIED", Verdict.UNDECIDED: "⛔ COULD NOT DECIDE"}
+_MAX_ROWS = 200
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_markdown(result: GateResult) -> str:
+    """The summary as Markdown."""
+    plugin = f"{result.plugin.name} {result.plugin.version} ({result.plugin.publisher})" if result.plugin else "?"
+    counts = result.counts()
+    lines = [
+        f"# plugingate: {_VERDICT[result.verdict]}",
+        "",
+        f"**Plugin** {_cell(plugin)} · **bundle** `{result.bundle.name}` `sha256:{result.bundle.sha256[:16]}…` · "
+        f"**policy** `{result.policy.name}` ({result.policy.mode}) · "
+        f"{counts['error']} error(s), {counts['warning']} warning(s)",
+        "",
+    ]
+    if result.error:
+        lines += [f"> **Could not decide:** {_cell(result.error)}", ""]
+    if result.verdict is Verdict.PASSED and counts["error"]:
+        lines += [f"> Mode `{result.policy.mode}`: the violations below are reported but do not deny.", ""]
+    lines += ["| step | result | summary |", "| --- | --- | --- |"]
+    for step in result.steps:
+        lines.append(f"| {step.step} | {_ICON[step.status]} {step.status} | {_cell(step.summary)} |")
+    lines.append("")
+    for step in result.steps:
+        if not step.findings:
+            continue
+        lines += [
+            f"<details{' open' if step.status is StepStatus.FAILED else ''}>",
+            f"<summary><b>{step.step}</b>: {len(step.findings)} finding(s)</summary>",
+            "",
+            "| rule | severity | where | finding |",
+            "| --- | --- | --- | --- |",
+        ]
+        for finding in step.findings[:_MAX_ROWS]:
+            where = f"`{finding.location}`" if finding.location else ""
+            lines.append(f"| `{finding.rule_id}` | {finding.severity} | {where} | {_cell(finding.message)} |")
+        if len(step.findings) > _MAX_ROWS:
+            lines.append(f"| … | | | {len(step.findings) - _MAX_ROWS} more in report.json |")
+        lines += ["", "</details>", ""]
+    tools = ", ".join(f"{k} {v}" for k, v in sorted(result.tools.items()))
+    lines.append(f"<sub>plugingate {result.plugingate_version}{' · ' + tools if tools else ''}</sub>")
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(result: GateResult, path: Path) -> None:
+    """Write ``summary.md``."""
+    write_atomic(path, render_markdown(result))

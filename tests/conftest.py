@@ -1,0 +1,66 @@
+"""Shared fixtures: where the repository and the shared fixtures are, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _shared() -> Path:
+    """``shared/`` beside the checkout (CI clones elsewhere with a copy of shared/ beside it)."""
+    env = os.environ.get("PLUGINGATE_SHARED_DIR")
+    if env:
+        return Path(env)
+    return (REPO / ".." / "shared").resolve()
+
+
+SHARED = _shared()
+
+
+@pytest.fixture(scope="session")
+def repo_dir() -> Path:
+    """The repository root."""
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The shared fixtures and schemas (read-only)."""
+    if not SHARED.is_dir():
+        pytest.fail(f"shared/ not found at {SHARED}: set PLUGINGATE_SHARED_DIR")
+    return SHARED
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A finished CLI run."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300) -> Completed:
+    """Run ``python -m plugingate ARGS`` in a subprocess, as a user would."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "plugingate", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=timeout,
+    )
+    return Completed(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def cli() -> object:
+    """``cli(*args)`` runs the real command line in a subprocess."""
+    return run_cli

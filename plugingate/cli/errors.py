@@ -17,7 +17,7 @@ def run_cli(group: click.Group) -> int:
     stderr (with ``-v``) so that a bug in a check can't let a bundle through.
     """
     try:
-        group.main(standalone_mode=False)
+        returned = group.main(standalone_mode=False)
     except Error as exc:
         click.echo(f"plugingate: error: {exc.diagnostics()}", err=True)
         return int(exc.exit_code)
@@ -37,4 +37,5 @@ def run_cli(group: click.Group) -> int:
         if "-v" in sys.argv or "--verbose" in sys.argv:
             traceback.print_exc()
         return int(ExitCode.UNDECIDED)
-    return int(ExitCode.PASSED)
+    # NOTE: without standalone mode, click returns the code of a ``click.exceptions.Exit``.
+    return returned if isinstance(returned, int) else int(ExitCode.PASSED)

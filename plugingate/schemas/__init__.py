@@ -30,24 +30,32 @@ def validate_document(doc: YamlDocument, schema_name: str, *, what: str) -> None
 
     schema = load_schema(schema_name)
     validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(
-        validator.iter_errors(doc.data), key=lambda e: (doc.line_of(list(e.absolute_path)) or 0, str(e.path))
-    )
+    errors = sorted(validator.iter_errors(doc.data), key=lambda e: (doc.line_of(_where(e)) or 0, str(e.path)))
     if not errors:
         return
     lines = []
     for error in errors[:_MAX_ERRORS]:
         field = format_path(list(error.absolute_path))
-        line = doc.line_of(list(error.absolute_path))
+        line = doc.line_of(_where(error))
         lines.append(f"{doc.path}:{line}: {field}: {_describe(error)}")
     more = f"\n  … and {len(errors) - _MAX_ERRORS} more" if len(errors) > _MAX_ERRORS else ""
     error = InputError(
         f"{len(errors)} schema error(s) in {what}:\n  " + "\n  ".join(lines) + more,
         hint=f"see the {what} reference in the docs (schema: plugingate/schemas/{schema_name})",
     )
-    error.path, error.line = doc.path, doc.line_of(list(errors[0].absolute_path))
+    error.path, error.line = doc.path, doc.line_of(_where(errors[0]))
     error.field = format_path(list(errors[0].absolute_path))
     raise error
+
+
+def _where(error: Any) -> list[str | int]:
+    """The JSON path whose line to show: for an unknown key, the key itself rather than its parent."""
+    where: list[str | int] = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        if extra:
+            where.append(extra[0])
+    return where
 
 
 def _describe(error: Any) -> str:

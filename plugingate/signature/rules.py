@@ -1,0 +1,57 @@
+"""The signature step's rules (PG-SIG-0xx)."""
+
+from __future__ import annotations
+
+from plugingate.findings import Rule, Step
+
+SIGNATURE_INVALID = Rule(
+    id="PG-SIG-001",
+    step=Step.SIGNATURE,
+    title="signature does not verify",
+    help="The signature is not a valid signature of the artifact by the key or certificate that"
+    " accompanies it: it was altered, or made with another key. Re-sign the artifact.",
+)
+ARTIFACT_MISMATCH = Rule(
+    id="PG-SIG-002",
+    step=Step.SIGNATURE,
+    title="signature is for another artifact",
+    help="The signature names an artifact digest that is not the digest of the artifact checked: the"
+    " artifact was changed after signing, or the signature belongs to another file.",
+)
+UNTRUSTED_SIGNER = Rule(
+    id="PG-SIG-003",
+    step=Step.SIGNATURE,
+    title="signer is not trusted",
+    help="The signature is valid, but its signer (certificate identity and issuer, GitHub claims, or"
+    " public key) matches none of the policy's trusted signers.",
+)
+MISSING_SIGNATURE = Rule(
+    id="PG-SIG-004",
+    step=Step.SIGNATURE,
+    title="no signature",
+    help="The policy requires a signature and none was given or found beside the bundle"
+    " (BUNDLE.sigstore.json or BUNDLE.sig).",
+)
+INVALID_BUNDLE = Rule(
+    id="PG-SIG-005",
+    step=Step.SIGNATURE,
+    title="Sigstore bundle does not verify",
+    help="The Sigstore bundle is malformed, or its certificate chain, transparency log entry or"
+    " timestamps do not verify against the trusted root.",
+)
+NO_TRUSTED_SIGNERS = Rule(
+    id="PG-SIG-006",
+    step=Step.SIGNATURE,
+    title="no trusted signers configured",
+    help="A signature was required but the policy lists no trusted signers, so no signature can be"
+    " trusted (fail closed). Add signature.trustedSigners to the policy.",
+)
+
+RULES = (
+    SIGNATURE_INVALID,
+    ARTIFACT_MISMATCH,
+    UNTRUSTED_SIGNER,
+    MISSING_SIGNATURE,
+    INVALID_BUNDLE,
+    NO_TRUSTED_SIGNERS,
+)

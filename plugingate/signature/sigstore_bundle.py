@@ -1,0 +1,555 @@
+"""Sigstore bundles: keyless ones with the ``sigstore`` library, managed-key ones verified here.
+
+The library verifies keyless bundles v0.1 to v0.3 (message signatures and DSSE). Three gaps are
+closed by a small subclass of its ``Verifier``:
+
+- ``intoto/0.0.2`` log entries (older npm provenance, some DSSE bundles): the integrated time is
+  accepted and the entry body is checked against the envelope (payload hash, signatures, certificate).
+- A timestamp exactly at the end of its authority's validity is valid (the trusted root's ``validFor``
+  is a closed interval; the library treats the end as open).
+
+Bundles whose verification material is a public-key hint (``cosign sign-blob --key --bundle``, the
+managed-key cases of sigstore-conformance) are not verified by the library at all; they are here:
+the signature against the trusted key, the message digest against the artifact, and each log entry
+(inclusion proof, checkpoint, promise) against the trusted root with a body consistent with the rest.
+
+The cryptographic verification accepts any certificate identity; the identity is matched against
+the trusted signers afterwards (``identity.match_signer``), so that a denial can name who signed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from plugingate.errors import InputError, VerificationError
+from plugingate.keys import LoadedPublicKey, key_hint, public_key_from_pem, same_key, verify_bytes, verify_digest
+from plugingate.signature import rules
+from plugingate.signature.artifact import Artifact
+from plugingate.signature.identity import SignerIdentity, SignerKind, certificate_claims
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
+    from sigstore.models import Bundle, TrustedRoot
+
+MAX_BUNDLE_BYTES = 8 * 1024 * 1024
+IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
+_MAX_TLOG_ENTRIES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedBundle:
+    """A bundle whose signature verified: its signer, and for DSSE bundles the payload."""
+
+    signer: SignerIdentity
+    payload_type: str | None = None
+    payload: bytes | None = None
+    transparency_log: bool = True
+
+
+def read_bundle(data: bytes, *, source: str) -> dict[str, Any]:
+    """Parse a bundle's JSON (bounded); not JSON at all is an input error (exit 2)."""
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise InputError(f"the Sigstore bundle is larger than {MAX_BUNDLE_BYTES} bytes", path=source)
+    try:
+        doc = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise VerificationError(
+            f"{source}: not a Sigstore bundle: invalid JSON ({exc})", rule_id=rules.INVALID_BUNDLE.id
+        ) from exc
+    if not isinstance(doc, dict):
+        raise VerificationError(f"{source}: a Sigstore bundle must be a JSON object", rule_id=rules.INVALID_BUNDLE.id)
+    return doc
+
+
+def uses_public_key(doc: dict[str, Any]) -> bool:
+    """Whether the bundle names a public key (managed key) rather than carrying a certificate."""
+    material = doc.get("verificationMaterial")
+    return isinstance(material, dict) and "publicKey" in material
+
+
+def _invalid(source: str, what: str, exc: BaseException | None = None) -> VerificationError:
+    detail = f": {exc}" if exc is not None else ""
+    return VerificationError(f"{source}: {what}{detail}", rule_id=rules.INVALID_BUNDLE.id)
+
+
+def _make_verifier_class() -> type:
+    """The library's ``Verifier`` with the gaps above closed (built lazily: the library is heavy)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from rfc3161_client import VerificationError as Rfc3161VerificationError
+    from rfc3161_client import VerifierBuilder
+    from sigstore import dsse as sigstore_dsse
+    from sigstore._internal.timestamp import TimestampSource, TimestampVerificationResult
+    from sigstore.errors import VerificationError as SigstoreVerificationError
+    from sigstore.verify import Verifier
+
+    class _Verifier(Verifier):
+        def _verify_signed_timestamp(self, timestamp_response: Any, message: bytes) -> Any:
+            # NOTE: the authority's validFor is a closed interval: a timestamp equal to its end is in.
+            for authority in self._trusted_root.get_timestamp_authorities():
+                certs = authority.certificates(allow_expired=True)
+                if len(certs) < 2:
+                    continue
+                builder = VerifierBuilder().tsa_certificate(certs[0]).add_root_certificate(certs[-1])
+                for cert in certs[1:-1]:
+                    builder = builder.add_intermediate_certificate(cert)
+                try:
+                    builder.build().verify_message(timestamp_response, message)
+                except Rfc3161VerificationError:
+                    continue
+                when = timestamp_response.tst_info.gen_time
+                end = authority.validity_period_end
+                if authority.validity_period_start <= when and (not end or when <= end):
+                    return TimestampVerificationResult(source=TimestampSource.TIMESTAMP_AUTHORITY, time=when)
+            return None
+
+        def _establish_time(self, bundle: Bundle) -> list[Any]:
+            times: list[Any] = []
+            if bundle.verification_material.timestamp_verification_data:
+                if not self._trusted_root.get_timestamp_authorities():
+                    raise SigstoreVerificationError(
+                        "the bundle has a signed timestamp but the trusted root has no timestamp authority"
+                    )
+                times.extend(self._verify_timestamp_authority(bundle))
+            entry = bundle.log_entry._inner
+            if entry.integrated_time and entry.inclusion_promise:
+                kind = (entry.kind_version.kind, entry.kind_version.version)
+                if kind not in (("dsse", "0.0.1"), ("hashedrekord", "0.0.1"), ("intoto", "0.0.2")):
+                    raise SigstoreVerificationError(f"integrated time is not supported for {kind[0]}/{kind[1]}")
+                times.append(
+                    TimestampVerificationResult(
+                        source=TimestampSource.TRANSPARENCY_SERVICE,
+                        time=datetime.fromtimestamp(entry.integrated_time, tz=UTC),
+                    )
+                )
+            return times
+
+        def verify_dsse(self, bundle: Bundle, policy: Any) -> tuple[str, bytes]:
+            kv = bundle.log_entry._inner.kind_version
+            if (kv.kind, kv.version) != ("intoto", "0.0.2"):
+                result: tuple[str, bytes] = super().verify_dsse(bundle, policy)
+                return result
+            self._verify_common_signing_cert(bundle, policy)
+            envelope = bundle._dsse_envelope
+            if envelope is None:
+                raise SigstoreVerificationError("the bundle has no DSSE envelope")
+            signing_key = bundle.signing_certificate.public_key()
+            if not isinstance(signing_key, ec.EllipticCurvePublicKey):
+                raise SigstoreVerificationError("the signing certificate's key is not ECDSA")
+            sigstore_dsse._verify(signing_key, envelope)
+            _check_intoto_v002_body(bundle)
+            return envelope._inner.payload_type, envelope._inner.payload
+
+    return _Verifier
+
+
+def _b64_twice(value: str) -> bytes:
+    return base64.b64decode(base64.b64decode(value, validate=True), validate=True)
+
+
+def _check_intoto_v002_body(bundle: Bundle) -> None:
+    """The ``intoto/0.0.2`` entry must record this envelope: payload hash, signatures, certificate."""
+    from cryptography import x509
+    from sigstore.errors import VerificationError as SigstoreVerificationError
+
+    envelope = bundle._dsse_envelope
+    assert envelope is not None
+    try:
+        body = json.loads(bundle.log_entry._inner.canonicalized_body)
+        content = body["spec"]["content"]
+        if body.get("kind") != "intoto" or body.get("apiVersion") != "0.0.2":
+            raise ValueError("not an intoto/0.0.2 entry")
+        payload_hash = content["payloadHash"]
+        recorded = content["envelope"]
+        if payload_hash.get("algorithm") != "sha256":
+            raise ValueError("payload hash is not sha256")
+        if payload_hash.get("value") != hashlib.sha256(envelope._inner.payload).hexdigest():
+            raise ValueError("the payload hash does not match the envelope's payload")
+        if recorded.get("payloadType") != envelope._inner.payload_type:
+            raise ValueError("the payload type does not match the envelope's")
+        if "payload" in recorded and _b64_twice(recorded["payload"]) != envelope._inner.payload:
+            raise ValueError("the recorded payload does not match the envelope's")
+        signatures = recorded["signatures"]
+        if len(signatures) != len(envelope._inner.signatures):
+            raise ValueError("the recorded signatures do not match the envelope's")
+        leaf = bundle.signing_certificate
+        for got, want in zip(signatures, envelope._inner.signatures, strict=True):
+            if _b64_twice(got["sig"]) != want.sig:
+                raise ValueError("a recorded signature does not match the envelope's")
+            cert = x509.load_pem_x509_certificate(base64.b64decode(got["publicKey"], validate=True))
+            if cert != leaf:
+                raise ValueError("the recorded certificate is not the bundle's")
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise SigstoreVerificationError(f"transparency log entry is inconsistent with the bundle: {exc}") from exc
+
+
+class _AcceptAnyIdentity:
+    """A verification policy that records the certificate and accepts it.
+
+    # NOTE: only ever used inside ``verify_keyless``, whose caller matches the recorded identity
+    # against the trusted signers before anything is trusted.
+    """
+
+    def __init__(self) -> None:
+        self.certificate: Certificate | None = None
+
+    def verify(self, cert: Certificate) -> None:
+        self.certificate = cert
+
+
+def _statement_subject_matches(payload: bytes, artifact: Artifact) -> tuple[bool, list[str]]:
+    try:
+        statement = json.loads(payload)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False, []
+    found: list[str] = []
+    subjects = statement.get("subject") if isinstance(statement, dict) else None
+    if not isinstance(subjects, list):
+        return False, []
+    for subject in subjects[:1000]:
+        digest = subject.get("digest") if isinstance(subject, dict) else None
+        if not isinstance(digest, dict):
+            continue
+        for alg, value in digest.items():
+            if not isinstance(value, str):
+                continue
+            found.append(f"{alg}:{value}")
+            if artifact.digests.get(alg) == value.lower():
+                return True, found
+    return False, found
+
+
+def check_subject(payload_type: str, payload: bytes, artifact: Artifact, *, source: str) -> None:
+    """A DSSE bundle signs a statement: it must be in-toto and name the artifact as a subject."""
+    if payload_type != IN_TOTO_PAYLOAD_TYPE:
+        raise VerificationError(
+            f"{source}: the DSSE payload type is {payload_type!r}; expected {IN_TOTO_PAYLOAD_TYPE!r}",
+            rule_id=rules.INVALID_BUNDLE.id,
+        )
+    ok, found = _statement_subject_matches(payload, artifact)
+    if not ok:
+        raise VerificationError(
+            f"{source}: the signed statement is about {', '.join(found[:5]) or 'no subject'};"
+            f" expected the artifact {artifact.display_digest()}",
+            rule_id=rules.ARTIFACT_MISMATCH.id,
+            hint="the artifact was changed after signing, or this signature belongs to another artifact",
+        )
+
+
+def _message_digest(doc: dict[str, Any]) -> tuple[str | None, bytes | None]:
+    sig = doc.get("messageSignature")
+    if not isinstance(sig, dict):
+        return None, None
+    md = sig.get("messageDigest")
+    if not isinstance(md, dict):
+        return None, None
+    try:
+        return str(md.get("algorithm")), base64.b64decode(str(md.get("digest")), validate=True)
+    except (binascii.Error, ValueError):
+        return None, None
+
+
+def _check_message_digest(doc: dict[str, Any], artifact: Artifact, source: str) -> None:
+    algorithm, digest = _message_digest(doc)
+    if digest is None:
+        return
+    want = artifact.sha256
+    if algorithm != "SHA2_256" or want is None:
+        return
+    if digest.hex() != want:
+        raise VerificationError(
+            f"{source}: the signature is for an artifact with digest sha256:{digest.hex()};"
+            f" expected the artifact {artifact.name} with sha256:{want}",
+            rule_id=rules.ARTIFACT_MISMATCH.id,
+            hint="the artifact was changed after signing, or this signature belongs to another artifact",
+        )
+
+
+def verify_keyless(
+    doc: dict[str, Any], artifact: Artifact, trusted_root: TrustedRoot, *, source: str
+) -> VerifiedBundle:
+    """Verify a certificate-carrying bundle against the trusted root; the identity is not yet trusted."""
+    from sigstore.errors import Error as SigstoreError
+    from sigstore.hashes import Hashed
+    from sigstore.models import Bundle, InvalidBundle
+    from sigstore_models.common.v1 import HashAlgorithm
+
+    try:
+        bundle = Bundle.from_json(json.dumps(doc))
+    except (InvalidBundle, ValueError) as exc:
+        raise _invalid(source, "not a valid Sigstore bundle", exc) from exc
+    except Exception as exc:  # NOTE: the model layer raises assorted errors on hostile input
+        raise _invalid(source, "not a valid Sigstore bundle", exc) from exc
+    try:
+        verifier = _make_verifier_class()(trusted_root=trusted_root)
+    except SigstoreError as exc:
+        raise _invalid(source, "the trusted root cannot verify bundles", exc) from exc
+    policy = _AcceptAnyIdentity()
+    payload_type: str | None = None
+    payload: bytes | None = None
+    try:
+        if doc.get("dsseEnvelope") is not None:
+            payload_type, payload = verifier.verify_dsse(bundle, policy)
+        else:
+            _check_message_digest(doc, artifact, source)
+            data: bytes | Hashed
+            if artifact.sha256 is not None:
+                data = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=bytes.fromhex(artifact.sha256))
+            else:
+                raise InputError(
+                    f"{source}: a message signature can only be checked against a sha256 digest or the file",
+                    hint="pass the artifact file, or its sha256:<hex> digest",
+                )
+            verifier.verify_artifact(data, bundle, policy)
+    except SigstoreError as exc:
+        text = str(exc)
+        rule = (
+            rules.SIGNATURE_INVALID
+            if "invalid" in text.lower() and "signature" in text.lower()
+            else rules.INVALID_BUNDLE
+        )
+        if "Signature is invalid for input" in text or "DSSE: invalid signature" in text:
+            rule = rules.SIGNATURE_INVALID
+        raise VerificationError(f"{source}: the Sigstore bundle does not verify: {text}", rule_id=rule.id) from exc
+    except (ValueError, TypeError) as exc:
+        raise _invalid(source, "the Sigstore bundle does not verify", exc) from exc
+    if payload_type is not None and payload is not None:
+        check_subject(payload_type, payload, artifact, source=source)
+    cert = policy.certificate
+    if cert is None:
+        raise _invalid(source, "the verifier did not examine a signing certificate")
+    return VerifiedBundle(
+        signer=SignerIdentity(kind=SignerKind.KEYLESS, claims=certificate_claims(cert)),
+        payload_type=payload_type,
+        payload=payload,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Managed-key bundles
+
+
+def _entry_body(entry: Any) -> dict[str, Any]:
+    body = json.loads(entry._inner.canonicalized_body)
+    if not isinstance(body, dict):
+        raise ValueError("the log entry body is not an object")
+    return body
+
+
+def _check_key_entry_body(
+    entry: Any,
+    key: LoadedPublicKey,
+    *,
+    signature: bytes,
+    sha256_hex: str | None,
+    envelope: dict[str, Any] | None,
+    envelope_payload: bytes | None,
+    envelope_pae: bytes | None,
+) -> None:
+    """The log entry must record this signature, this key and this artifact (or envelope)."""
+    kind = entry._inner.kind_version.kind
+    version = entry._inner.kind_version.version
+    body = _entry_body(entry)
+    spec = body.get("spec", {})
+    if (kind, version) == ("hashedrekord", "0.0.1"):
+        if envelope is not None:
+            raise ValueError("a hashedrekord/0.0.1 entry cannot record a DSSE envelope")
+        data_hash = spec["data"]["hash"]
+        if data_hash.get("algorithm") != "sha256" or data_hash.get("value") != sha256_hex:
+            raise ValueError("the log entry records another artifact digest")
+        if base64.b64decode(spec["signature"]["content"], validate=True) != signature:
+            raise ValueError("the log entry records another signature")
+        recorded = public_key_from_pem(base64.b64decode(spec["signature"]["publicKey"]["content"], validate=True))
+        if not same_key(recorded.key, key.key):
+            raise ValueError("the log entry records another public key")
+        return
+    if (kind, version) == ("hashedrekord", "0.0.2"):
+        hr = spec["hashedRekordV002"]
+        digest = base64.b64decode(hr["data"]["digest"], validate=True)
+        expected = (
+            hashlib.sha256(envelope_pae).digest()
+            if envelope_pae is not None
+            else (bytes.fromhex(sha256_hex) if sha256_hex else None)
+        )
+        if digest != expected:
+            raise ValueError("the log entry records another digest")
+        if base64.b64decode(hr["signature"]["content"], validate=True) != signature:
+            raise ValueError("the log entry records another signature")
+        verifier = hr["signature"]["verifier"]
+        raw = base64.b64decode(verifier["publicKey"]["rawBytes"], validate=True)
+        from cryptography.hazmat.primitives import serialization
+
+        if not same_key(serialization.load_der_public_key(raw), key.key):  # type: ignore[arg-type]
+            raise ValueError("the log entry records another public key")
+        return
+    if (kind, version) == ("dsse", "0.0.1"):
+        if envelope_payload is None:
+            raise ValueError("a dsse entry needs a DSSE envelope")
+        ph = spec["payloadHash"]
+        if ph.get("algorithm") != "sha256" or ph.get("value") != hashlib.sha256(envelope_payload).hexdigest():
+            raise ValueError("the log entry records another payload")
+        recorded_sigs = spec["signatures"]
+        if len(recorded_sigs) != 1 or base64.b64decode(recorded_sigs[0]["signature"], validate=True) != signature:
+            raise ValueError("the log entry records another signature")
+        recorded = public_key_from_pem(base64.b64decode(recorded_sigs[0]["verifier"], validate=True))
+        if not same_key(recorded.key, key.key):
+            raise ValueError("the log entry records another public key")
+        return
+    raise ValueError(f"unsupported log entry kind {kind}/{version}")
+
+
+def verify_with_key(
+    doc: dict[str, Any],
+    artifact: Artifact,
+    keys: Sequence[LoadedPublicKey],
+    trusted_root: Callable[[], TrustedRoot] | None,
+    *,
+    source: str,
+    require_tlog: bool = False,
+) -> VerifiedBundle:
+    """Verify a managed-key bundle against trusted keys (and its log entries against the trusted root).
+
+    A key bundle without log entries (``plugingate sign --key``, ``cosign sign-blob --tlog-upload=false``)
+    verifies unless ``require_tlog``; one with entries must have every entry verify, since an entry that
+    doesn't is evidence of tampering.
+    """
+    from sigstore.errors import Error as SigstoreError
+    from sigstore.models import InvalidBundle, TransparencyLogEntry
+    from sigstore_models.bundle.v1 import Bundle as InnerBundle
+
+    try:
+        inner = InnerBundle.from_json(json.dumps(doc))
+    except Exception as exc:  # NOTE: the model layer raises assorted errors on hostile input
+        raise _invalid(source, "not a valid Sigstore bundle", exc) from exc
+    if inner.media_type not in (
+        "application/vnd.dev.sigstore.bundle+json;version=0.1",
+        "application/vnd.dev.sigstore.bundle+json;version=0.2",
+        "application/vnd.dev.sigstore.bundle+json;version=0.3",
+        "application/vnd.dev.sigstore.bundle.v0.3+json",
+    ):
+        raise _invalid(source, f"unsupported bundle media type {inner.media_type!r}")
+    material = inner.verification_material
+    hint = material.public_key.hint if material.public_key is not None else None
+    if not keys:
+        raise VerificationError(
+            f"{source}: the bundle is signed with a managed key (hint {hint!r}) and no trusted key was given",
+            rule_id=rules.UNTRUSTED_SIGNER.id,
+            hint="pass --key PUB, or list the key in the policy's trustedSigners",
+        )
+
+    envelope_doc = doc.get("dsseEnvelope")
+    payload_type: str | None = None
+    payload: bytes | None = None
+    message_pae: bytes | None = None
+    if envelope_doc is not None:
+        from plugingate.dsse import pae, parse_envelope
+
+        env = parse_envelope(envelope_doc, source=source)
+        payload_type = env["payloadType"]
+        payload = base64.b64decode(env["payload"])
+        message_pae = pae(payload_type, payload)
+        signatures = [base64.b64decode(s["sig"]) for s in env["signatures"]]
+        if len(signatures) != 1:
+            raise _invalid(source, f"expected exactly one DSSE signature, found {len(signatures)}")
+        signature = signatures[0]
+    else:
+        if inner.message_signature is None:
+            raise _invalid(source, "the bundle has neither a message signature nor a DSSE envelope")
+        _check_message_digest(doc, artifact, source)
+        signature = inner.message_signature.signature
+
+    signer: LoadedPublicKey | None = None
+    data = artifact.read_bytes() if envelope_doc is None else None
+    for key in keys:
+        if message_pae is not None:
+            ok = verify_bytes(key.key, signature, message_pae)
+        elif data is not None:
+            ok = verify_bytes(key.key, signature, data)
+        elif artifact.sha256 is not None:
+            ok = verify_digest(key.key, signature, bytes.fromhex(artifact.sha256))
+        else:
+            ok = False
+        if ok:
+            signer = key
+            break
+    if signer is None:
+        tried = ", ".join(k.describe() for k in keys)
+        names = [k for k in keys if k.hint == hint]
+        if hint is not None and not names:
+            raise VerificationError(
+                f"{source}: signed by a key with hint {hint!r}; expected one of: {tried}",
+                rule_id=rules.UNTRUSTED_SIGNER.id,
+            )
+        raise VerificationError(
+            f"{source}: the signature does not verify with {tried}",
+            rule_id=rules.SIGNATURE_INVALID.id,
+            hint="the signature or the artifact was altered, or it was made with another key",
+        )
+    if payload_type is not None and payload is not None:
+        check_subject(payload_type, payload, artifact, source=source)
+
+    entries = list(material.tlog_entries or [])
+    if len(entries) > _MAX_TLOG_ENTRIES:
+        raise _invalid(source, f"more than {_MAX_TLOG_ENTRIES} transparency log entries")
+    if not entries and require_tlog:
+        raise _invalid(source, "the bundle has no transparency log entry and one is required")
+    if entries and trusted_root is None:
+        raise _invalid(source, "the bundle has a transparency log entry but no trusted root was given")
+    if entries:
+        from sigstore._internal.trust import KeyringPurpose
+
+        root = trusted_root()  # type: ignore[misc]
+        keyring = root.rekor_keyring(KeyringPurpose.VERIFY)
+        for raw_entry in entries:
+            try:
+                entry = TransparencyLogEntry(raw_entry)
+                entry._verify(keyring)
+                if raw_entry.inclusion_promise is not None and raw_entry.integrated_time is None:
+                    raise ValueError("an inclusion promise without an integrated time")
+                _check_key_entry_body(
+                    entry,
+                    signer,
+                    signature=signature,
+                    sha256_hex=artifact.sha256,
+                    envelope=envelope_doc,
+                    envelope_payload=payload,
+                    envelope_pae=message_pae,
+                )
+            except (SigstoreError, InvalidBundle, KeyError, TypeError, ValueError, binascii.Error) as exc:
+                raise _invalid(source, "the transparency log entry does not verify", exc) from exc
+        _check_timestamps(inner, signature, root, source)
+    if hint is not None and hint != key_hint(signer.key):
+        # NOTE: the hint is advisory (the spec lets clients ignore it); a valid signature by a trusted
+        # key decides, but a hint that names another key is odd enough to refuse.
+        raise _invalid(source, f"the key hint {hint!r} does not name the key that signed ({signer.hint!r})")
+    return VerifiedBundle(
+        signer=SignerIdentity(kind=SignerKind.KEY, key=signer),
+        payload_type=payload_type,
+        payload=payload,
+        transparency_log=bool(entries),
+    )
+
+
+def _check_timestamps(inner: Any, signature: bytes, trusted_root: TrustedRoot, source: str) -> None:
+    """Signed timestamps present in a key bundle must verify against the trusted root's authorities."""
+    data = inner.verification_material.timestamp_verification_data
+    if data is None or not data.rfc3161_timestamps:
+        return
+    from rfc3161_client import decode_timestamp_response
+
+    verifier = _make_verifier_class()(trusted_root=trusted_root)
+    if not trusted_root.get_timestamp_authorities():
+        raise _invalid(source, "the bundle has a signed timestamp but the trusted root has no timestamp authority")
+    for ts in data.rfc3161_timestamps[:32]:
+        try:
+            response = decode_timestamp_response(ts.signed_timestamp)
+        except Exception as exc:  # NOTE: a malformed timestamp is a bundle that does not verify
+            raise _invalid(source, "a signed timestamp is malformed", exc) from exc
+        if verifier._verify_signed_timestamp(response, signature) is None:
+            raise _invalid(source, "a signed timestamp does not verify against the trusted root")

@@ -154,7 +154,14 @@ def _read_json(tar: tarfile.TarFile, member: tarfile.TarInfo) -> object:
 
 
 def match_archive(image: ImageRef, archives: Sequence[ImageArchive]) -> ImageArchive | None:
-    """The bundle archive holding ``image``: same digest, or (unpinned refs only) the same tag."""
+    """The bundle archive holding ``image``: the one its ``archive`` field names, else by digest.
+
+    A reference that is not pinned by digest matches an archive by tag only.
+    """
+    named = getattr(image, "archive", None)
+    if isinstance(named, str) and named:
+        wanted = f"bundle:{named.removeprefix('./')}"
+        return next((a for a in archives if a.origin == wanted), None)
     digest = ref_digest(image.ref)
     for archive in archives:
         if digest is not None and digest in archive.digests:

@@ -1,0 +1,39 @@
+"""The vulnerability step as the gate runs it (``plugingate.steps.vulnerabilities_step`` calls this)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from plugingate.findings import Step
+from plugingate.result import StepResult
+
+if TYPE_CHECKING:
+    from plugingate.steps import StepContext
+
+
+def vulnerabilities_step(ctx: StepContext) -> StepResult:
+    """grype on the SBOM the SBOM step wrote into ``--out``, then the policy; cached by SBOM digest."""
+    from plugingate.cache import ResultCache
+    from plugingate.sbom import CYCLONEDX_NAME
+    from plugingate.steps import status_of
+    from plugingate.tools import ToolRunner
+    from plugingate.vulnerabilities import scan_sbom
+
+    request = ctx.request
+    result = scan_sbom(
+        request.out_dir / CYCLONEDX_NAME,
+        request.policy.vulnerabilities,
+        runner=ToolRunner(),
+        now=ctx.now,
+        out_dir=request.out_dir,
+        cache=ResultCache.default(enabled=request.use_cache),
+        policy_digest=request.policy.sha256,
+        policy_source=request.policy.source,
+    )
+    return StepResult(
+        Step.VULNERABILITIES,
+        status_of(result.findings),
+        result.summary() + (" (cached)" if result.cached else ""),
+        result.findings,
+        details=result.details(),
+    )

@@ -102,6 +102,8 @@ def command(
     except VerificationError as exc:
         if output_format == OutputFormat.JSON:
             click.echo(json.dumps({"verified": False, "ruleId": exc.rule_id, "message": exc.message}, indent=2))
+        else:
+            click.echo(f"denied: {exc.rule_id}: {exc.message}")
         raise
     if output_format == OutputFormat.JSON:
         out = {

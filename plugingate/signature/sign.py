@@ -1,0 +1,110 @@
+"""Signing for plugin authors: with a key (cosign-compatible files) or keyless in CI (Sigstore).
+
+With a key, two files are written beside the artifact: ``ARTIFACT.sig`` (the base64 signature
+``cosign sign-blob --key`` writes) and ``ARTIFACT.sigstore.json`` (a Sigstore bundle v0.3 whose
+verification material is the key's hint, with no transparency log entry: it verifies with
+``cosign verify-blob --key --bundle --insecure-ignore-tlog``). Keyless signing uses the CI's ambient
+OIDC credential (GitHub ``id-token: write``, GitLab ``SIGSTORE_ID_TOKEN``) and needs Fulcio and Rekor.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from plugingate.errors import UndecidedError
+from plugingate.keys import key_hint, sign_bytes
+
+if TYPE_CHECKING:
+    from plugingate.keys import PrivateKey
+
+BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedFiles:
+    """What signing wrote."""
+
+    signature: Path | None
+    bundle: Path
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, so no half file is left."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def key_bundle(data: bytes, signature: bytes, key: PrivateKey) -> dict[str, Any]:
+    """A Sigstore bundle v0.3 for a key signature of ``data`` (public-key hint, no log entry)."""
+    return {
+        "mediaType": BUNDLE_MEDIA_TYPE,
+        "verificationMaterial": {"publicKey": {"hint": key_hint(key.public_key())}, "tlogEntries": []},
+        "messageSignature": {
+            "messageDigest": {
+                "algorithm": "SHA2_256",
+                "digest": base64.b64encode(hashlib.sha256(data).digest()).decode(),
+            },
+            "signature": base64.b64encode(signature).decode(),
+        },
+    }
+
+
+def sign_with_key(
+    artifact: Path, key: PrivateKey, *, signature_path: Path | None = None, bundle_path: Path | None = None
+) -> SignedFiles:
+    """Sign ``artifact`` with ``key``; write the raw signature and the key-hint bundle."""
+    data = artifact.read_bytes()
+    signature = sign_bytes(key, data)
+    sig_out = signature_path or artifact.with_name(artifact.name + ".sig")
+    bundle_out = bundle_path or artifact.with_name(artifact.name + ".sigstore.json")
+    atomic_write(sig_out, base64.b64encode(signature) + b"\n")
+    atomic_write(bundle_out, json.dumps(key_bundle(data, signature, key), indent=2).encode() + b"\n")
+    return SignedFiles(signature=sig_out, bundle=bundle_out)
+
+
+def sign_keyless(artifact: Path, *, bundle_path: Path | None = None, staging: bool = False) -> SignedFiles:
+    """Sign ``artifact`` with the CI's ambient identity; any failure to reach Sigstore is undecided."""
+    from sigstore.oidc import IdentityToken, detect_credential
+
+    try:
+        credential = detect_credential()
+    except Exception as exc:  # NOTE: a broken ambient credential is as good as none
+        raise UndecidedError(f"cannot obtain the ambient OIDC credential: {exc}") from exc
+    if not credential:
+        raise UndecidedError(
+            "keyless signing needs an ambient OIDC credential and none was found",
+            hint="in GitHub Actions grant 'permissions: id-token: write'; in GitLab CI add an id_tokens entry"
+            " SIGSTORE_ID_TOKEN with 'aud: sigstore'; or sign with --key",
+        )
+    from sigstore.models import ClientTrustConfig
+    from sigstore.sign import SigningContext
+
+    from plugingate.signature.trust import private_sigstore_home
+
+    bundle_out = bundle_path or artifact.with_name(artifact.name + ".sigstore.json")
+    with private_sigstore_home():
+        try:
+            config = ClientTrustConfig.staging() if staging else ClientTrustConfig.production()
+            context = SigningContext.from_trust_config(config)
+            with context.signer(IdentityToken(credential)) as signer:
+                bundle = signer.sign_artifact(artifact.read_bytes())
+        except Exception as exc:  # NOTE: network, Fulcio, Rekor or token failure: could not sign
+            raise UndecidedError(
+                f"keyless signing failed: {exc}",
+                hint="keyless signing needs network access to Fulcio and Rekor; sign with --key otherwise",
+            ) from exc
+    atomic_write(bundle_out, bundle.to_json().encode() + b"\n")
+    return SignedFiles(signature=None, bundle=bundle_out)

@@ -1,0 +1,52 @@
+"""The granted capability set, as it goes into the gate attestation."""
+
+from __future__ import annotations
+
+from plugingate.declaration import Declaration
+
+
+def granted_capabilities(declaration: Declaration) -> dict[str, object]:
+    """What the gate grants the plugin when it passes: exactly what it declared, as JSON-able values.
+
+    Reasons and lines are left out: the set is what admission control compares, and it must not
+    change when only a comment or a line number does.
+    """
+    caps = declaration.capabilities
+    priv = caps.privileges
+    res = caps.resources
+    return {
+        "network": {
+            "egress": [{"host": e.host, "ports": sorted(e.ports), "protocol": e.protocol} for e in caps.egress],
+            "ingress": [{"port": i.port, "protocol": i.protocol, "external": i.external} for i in caps.ingress],
+        },
+        "filesystem": {"read": list(caps.fs_read), "write": list(caps.fs_write)},
+        "secrets": [{"name": s.name, "keys": list(s.keys), "as": s.as_} for s in caps.secrets],
+        "kubernetes": {
+            "clusterScope": caps.cluster_scope,
+            "rules": [
+                {
+                    key: list(values)
+                    for key, values in (
+                        ("apiGroups", r.api_groups),
+                        ("resources", r.resources),
+                        ("resourceNames", r.resource_names),
+                        ("nonResourceURLs", r.non_resource_urls),
+                        ("verbs", r.verbs),
+                    )
+                    if values or key == "verbs"
+                }
+                for r in caps.rbac_rules
+            ],
+        },
+        "privileges": {
+            "runAsNonRoot": priv.run_as_non_root,
+            "privileged": priv.privileged,
+            "allowPrivilegeEscalation": priv.allow_privilege_escalation,
+            "capabilities": list(priv.capabilities),
+            "hostNetwork": priv.host_network,
+            "hostPID": priv.host_pid,
+            "hostIPC": priv.host_ipc,
+            "hostPath": list(priv.host_path),
+        },
+        "resources": {"cpu": res.cpu, "memory": res.memory},
+    }

@@ -85,11 +85,20 @@ def read_database_info(cache_dir: Path) -> DatabaseInfo:
             f"the vulnerability database at {db_path} is unreadable: {exc}",
             hint="rebuild it: remove the folder and run scripts/setup-tools",
         ) from exc
+    source = str(imported.get("source", "unknown"))
+    try:
+        # NOTE: scripts/setup-tools marks the database it builds from testdata/vulndb, so reports can
+        # say it was the project's own and not one grype downloaded.
+        marker = json.loads((cache_dir / "plugingate-source.json").read_text(encoding="utf-8"))
+        if isinstance(marker, dict) and isinstance(marker.get("source"), str):
+            source = f"{marker['source']} {marker.get('key', '')}".strip()
+    except (OSError, ValueError):
+        pass
     return DatabaseInfo(
         cache_dir=cache_dir,
         schema=schema,
         built=built,
-        source=str(imported.get("source", "unknown")),
+        source=source,
         digest=str(imported.get("digest", "")),
     )
 

@@ -1,0 +1,105 @@
+"""``plugingate doctor``: which tools were found, their versions, and the vulnerability database."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import click
+
+from plugingate.cli.options import OutputFormat, format_option, verbosity_options
+
+
+@click.command("doctor")
+@format_option()
+@verbosity_options
+def command(output_format: str, verbose: bool, quiet: bool) -> None:
+    """Report syft, grype, cosign and the Docker engine, and the vulnerability database's status.
+
+    Exit 0 when syft, grype and a readable database are there (a version other than the pinned one,
+    an old database, or no Docker engine are warnings); 3 when something the gate needs is missing.
+    """
+    from plugingate.errors import Error
+    from plugingate.tools import Tool, ToolRunner
+    from plugingate.tools.pins import PINNED_VERSIONS
+    from plugingate.vulnerabilities import database_dir, read_database_info
+
+    runner = ToolRunner()
+    report: dict[str, dict[str, object]] = {}
+    problems: list[str] = []
+    warnings: list[str] = []
+    for tool in Tool:
+        try:
+            info = runner.info(tool)
+        except Error as exc:
+            report[str(tool)] = {"found": False, "error": exc.message}
+            (warnings if tool is Tool.COSIGN else problems).append(exc.message)
+            continue
+        pinned = PINNED_VERSIONS[str(tool)]
+        report[str(tool)] = {
+            "found": True,
+            "path": str(info.path),
+            "foundBy": info.found_by,
+            "version": info.version,
+            "pinned": pinned,
+        }
+        if info.version != pinned:
+            warnings.append(f"{tool} is {info.version}, plugingate is tested with {pinned}")
+    report["docker"] = _docker()
+    if not report["docker"]["reachable"]:
+        warnings.append(
+            f"no Docker engine: images of spec.images not shipped in a bundle will be skipped "
+            f"({report['docker']['error']})"
+        )
+    db_dir = database_dir(runner.env)
+    try:
+        db = read_database_info(db_dir)
+        age_hours = (datetime.now(UTC) - db.built).total_seconds() / 3600
+        report["database"] = {"ok": True, **db.to_dict(), "ageHours": round(age_hours, 1)}
+        if age_hours > 120:
+            warnings.append(f"the vulnerability database is {age_hours:.0f} h old (the default maxDatabaseAge is 120h)")
+    except Error as exc:
+        report["database"] = {"ok": False, "path": str(db_dir), "error": exc.message}
+        problems.append(exc.message)
+    if output_format == OutputFormat.JSON:
+        click.echo(json.dumps({"ok": not problems, **report, "problems": problems, "warnings": warnings}, indent=2))
+    else:
+        for name in ("syft", "grype", "cosign"):
+            entry = report[name]
+            if entry["found"]:
+                click.echo(f"{name:8} {entry['version']:10} {entry['path']}  (via {entry['foundBy']})")
+            else:
+                click.echo(f"{name:8} missing    {entry['error']}")
+        docker = report["docker"]
+        click.echo(
+            f"{'docker':8} {docker.get('version') or 'no engine':10} {docker.get('host') or docker.get('error')}"
+        )
+        database = report["database"]
+        if database["ok"]:
+            click.echo(
+                f"{'grype db':8} {database['schema']:10} built {database['built']} ({database['ageHours']} h ago), "
+                f"from {database['source']}, {database['path']}"
+            )
+        else:
+            click.echo(f"{'grype db':8} missing    {database['error']}")
+        if not quiet:
+            for warning in warnings:
+                click.echo(f"warning: {warning}", err=True)
+            for problem in problems:
+                click.echo(f"problem: {problem}", err=True)
+    if problems:
+        raise click.exceptions.Exit(3)
+
+
+def _docker() -> dict[str, object]:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=5)
+        try:
+            version = client.version()
+            return {"reachable": True, "version": version.get("Version"), "host": client.api.base_url}
+        finally:
+            client.close()
+    except Exception as exc:  # NOTE: any failure means no usable engine
+        return {"reachable": False, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}

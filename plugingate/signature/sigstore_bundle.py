@@ -423,6 +423,11 @@ def verify_with_key(
     from sigstore.models import InvalidBundle, TransparencyLogEntry
     from sigstore_models.bundle.v1 import Bundle as InnerBundle
 
+    # NOTE: protobuf JSON omits an empty repeated field: cosign writes no "tlogEntries" at all when it
+    # did not upload to a log, which the model requires.
+    material_doc = doc.get("verificationMaterial")
+    if isinstance(material_doc, dict) and "tlogEntries" not in material_doc:
+        doc = {**doc, "verificationMaterial": {**material_doc, "tlogEntries": []}}
     try:
         inner = InnerBundle.from_json(json.dumps(doc))
     except Exception as exc:  # NOTE: the model layer raises assorted errors on hostile input

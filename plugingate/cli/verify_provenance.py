@@ -1,0 +1,111 @@
+"""``plugingate verify-provenance ARTIFACT``: SLSA provenance, or an in-toto layout with its links."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from plugingate.cli.options import OutputFormat, format_option, option, verbosity_options
+
+_GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.command(name="verify-provenance")
+@click.argument("artifact")
+@option("--attestation", "attestation", type=_FILE, help="SLSA provenance: a Sigstore bundle, DSSE envelope or JSONL.")
+@option("--source-uri", "source_uri", multiple=True, help="Expected source: github.com/ORG/REPO (repeatable).")
+@option("--source-ref", "source_ref", multiple=True, help="Expected ref: refs/heads/main, refs/tags/v1 (repeatable).")
+@option("--builder-id", "builder_id", multiple=True, help="Trusted builder id; a trailing '@' trusts any version.")
+@option("--key", "keys", type=_FILE, multiple=True, help="Trusted public key of the provenance signer.")
+@option("--identity", "identity", help="Keyless: the exact identity of the provenance signer.")
+@option("--identity-regex", "identity_regex", help="Keyless: a regex the whole identity must match.")
+@option("--issuer", "issuer", default=_GITHUB_ISSUER, show_default=True, help="Keyless: the OIDC issuer.")
+@option("--trusted-root", "trusted_root", type=click.Path(path_type=Path), help="A Sigstore trusted_root.json.")
+@option("--offline", "offline", is_flag=True, help="Use the embedded trusted root; no network.")
+@option("--staging", "staging", is_flag=True, help="Trust Sigstore's staging instance instead of production.")
+@option("--layout", "layout", type=_FILE, help="An in-toto layout (instead of --attestation).")
+@option("--layout-key", "layout_keys", type=_FILE, multiple=True, help="Public key of the layout owner.")
+@option("--links", "links", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Link metadata folder.")
+@option("--enable-inspections", "enable_inspections", is_flag=True, help="Run the layout's inspections (commands!).")
+@format_option()
+@verbosity_options
+def command(
+    artifact: str,
+    attestation: Path | None,
+    source_uri: tuple[str, ...],
+    source_ref: tuple[str, ...],
+    builder_id: tuple[str, ...],
+    keys: tuple[Path, ...],
+    identity: str | None,
+    identity_regex: str | None,
+    issuer: str,
+    trusted_root: Path | None,
+    offline: bool,
+    staging: bool,
+    layout: Path | None,
+    layout_keys: tuple[Path, ...],
+    links: Path | None,
+    enable_inspections: bool,
+    output_format: str,
+    verbose: bool,
+    quiet: bool,
+) -> None:
+    """Verify ARTIFACT's provenance (ARTIFACT: a file, or sha256:<hex> / sha512:<hex>).
+
+    SLSA (--attestation): the signature by a trusted signer (--key, or --identity/--identity-regex
+    and --issuer), a subject with ARTIFACT's digest, the builder (--builder-id), the source
+    repository (--source-uri) and ref (--source-ref). in-toto (--layout, --layout-key, --links): the
+    layout's signature and expiry, every step's links and thresholds, the artifact rules, and that
+    ARTIFACT is a product of the chain. Exit 0 verified, 1 denied, 2 bad input, 3 undecided.
+    """
+    from plugingate.errors import ExitCode, InputError, VerificationError
+    from plugingate.provenance.slsa import ProvenanceRequirements
+    from plugingate.provenance.verify import ProvenanceResult, verify_slsa_provenance
+    from plugingate.signature.artifact import Artifact
+    from plugingate.signature.cli_support import signers_from_options
+    from plugingate.signature.trust import Instance, TrustSettings
+
+    if (attestation is None) == (layout is None):
+        raise InputError("give exactly one of --attestation and --layout", field="--attestation")
+    target = Artifact.from_argument(artifact)
+    result: ProvenanceResult
+    if layout is not None:
+        from plugingate.provenance.intoto import verify_layout
+
+        if not layout_keys:
+            raise InputError("--layout needs at least one --layout-key", field="--layout-key")
+        if links is None:
+            raise InputError("--layout needs --links DIR", field="--links")
+        result = verify_layout(target, layout, layout_keys, links, enable_inspections=enable_inspections)
+    else:
+        assert attestation is not None
+        signers = signers_from_options(keys=keys, identity=identity, identity_regex=identity_regex, issuer=issuer)
+        if not signers:
+            raise InputError("no trusted signer: give --key or --identity/--identity-regex", field="--identity")
+        trust = TrustSettings(
+            trusted_root=trusted_root, offline=offline, instance=Instance.STAGING if staging else Instance.PRODUCTION
+        )
+        requirements = ProvenanceRequirements(
+            trusted_builders=builder_id, source_repositories=source_uri, source_refs=source_ref
+        )
+        result = verify_slsa_provenance(target, attestation, requirements, signers, trust)
+    if output_format == OutputFormat.JSON:
+        out = {**result.to_dict(), "artifact": target.name, "findings": [f.to_dict() for f in result.findings]}
+        click.echo(json.dumps(out, indent=2))
+    else:
+        for finding in result.findings:
+            click.echo(f"denied: {finding.rule_id}: {finding.message}")
+        if result.verified and not quiet:
+            click.echo(f"verified: {target.name} {result.describe()}")
+    if result.findings:
+        first = result.findings[0]
+        raise VerificationError(
+            f"provenance denied ({len(result.findings)} finding(s)): {first.rule_id}: {first.message}",
+            rule_id=first.rule_id,
+        )
+    if not result.verified:
+        raise VerificationError("no provenance verified", rule_id="PG-PRV-008")
+    del ExitCode

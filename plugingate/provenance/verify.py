@@ -1,0 +1,191 @@
+"""Verify SLSA provenance about an artifact: signature, subject, then the slsa-verifier checks.
+
+An attestation file may be a Sigstore bundle, a DSSE envelope, or JSON Lines of either
+(``*.intoto.jsonl``, ``gh attestation download``). Every document is tried; the first whose
+signature verifies with a trusted signer and whose subject is the artifact is checked, and when
+none is, the findings say why each one was refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from plugingate.dsse import verify_envelope_with
+from plugingate.errors import InputError, VerificationError
+from plugingate.findings import Finding, Location
+from plugingate.provenance import rules
+from plugingate.provenance.slsa import (
+    NotProvenanceError,
+    ProvenanceFacts,
+    ProvenanceRequirements,
+    check_facts,
+    extract_facts,
+    parse_statement,
+)
+from plugingate.signature import rules as sig_rules
+from plugingate.signature.artifact import Artifact
+from plugingate.signature.identity import SignerIdentity, SignerKind, TrustedSigner, describe_expected, match_signer
+from plugingate.signature.sigstore_bundle import check_subject
+from plugingate.signature.trust import TrustSettings
+from plugingate.signature.verify import read_limited, verify_bundle_document
+
+MAX_ATTESTATION_BYTES = 16 * 1024 * 1024
+MAX_DOCUMENTS = 64
+
+_SIG_TO_PRV = {
+    sig_rules.ARTIFACT_MISMATCH.id: rules.SUBJECT_MISMATCH,
+    sig_rules.UNTRUSTED_SIGNER.id: rules.UNTRUSTED_SIGNER,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenanceResult:
+    """What the provenance step found: denials, and the facts and signer of the accepted provenance."""
+
+    findings: tuple[Finding, ...]
+    facts: ProvenanceFacts | None = None
+    signer: SignerIdentity | None = None
+    layout: dict[str, object] | None = field(default=None)
+
+    @property
+    def verified(self) -> bool:
+        """Whether trusted provenance (or a verified layout) was found without denials."""
+        return not self.findings and (self.facts is not None or self.layout is not None)
+
+    def describe(self) -> str:
+        """One line for reports."""
+        if self.findings:
+            return self.findings[0].message
+        if self.facts is not None:
+            return (
+                f"built by {self.facts.builder_id!r} from {self.facts.source_repository!r}"
+                f" ({self.facts.source_ref or 'any ref'})"
+                + (f", signed by {self.signer.describe()}" if self.signer else "")
+            )
+        if self.layout is not None:
+            return f"in-toto layout verified ({self.layout.get('layout')})"
+        return "no provenance (not required)"
+
+    def to_dict(self) -> dict[str, object]:
+        """For the report and the gate attestation's ``provenance`` field."""
+        out: dict[str, object] = {"verified": self.verified}
+        if self.facts is not None:
+            out.update(self.facts.to_dict())
+        if self.signer is not None:
+            out["signer"] = self.signer.to_dict()
+        if self.layout is not None:
+            out["inToto"] = dict(self.layout)
+        return out
+
+
+def read_documents(path: Path) -> list[dict[str, Any]]:
+    """The JSON documents of an attestation file: one object, or JSON Lines (bounded)."""
+    data = read_limited(path, MAX_ATTESTATION_BYTES, "attestation")
+    try:
+        doc = json.loads(data)
+    except json.JSONDecodeError:
+        doc = None
+    except UnicodeDecodeError as exc:
+        raise InputError("the attestation is not UTF-8 JSON", path=str(path)) from exc
+    if isinstance(doc, dict):
+        return [doc]
+    docs: list[dict[str, Any]] = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"not JSON: {exc}", path=str(path), line=number) from exc
+        if not isinstance(item, dict):
+            raise InputError("each line must be a JSON object", path=str(path), line=number)
+        docs.append(item)
+        if len(docs) > MAX_DOCUMENTS:
+            raise InputError(f"more than {MAX_DOCUMENTS} attestations in one file", path=str(path))
+    if not docs:
+        raise InputError("no attestation in the file", path=str(path))
+    return docs
+
+
+def _verify_document(
+    doc: dict[str, Any], artifact: Artifact, signers: Sequence[TrustedSigner], trust: TrustSettings, source: str
+) -> tuple[SignerIdentity, str, bytes]:
+    """Verify one document's signature and subject; returns the signer and the payload."""
+    if "payloadType" in doc and "signatures" in doc:
+        keys = [s.key for s in signers if s.key is not None]
+        if not keys:
+            raise VerificationError(
+                f"{source}: a DSSE envelope can only be verified with a key; expected {describe_expected(signers)}",
+                rule_id=rules.UNTRUSTED_SIGNER.id,
+            )
+        try:
+            verified = verify_envelope_with(doc, keys, source=source)
+        except VerificationError as exc:
+            raise VerificationError(exc.message, rule_id=rules.SIGNATURE_INVALID.id) from exc
+        identity = SignerIdentity(kind=SignerKind.KEY, key=verified.key)
+        match, _ = match_signer(identity, signers)
+        assert match is not None
+        check_subject(verified.payload_type, verified.payload, artifact, source=source)
+        return identity, verified.payload_type, verified.payload
+    if "mediaType" not in doc:
+        raise InputError("neither a Sigstore bundle nor a DSSE envelope", path=source)
+    if doc.get("dsseEnvelope") is None:
+        raise VerificationError(
+            f"{source}: the Sigstore bundle holds a message signature, not an attestation",
+            rule_id=rules.NOT_PROVENANCE.id,
+        )
+    result = verify_bundle_document(doc, artifact, signers, trust, source=source)
+    verified_bundle = result.verified
+    assert verified_bundle is not None and verified_bundle.payload is not None
+    return result.signer, verified_bundle.payload_type or "", verified_bundle.payload
+
+
+def verify_slsa_provenance(
+    artifact: Artifact,
+    attestation: Path,
+    requirements: ProvenanceRequirements,
+    signers: Sequence[TrustedSigner],
+    trust: TrustSettings,
+) -> ProvenanceResult:
+    """Verify SLSA provenance for ``artifact``; denials are findings, undecidable checks raise."""
+    location = Location(path=attestation.name)
+    if not signers:
+        return ProvenanceResult(
+            findings=(
+                rules.UNTRUSTED_SIGNER.finding(
+                    "no trusted signer for provenance; expected provenance.signers or signature.trustedSigners"
+                    " in the policy (or --identity/--key)",
+                    location=location,
+                ),
+            )
+        )
+    refusals: list[Finding] = []
+    docs = read_documents(attestation)
+    for index, doc in enumerate(docs):
+        source = attestation.name if len(docs) == 1 else f"{attestation.name} line {index + 1}"
+        try:
+            signer, _payload_type, payload = _verify_document(doc, artifact, signers, trust, source)
+        except VerificationError as exc:
+            rule = _SIG_TO_PRV.get(exc.rule_id)
+            if rule is None:
+                rule = next((r for r in rules.RULES if r.id == exc.rule_id), rules.SIGNATURE_INVALID)
+            refusals.append(rule.finding(exc.message, location=location))
+            continue
+        try:
+            facts = extract_facts(parse_statement(payload))
+        except NotProvenanceError as exc:
+            refusals.append(rules.NOT_PROVENANCE.finding(f"{source}: {exc}", location=location))
+            continue
+        findings = [
+            Finding(
+                rule_id=f.rule_id, severity=f.severity, step=f.step, message=f"{source}: {f.message}",
+                location=location, properties=f.properties,
+            )
+            for f in check_facts(facts, signer, requirements)
+        ]
+        return ProvenanceResult(findings=tuple(findings), facts=facts, signer=signer)
+    return ProvenanceResult(findings=tuple(refusals))

@@ -1,7 +1,8 @@
 """Signing the statements: DSSE with a key (cosign-compatible), or keyless through Sigstore.
 
-Key-signed envelopes go one per line into ``attestations.intoto.jsonl``, the file
-``cosign verify-blob-attestation --signature`` and ``plugingate attach`` read. Keyless signing makes
+Key-signed envelopes go one per line into ``attestations.intoto.jsonl`` (what ``plugingate attach``
+and ``verify-attestation`` read) and, each alone, into ``attestation-<kind>.dsse.json`` (what
+``cosign verify-blob-attestation --signature`` reads: one envelope, not JSONL). Keyless signing makes
 one Sigstore bundle per statement (``attestation-<kind>.sigstore.json``) through the ``sigstore``
 library, which needs an OIDC identity token and the network (Fulcio, Rekor): when either is
 missing signing fails closed (``UndecidedError``, exit 3) and no file is written.
@@ -37,6 +38,12 @@ _KIND_BY_TYPE = {GATE_PREDICATE_TYPE: "gate", CYCLONEDX_PREDICATE_TYPE: "sbom", 
 ID_TOKEN_ENV = "SIGSTORE_ID_TOKEN"  # noqa: S105 (a variable name, not a secret)
 
 
+def envelope_file_name(statement: Mapping[str, Any], index: int) -> str:
+    """The file name of a statement's lone DSSE envelope: ``attestation-gate.dsse.json`` and so on."""
+    kind = _KIND_BY_TYPE.get(str(statement.get("predicateType")), str(index))
+    return f"attestation-{kind}.dsse.json"
+
+
 def keyless_bundle_name(statement: Mapping[str, Any], index: int) -> str:
     """The file name of a statement's Sigstore bundle: ``attestation-gate.sigstore.json`` and so on."""
     kind = _KIND_BY_TYPE.get(str(statement.get("predicateType")), str(index))
@@ -54,6 +61,9 @@ def sign_statements(
 ) -> list[Path]:
     """Sign every statement and write the result into ``out_dir``; returns the paths written.
 
+    With a key: ``attestations.intoto.jsonl`` first, then one ``attestation-<kind>.dsse.json`` per
+    statement. Keyless: one ``attestation-<kind>.sigstore.json`` per statement.
+
     Exactly one of ``key`` and ``keyless`` must be given. Keyless takes the identity token from
     ``identity_token``, ``$SIGSTORE_ID_TOKEN`` or the CI's ambient credential, and the Sigstore
     instance from ``trust_config`` (a ClientTrustConfig JSON) or the public-good one.
@@ -70,8 +80,15 @@ def sign_statements(
             json.dumps(sign_envelope(p, PAYLOAD_TYPE, key), sort_keys=True, separators=(",", ":")) for p in payloads
         ]
         path = out_dir / ATTESTATIONS_FILE
+        singles = [out_dir / envelope_file_name(s, i) for i, s in enumerate(statements)]
+        if len(set(singles)) != len(singles):
+            raise ValueError("two statements of the same predicate type: one envelope file each is expected")
         write_atomic(path, ("\n".join(lines) + "\n").encode())
-        return [path]
+        # NOTE: `cosign verify-blob-attestation --signature` reads one envelope, not JSONL: each
+        # statement's envelope is also written alone.
+        for single, line in zip(singles, lines, strict=True):
+            write_atomic(single, (line + "\n").encode())
+        return [path, *singles]
     bundles = _sign_keyless(payloads, identity_token=identity_token, trust_config=trust_config)
     paths = [out_dir / keyless_bundle_name(s, i) for i, s in enumerate(statements)]
     if len(set(paths)) != len(paths):

@@ -129,7 +129,6 @@ def sign_gate(tmp_path: Path, bundle_file: Path, ec_key_pem: tuple[bytes, bytes]
         ]
         key = private_key_from_pem(key_pem or ec_key_pem[0], password=None)
         out = tmp_path / name
-        (path,) = sign_statements(statements, key=key, out_dir=out)
-        return path
+        return sign_statements(statements, key=key, out_dir=out)[0]
 
     return sign

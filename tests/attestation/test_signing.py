@@ -32,7 +32,11 @@ def test_key_signed_jsonl(which: str, request: pytest.FixtureRequest, tmp_path: 
     private, public = request.getfixturevalue(which)
     second = {**STATEMENT, "predicateType": "https://cyclonedx.org/bom", "predicate": {"bomFormat": "CycloneDX"}}
     paths = sign_statements([STATEMENT, second], key=private_key_from_pem(private, password=None), out_dir=tmp_path)
-    assert paths == [tmp_path / ATTESTATIONS_FILE]
+    assert paths == [
+        tmp_path / ATTESTATIONS_FILE,
+        tmp_path / "attestation-gate.dsse.json",
+        tmp_path / "attestation-sbom.dsse.json",
+    ]
     lines = paths[0].read_text().splitlines()
     assert len(lines) == 2
     key = public_key_from_pem(public)
@@ -44,7 +48,10 @@ def test_key_signed_jsonl(which: str, request: pytest.FixtureRequest, tmp_path: 
         (signature,) = envelope["signatures"]
         assert signature["keyid"] == ""
         assert verify_bytes(key.key, base64.b64decode(signature["sig"]), pae(envelope["payloadType"], payload))
-    assert sorted(p.name for p in tmp_path.iterdir()) == [ATTESTATIONS_FILE]  # no temporary file left
+    for single, line in zip(paths[1:], lines, strict=True):
+        assert single.read_text() == line + "\n"
+    # no temporary file left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)
 
 
 def test_exactly_one_signing_method(tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> None:

@@ -163,7 +163,7 @@ def test_malformed_predicate_is_denied(
         "predicateType": "https://plugingate.dev/attestation/gate/v1",
         "predicate": {"passed": True, "validUntil": "2999-01-01T00:00:00Z"},
     }
-    (att,) = sign_statements([statement], key=private_key_from_pem(ec_key_pem[0], password=None), out_dir=tmp_path)
+    att = sign_statements([statement], key=private_key_from_pem(ec_key_pem[0], password=None), out_dir=tmp_path)[0]
     code, text = verify(env, bundle_file, "--attestation", att, "--key", pub)
     assert code == 1 and "PG-ATT-007" in text
 

@@ -27,7 +27,7 @@ MAX_LAYOUT_BYTES = 4 * 1024 * 1024
 
 def layout_key_dict(paths: Sequence[Path]) -> dict[str, dict[str, Any]]:
     """``{keyid: key dict}`` as the in-toto library takes them, from PEM public keys."""
-    from securesystemslib.signer import SSlibKey
+    from securesystemslib.signer import SSlibKey  # type: ignore[attr-defined]
 
     out: dict[str, dict[str, Any]] = {}
     for path in paths:

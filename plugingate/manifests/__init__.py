@@ -1,0 +1,48 @@
+"""Manifests: the bundle's Kubernetes objects, held against what plugin.yaml declares.
+
+Anything an object uses that the declaration does not grant is a violation: the declaration is the
+promise the policy judged, so the manifests may not reach one thing beyond it.
+"""
+
+from __future__ import annotations
+
+from plugingate.declaration import Declaration
+from plugingate.findings import Finding
+from plugingate.manifests.inventory import check_inventory
+from plugingate.manifests.kinds import pod_spec
+from plugingate.manifests.loader import ManifestLimits, load_manifests
+from plugingate.manifests.model import ManifestObject, ManifestSet
+from plugingate.manifests.network import check_ingresses, check_network_policies, check_services
+from plugingate.manifests.rbac import check_bindings, check_pod_service_account, check_roles, service_accounts
+from plugingate.manifests.workloads import PodChecker, check_secret_uses
+from plugingate.policy.model import CapabilitiesPolicy
+
+
+def check_manifests(manifests: ManifestSet, declaration: Declaration, policy: CapabilitiesPolicy) -> list[Finding]:
+    """Every finding of the manifests against the declaration (the policy sets only requireLimits and ceilings)."""
+    findings = check_inventory(manifests, declaration)
+    pods = PodChecker(declaration, policy)
+    accounts = service_accounts(manifests)
+    for obj in manifests.objects:
+        found = pod_spec(obj)
+        if found is None:
+            continue
+        spec, base = found
+        findings += pods.check(obj, spec, base)
+        findings += check_pod_service_account(obj, spec, base, accounts)
+    findings += check_secret_uses(pods.secret_uses, declaration)
+    findings += check_roles(manifests, declaration)
+    findings += check_bindings(manifests, declaration)
+    findings += check_services(manifests, declaration)
+    findings += check_ingresses(manifests, declaration)
+    findings += check_network_policies(manifests, declaration)
+    return findings
+
+
+__all__ = [
+    "ManifestLimits",
+    "ManifestObject",
+    "ManifestSet",
+    "check_manifests",
+    "load_manifests",
+]

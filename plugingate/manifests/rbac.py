@@ -1,0 +1,151 @@
+"""Roles and bindings in the manifests against the declared RBAC rules and scope."""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Any
+
+from plugingate.capabilities.rbac import MAX_COMBINATIONS, combinations, uncovered
+from plugingate.declaration import Declaration, RbacRule
+from plugingate.findings import Finding
+from plugingate.manifests import rules
+from plugingate.manifests.kinds import RBAC_GROUP, SYSTEM_NAMESPACES
+from plugingate.manifests.model import ManifestObject, ManifestSet
+
+POWERFUL_ROLES = frozenset({"cluster-admin", "admin", "edit"})
+_SHOWN = 5
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def manifest_rule(data: Any) -> RbacRule:
+    """A PolicyRule of a Role as an ``RbacRule``."""
+    rule = data if isinstance(data, dict) else {}
+    return RbacRule(
+        verbs=_strings(rule.get("verbs")),
+        api_groups=_strings(rule.get("apiGroups")),
+        resources=_strings(rule.get("resources")),
+        resource_names=_strings(rule.get("resourceNames")),
+        non_resource_urls=_strings(rule.get("nonResourceURLs")),
+    )
+
+
+def service_accounts(manifests: ManifestSet) -> set[str]:
+    """Names of the ServiceAccounts the bundle defines."""
+    return {o.name for o in manifests.objects if o.kind == "ServiceAccount" and o.group == ""}
+
+
+def check_roles(manifests: ManifestSet, declaration: Declaration) -> list[Finding]:
+    """Every rule of every Role and ClusterRole must be covered by the declared rules."""
+    declared = declaration.capabilities.rbac_rules
+    out = []
+    for obj in manifests.objects:
+        if obj.group != RBAC_GROUP or obj.kind not in ("Role", "ClusterRole"):
+            continue
+        if obj.data.get("aggregationRule"):
+            out.append(
+                rules.RBAC.finding(
+                    f"{obj.ref} aggregates other roles (aggregationRule), whose rules are unknown here; expected "
+                    "explicit rules covered by kubernetes.rules",
+                    location=obj.location("aggregationRule"),
+                )
+            )
+        items = obj.data.get("rules")
+        for i, data in enumerate(items if isinstance(items, list) else []):
+            rule = manifest_rule(data)
+            if combinations(rule) > MAX_COMBINATIONS:
+                out.append(
+                    rules.RBAC.finding(
+                        f"{obj.ref} rule #{i + 1} grants more than {MAX_COMBINATIONS} combinations, too many to "
+                        "check; expected rules no broader than kubernetes.rules",
+                        location=obj.location("rules", i),
+                    )
+                )
+                continue
+            missing = list(islice(uncovered(rule, declared), _SHOWN + 1))
+            if missing:
+                more = ", …" if len(missing) > _SHOWN else ""
+                out.append(
+                    rules.RBAC.finding(
+                        f"{obj.ref} rule #{i + 1} grants {', '.join(missing[:_SHOWN])}{more}, which no rule of "
+                        "kubernetes.rules in plugin.yaml grants; expected only declared rights",
+                        location=obj.location("rules", i),
+                    )
+                )
+    return out
+
+
+def check_bindings(manifests: ManifestSet, declaration: Declaration) -> list[Finding]:
+    """Bindings: scope, the role they bind, and whom they bind it to."""
+    out = []
+    roles = {(o.kind, o.name) for o in manifests.objects if o.group == RBAC_GROUP and o.kind in ("Role", "ClusterRole")}
+    accounts = service_accounts(manifests)
+    for obj in manifests.objects:
+        if obj.group != RBAC_GROUP or obj.kind not in ("RoleBinding", "ClusterRoleBinding"):
+            continue
+        if obj.kind == "ClusterRoleBinding" and not declaration.capabilities.cluster_scope:
+            out.append(
+                rules.CLUSTER_BINDING.finding(
+                    f"{obj.ref} binds a role cluster-wide; expected a RoleBinding, as plugin.yaml does not declare "
+                    "kubernetes.clusterScope: true",
+                    location=obj.location("kind"),
+                )
+            )
+        ref = obj.data.get("roleRef")
+        ref = ref if isinstance(ref, dict) else {}
+        ref_kind, ref_name = str(ref.get("kind", "")), str(ref.get("name", ""))
+        if ref_name in POWERFUL_ROLES or ref_name.startswith("system:"):
+            out.append(
+                rules.POWERFUL_ROLE.finding(
+                    f"{obj.ref} binds the built-in {ref_kind} {ref_name}; expected a role of the bundle that "
+                    "lists only declared rights",
+                    location=obj.location("roleRef"),
+                    role=ref_name,
+                )
+            )
+        elif (ref_kind, ref_name) not in roles:
+            out.append(
+                rules.FOREIGN_ROLE.finding(
+                    f"{obj.ref} binds {ref_kind} {ref_name!r}, which the manifests do not define; expected a role "
+                    "shipped in the bundle",
+                    location=obj.location("roleRef"),
+                    role=ref_name,
+                )
+            )
+        subjects = obj.data.get("subjects")
+        for k, subject in enumerate(subjects if isinstance(subjects, list) else []):
+            subject = subject if isinstance(subject, dict) else {}
+            kind, name = str(subject.get("kind", "")), str(subject.get("name", ""))
+            namespace = subject.get("namespace")
+            if kind == "ServiceAccount" and name in accounts and namespace not in SYSTEM_NAMESPACES:
+                continue
+            out.append(
+                rules.FOREIGN_SUBJECT.finding(
+                    f"{obj.ref} grants its role to {kind} {name!r}"
+                    + (f" in {namespace}" if namespace else "")
+                    + f"; expected only ServiceAccounts the bundle defines ({', '.join(sorted(accounts)) or 'none'})",
+                    location=obj.location("subjects", k),
+                    subject=f"{kind}/{name}",
+                )
+            )
+    return out
+
+
+def check_pod_service_account(
+    obj: ManifestObject, spec: dict[str, Any], base: tuple[str, ...], accounts: set[str]
+) -> list[Finding]:
+    """A pod must run as the default account or one the bundle defines."""
+    for field in ("serviceAccountName", "serviceAccount"):
+        name = spec.get(field)
+        if isinstance(name, str) and name and name != "default" and name not in accounts:
+            return [
+                rules.FOREIGN_SERVICE_ACCOUNT.finding(
+                    f"{obj.ref} runs as ServiceAccount {name!r}, which the manifests do not define; expected "
+                    f"one of the bundle's ({', '.join(sorted(accounts)) or 'none'})",
+                    location=obj.location(*base, field),
+                    account=name,
+                )
+            ]
+    return []

@@ -1,0 +1,222 @@
+"""Rules of the manifests step (PG-MAN-0xx): the bundle's Kubernetes objects against plugin.yaml.
+
+The declaration is the most a plugin may use; every object in ``spec.manifests`` is read, and anything
+it uses that the declaration does not grant is a violation. Each finding points at the file and line
+of the manifest field that uses too much.
+"""
+
+from __future__ import annotations
+
+from plugingate.findings import Rule, Severity, Step
+
+_S = Step.MANIFESTS
+
+UNKNOWN_KIND = Rule(
+    "PG-MAN-001",
+    _S,
+    "Object of a kind plugingate does not check",
+    "The manifests hold an object whose apiVersion/kind plugingate does not know (a custom resource, say). "
+    "It is applied as is and nothing in it was checked against the declaration; review it by hand.",
+    severity=Severity.WARNING,
+)
+NO_OBJECTS = Rule(
+    "PG-MAN-002",
+    _S,
+    "No Kubernetes objects",
+    "spec.manifests is not set or holds no objects, so there was nothing to hold against the declaration.",
+    severity=Severity.WARNING,
+)
+SYSTEM_NAMESPACE = Rule(
+    "PG-MAN-003",
+    _S,
+    "Object in a system namespace",
+    "An object is placed in, or is, kube-system, kube-public or kube-node-lease. Plugins live in their own "
+    "namespace; anything in a system namespace runs with the platform's trust.",
+)
+CLUSTER_OBJECT = Rule(
+    "PG-MAN-004",
+    _S,
+    "Cluster-level object",
+    "The manifests hold an object that changes the whole cluster. Admission webhooks and policies, "
+    "APIServices, CertificateSigningRequests, Nodes and PodSecurityPolicies are never accepted from a "
+    "plugin; CustomResourceDefinitions, PriorityClasses, StorageClasses, RuntimeClasses, IngressClasses "
+    "and PersistentVolumes only when plugin.yaml declares kubernetes.clusterScope: true.",
+)
+HOST_PATH = Rule(
+    "PG-MAN-010",
+    _S,
+    "Undeclared hostPath volume",
+    "A pod mounts a hostPath (a folder of the node) that is not in, or below, a path of "
+    "privileges.hostPath in plugin.yaml. Declare it (the policy decides) or use an emptyDir.",
+)
+HOST_NAMESPACE = Rule(
+    "PG-MAN-011",
+    _S,
+    "Undeclared host namespace",
+    "A pod sets hostNetwork, hostPID or hostIPC while plugin.yaml does not declare it under privileges.",
+)
+PRIVILEGED = Rule(
+    "PG-MAN-012",
+    _S,
+    "Undeclared privileged container",
+    "A container sets securityContext.privileged: true while plugin.yaml does not declare privileges.privileged.",
+)
+CAPABILITY = Rule(
+    "PG-MAN-013",
+    _S,
+    "Undeclared Linux capability",
+    "A container adds a Linux capability (securityContext.capabilities.add) that privileges.capabilities in "
+    "plugin.yaml does not list.",
+)
+ROOT = Rule(
+    "PG-MAN-014",
+    _S,
+    "May run as root",
+    "plugin.yaml declares runAsNonRoot (the default), but a container sets runAsUser: 0, or sets neither "
+    "runAsNonRoot: true nor a non-zero runAsUser (then the image decides, and may run as root). The "
+    "container's securityContext overrides the pod's.",
+)
+PRIVILEGE_ESCALATION = Rule(
+    "PG-MAN-015",
+    _S,
+    "Privilege escalation not disabled",
+    "A container does not set securityContext.allowPrivilegeEscalation: false (Kubernetes defaults to "
+    "true) while plugin.yaml does not declare privileges.allowPrivilegeEscalation.",
+)
+WRITABLE_MOUNT = Rule(
+    "PG-MAN-016",
+    _S,
+    "Writable mount at an undeclared path",
+    "A container mounts a writable volume (emptyDir, hostPath, a claim, …; not readOnly) at a path that is "
+    "not in, or below, a path of filesystem.write in plugin.yaml.",
+)
+IMAGE = Rule(
+    "PG-MAN-020",
+    _S,
+    "Image not in spec.images",
+    "A container, init container or ephemeral container runs an image whose reference is not, exactly, "
+    "one of spec.images[].ref in plugin.yaml. Every image must be declared (pinned by digest) so that it "
+    "is scanned and attested.",
+)
+LIMITS_MISSING = Rule(
+    "PG-MAN-030",
+    _S,
+    "Container without limits",
+    "A container sets no resources.limits.cpu or resources.limits.memory, and the policy sets "
+    "resources.requireLimits: true.",
+)
+LIMITS_OVER = Rule(
+    "PG-MAN-031",
+    _S,
+    "Container limits over the declared resources",
+    "A container's resources.limits (or requests) are above resources.cpu / resources.memory in "
+    "plugin.yaml (or, when those are not declared, above the policy's ceilings).",
+)
+SECRET = Rule(
+    "PG-MAN-040",
+    _S,
+    "Undeclared secret",
+    "A pod mounts or references a Secret (secret or projected volume, env valueFrom.secretKeyRef, envFrom "
+    "secretRef), or the manifests create one, that plugin.yaml does not declare under secrets. "
+    "imagePullSecrets are not checked: the kubelet uses them and the plugin never sees their content.",
+)
+SECRET_BEYOND = Rule(
+    "PG-MAN-041",
+    _S,
+    "Secret used beyond its declaration",
+    "A declared Secret is used with keys outside its declared keys (a volume without items, or envFrom, "
+    "imports every key), or as env when declared as volume (or the other way round).",
+)
+PORT = Rule(
+    "PG-MAN-050",
+    _S,
+    "Port not declared as ingress",
+    "A containerPort, a Service port or a NetworkPolicy ingress port is not a port (and protocol) of "
+    "network.ingress in plugin.yaml.",
+)
+EXTERNAL = Rule(
+    "PG-MAN-051",
+    _S,
+    "Exposed outside the cluster without declared external ingress",
+    "A LoadBalancer or NodePort Service, a Service with externalIPs, an Ingress, or a container hostPort "
+    "exposes a port outside the cluster, and plugin.yaml does not declare that port as ingress with "
+    "external: true.",
+)
+EGRESS = Rule(
+    "PG-MAN-052",
+    _S,
+    "Egress beyond the declared",
+    "A NetworkPolicy allows egress on a port that no network.egress entry of plugin.yaml declares (DNS on "
+    "port 53 is always allowed), allows every port, or reaches a cloud metadata address; or an "
+    "ExternalName Service points at a host that is not declared as egress.",
+)
+RBAC = Rule(
+    "PG-MAN-060",
+    _S,
+    "RBAC rule beyond the declared",
+    "A Role or ClusterRole grants a (group, resource, verb[, name]) or (URL, verb) that no rule of "
+    "kubernetes.rules in plugin.yaml grants, or aggregates other roles (aggregationRule).",
+)
+CLUSTER_BINDING = Rule(
+    "PG-MAN-061",
+    _S,
+    "ClusterRoleBinding without declared cluster scope",
+    "The manifests bind a role cluster-wide (ClusterRoleBinding) while plugin.yaml does not declare "
+    "kubernetes.clusterScope: true. Use a RoleBinding in the plugin's namespace.",
+)
+POWERFUL_ROLE = Rule(
+    "PG-MAN-062",
+    _S,
+    "Binding to a built-in powerful role",
+    "A binding grants cluster-admin, admin, edit or a system: role. Their rights are not in plugin.yaml and "
+    "cannot be granted to a plugin; bind a Role of the bundle that lists what the plugin needs.",
+)
+FOREIGN_ROLE = Rule(
+    "PG-MAN-063",
+    _S,
+    "Binding to a role outside the bundle",
+    "A binding's roleRef names a Role or ClusterRole that the manifests do not define, so its rules cannot "
+    "be held against plugin.yaml. Ship the role in the bundle.",
+)
+FOREIGN_SUBJECT = Rule(
+    "PG-MAN-064",
+    _S,
+    "Binding grants rights to someone else",
+    "A binding's subject is a User, a Group, or a ServiceAccount that the manifests do not define (such as "
+    "`default`, shared by every pod of the namespace). Bind the plugin's own ServiceAccount only.",
+)
+FOREIGN_SERVICE_ACCOUNT = Rule(
+    "PG-MAN-065",
+    _S,
+    "Pod runs as a service account outside the bundle",
+    "A pod's serviceAccountName names a ServiceAccount the manifests do not define; it would run with "
+    "whatever rights that account already has. Ship the ServiceAccount in the bundle.",
+)
+
+RULES: tuple[Rule, ...] = (
+    UNKNOWN_KIND,
+    NO_OBJECTS,
+    SYSTEM_NAMESPACE,
+    CLUSTER_OBJECT,
+    HOST_PATH,
+    HOST_NAMESPACE,
+    PRIVILEGED,
+    CAPABILITY,
+    ROOT,
+    PRIVILEGE_ESCALATION,
+    WRITABLE_MOUNT,
+    IMAGE,
+    LIMITS_MISSING,
+    LIMITS_OVER,
+    SECRET,
+    SECRET_BEYOND,
+    PORT,
+    EXTERNAL,
+    EGRESS,
+    RBAC,
+    CLUSTER_BINDING,
+    POWERFUL_ROLE,
+    FOREIGN_ROLE,
+    FOREIGN_SUBJECT,
+    FOREIGN_SERVICE_ACCOUNT,
+)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,3 +91,25 @@ def policy(**changes: Any) -> VulnerabilityPolicy:
 def exception(vuln: str, package: str, expires: date, reason: str = "not reachable") -> VulnException:
     """A policy exception."""
     return VulnException(id=vuln, package=package, expires=expires, reason=reason)
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A finished CLI run."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str | Path, env: dict[str, str] | None = None, timeout: float = 300) -> Completed:
+    """``python -m plugingate ARGS`` in a subprocess, as a pipeline runs it."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "plugingate", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
+    )
+    return Completed(proc.returncode, proc.stdout, proc.stderr)

@@ -12,6 +12,9 @@ from plugingate.manifests import rules
 from plugingate.manifests.model import ManifestObject, ManifestSet
 
 DNS_PORT = 53
+# NOTE: a plugin granted Kubernetes API rights must reach the API server, whose address differs per
+# cluster (443 through the kubernetes Service, 6443 on the endpoints NetworkPolicy actually sees).
+API_SERVER_PORTS = ((443, "TCP"), (6443, "TCP"))
 
 
 def _map(value: Any) -> dict[str, Any]:
@@ -96,6 +99,8 @@ def check_network_policies(manifests: ManifestSet, declaration: Declaration) -> 
     caps = declaration.capabilities
     ingress = {(i.port, i.protocol) for i in caps.ingress}
     egress = {(p, e.protocol) for e in caps.egress for p in e.ports}
+    if caps.rbac_rules:
+        egress.update(API_SERVER_PORTS)
     metadata_declared = [parse_host(e.host) for e in caps.egress]
     out = []
     for obj in manifests.objects:

@@ -10,6 +10,7 @@ one of the products the chain records, or the layout would vouch for some other 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,8 +81,7 @@ def verify_layout(
     except (ite.SignatureVerificationError, FormatError) as exc:
         return deny(
             rules.LAYOUT_SIGNATURE,
-            f"the layout signature does not verify with the layout keys"
-            f" {[k[:16] for k in keys]}: {exc}",
+            f"the layout signature does not verify with the layout keys {[k[:16] for k in keys]}: {exc}",
         )
     layout = metadata.get_payload()
     if getattr(layout, "_type", "layout") != "layout":
@@ -121,23 +121,27 @@ def verify_layout(
     except ite.RuleVerificationError as exc:
         return deny(rules.ARTIFACT_RULES, f"{exc}")
     ran_inspections: list[str] = []
-    if layout.inspect:
-        if enable_inspections:
-            with tempfile.TemporaryDirectory(prefix="plugingate-intoto-") as tmp:
-                cwd = Path.cwd()
-                os.chdir(tmp)
-                try:
-                    inspection_links = verifylib.run_all_inspections(layout, False, 60)
-                    combined = dict(reduced)
-                    combined.update(inspection_links)
-                    verifylib.verify_all_item_rules(layout.inspect, combined)
-                except ite.RuleVerificationError as exc:
-                    return deny(rules.ARTIFACT_RULES, f"{exc}")
-                except ite.BadReturnValueError as exc:
-                    return deny(rules.LAYOUT_INVALID, f"an inspection failed: {exc}")
-                finally:
-                    os.chdir(cwd)
-            ran_inspections = [i.name for i in layout.inspect]
+    if layout.inspect and enable_inspections:
+        # NOTE: inspections run in a private folder holding a copy of the artifact (they usually
+        # unpack and examine the final product), never where the gate itself runs; the library
+        # runs them in the current folder, so the folder is changed for their duration.
+        with tempfile.TemporaryDirectory(prefix="plugingate-intoto-") as tmp:
+            if artifact.path is not None:
+                shutil.copyfile(artifact.path, Path(tmp) / artifact.path.name)
+            cwd = Path.cwd()
+            os.chdir(tmp)
+            try:
+                inspection_links = verifylib.run_all_inspections(layout, False, 60)
+                combined = dict(reduced)
+                combined.update(inspection_links)
+                verifylib.verify_all_item_rules(layout.inspect, combined)
+            except ite.RuleVerificationError as exc:
+                return deny(rules.ARTIFACT_RULES, f"{exc}")
+            except ite.BadReturnValueError as exc:
+                return deny(rules.LAYOUT_INVALID, f"an inspection failed: {exc}")
+            finally:
+                os.chdir(cwd)
+        ran_inspections = [i.name for i in layout.inspect]
     products = _products(reduced)
     wanted = {f"{alg}:{value}" for alg, value in artifact.digests.items()}
     if not products & wanted:

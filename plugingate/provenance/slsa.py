@@ -155,15 +155,16 @@ def check_facts(
     findings: list[Finding] = []
     claims = signer.claims if signer is not None else None
     builder = facts.builder_id
-    if requirements.trusted_builders:
-        if builder is None or not builder_trusted(builder, requirements.trusted_builders):
-            findings.append(
-                rules.UNTRUSTED_BUILDER.finding(
-                    f"the provenance was built by {builder!r}; expected one of the trusted builders"
-                    f" {list(requirements.trusted_builders)}",
-                    builderId=builder,
-                )
+    if requirements.trusted_builders and (
+        builder is None or not builder_trusted(builder, requirements.trusted_builders)
+    ):
+        findings.append(
+            rules.UNTRUSTED_BUILDER.finding(
+                f"the provenance was built by {builder!r}; expected one of the trusted builders"
+                f" {list(requirements.trusted_builders)}",
+                builderId=builder,
             )
+        )
     if claims is not None and builder is not None:
         # NOTE: slsa-verifier: a workflow builder id must be the workflow that signed (the SAN or the
         # build signer URI); a hosted-runner builder id must match the runner claim.
@@ -202,9 +203,11 @@ def check_facts(
             )
     if requirements.source_refs:
         refs = {r for r in (facts.source_ref, claims.source_ref if claims else None) if r}
-        wanted = set(requirements.source_refs) | {f"refs/heads/{r}" for r in requirements.source_refs} | {
-            f"refs/tags/{r}" for r in requirements.source_refs
-        }
+        wanted = (
+            set(requirements.source_refs)
+            | {f"refs/heads/{r}" for r in requirements.source_refs}
+            | {f"refs/tags/{r}" for r in requirements.source_refs}
+        )
         if not refs or not refs <= wanted:
             findings.append(
                 rules.WRONG_REF.finding(

@@ -33,9 +33,7 @@ def verify_bundle_provenance(
 ) -> ProvenanceResult:
     """Verify the bundle archive's provenance against the policy (SLSA, and in-toto when configured)."""
     del policy_dir
-    artifact = Artifact(
-        name=artifact_path.name, digests={"sha256": digest.removeprefix("sha256:")}, path=artifact_path
-    )
+    artifact = Artifact(name=artifact_path.name, digests={"sha256": digest.removeprefix("sha256:")}, path=artifact_path)
     layout_policy = policy_section.in_toto
     results: list[ProvenanceResult] = []
     if attestation is None and layout_policy.layout is None:

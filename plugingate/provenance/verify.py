@@ -182,8 +182,12 @@ def verify_slsa_provenance(
             continue
         findings = [
             Finding(
-                rule_id=f.rule_id, severity=f.severity, step=f.step, message=f"{source}: {f.message}",
-                location=location, properties=f.properties,
+                rule_id=f.rule_id,
+                severity=f.severity,
+                step=f.step,
+                message=f"{source}: {f.message}",
+                location=location,
+                properties=f.properties,
             )
             for f in check_facts(facts, signer, requirements)
         ]

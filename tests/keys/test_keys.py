@@ -48,16 +48,22 @@ def test_empty_password_is_allowed() -> None:
 
 
 def test_hostile_scrypt_parameters_are_refused() -> None:
-    doc = {"kdf": {"name": "scrypt", "params": {"N": 1 << 30, "r": 8, "p": 1}, "salt": "AA=="},
-           "cipher": {"name": "nacl/secretbox", "nonce": "AA=="}, "ciphertext": "AA=="}
+    doc = {
+        "kdf": {"name": "scrypt", "params": {"N": 1 << 30, "r": 8, "p": 1}, "salt": "AA=="},
+        "cipher": {"name": "nacl/secretbox", "nonce": "AA=="},
+        "ciphertext": "AA==",
+    }
     with pytest.raises(ValueError, match="out of range"):
         keys.decrypt_cosign_key(json.dumps(doc).encode(), b"")
 
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: ec.generate_private_key(ec.SECP256R1()), ed25519.Ed25519PrivateKey.generate,
-     lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)],
+    [
+        lambda: ec.generate_private_key(ec.SECP256R1()),
+        ed25519.Ed25519PrivateKey.generate,
+        lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
+    ],
     ids=["ecdsa-p256", "ed25519", "rsa-2048"],
 )
 def test_sign_verify_each_algorithm(make: object) -> None:
@@ -146,8 +152,13 @@ def test_keygen_sign_verify_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_keyless_sign_without_credential_exits_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "SIGSTORE_ID_TOKEN",
-                 "GITHUB_ACTIONS", "GITLAB_CI"):
+    for name in (
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "SIGSTORE_ID_TOKEN",
+        "GITHUB_ACTIONS",
+        "GITLAB_CI",
+    ):
         monkeypatch.delenv(name, raising=False)
     art = tmp_path / "plugin.tgz"
     art.write_bytes(b"bundle")
@@ -166,10 +177,22 @@ def test_keyless_sign_with_token_but_no_sigstore_exits_3(tmp_path: Path, monkeyp
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse)
     header = base64.urlsafe_b64encode(b'{"alg":"none"}').rstrip(b"=").decode()
-    claims = base64.urlsafe_b64encode(
-        json.dumps({"iss": "https://token.actions.githubusercontent.com", "aud": "sigstore", "sub": "x",
-                    "exp": 4102444800, "iat": 1700000000, "nbf": 1700000000}).encode()
-    ).rstrip(b"=").decode()
+    claims = (
+        base64.urlsafe_b64encode(
+            json.dumps(
+                {
+                    "iss": "https://token.actions.githubusercontent.com",
+                    "aud": "sigstore",
+                    "sub": "x",
+                    "exp": 4102444800,
+                    "iat": 1700000000,
+                    "nbf": 1700000000,
+                }
+            ).encode()
+        )
+        .rstrip(b"=")
+        .decode()
+    )
     monkeypatch.setenv("SIGSTORE_ID_TOKEN", f"{header}.{claims}.c2ln")
     art = tmp_path / "plugin.tgz"
     art.write_bytes(b"bundle")

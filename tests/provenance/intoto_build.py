@@ -69,9 +69,7 @@ def write_layout(
 def write_link(links: Path, workdir: Path, functionary: Party, products: list[str], name: str = "build") -> Path:
     from in_toto.runlib import in_toto_run
 
-    meta = in_toto_run(
-        name, [], products, [], signer=functionary.signer, base_path=str(workdir), record_streams=False
-    )
+    meta = in_toto_run(name, [], products, [], signer=functionary.signer, base_path=str(workdir), record_streams=False)
     out = links / f"{name}.{functionary.keyid[:8]}.link"
     meta.dump(str(out))
     return out

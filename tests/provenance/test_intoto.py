@@ -23,7 +23,14 @@ def chain(tmp_path: Path) -> dict[str, Path]:
 
 def _verify(chain: dict[str, Path], layout: Path, key: Path, *extra: str) -> object:
     return invoke(
-        "verify-provenance", chain["artifact"], "--layout", layout, "--layout-key", key, "--links", chain["links"],
+        "verify-provenance",
+        chain["artifact"],
+        "--layout",
+        layout,
+        "--layout-key",
+        key,
+        "--links",
+        chain["links"],
         *extra,
     )
 

@@ -23,15 +23,27 @@ needs_fixtures = pytest.mark.skipif(not FIX.is_dir(), reason=f"provenance fixtur
 
 def rw(*extra: str | Path, artifact: str = RW_DIGEST) -> object:
     return invoke(
-        "verify-provenance", artifact, "--attestation", FIX / "rw.sigstore.json", "--offline",
-        "--identity-regex", RW_SIGNER, *extra,
+        "verify-provenance",
+        artifact,
+        "--attestation",
+        FIX / "rw.sigstore.json",
+        "--offline",
+        "--identity-regex",
+        RW_SIGNER,
+        *extra,
     )
 
 
 @needs_fixtures
 def test_github_artifact_attestation_verifies() -> None:
-    outcome = rw("--source-uri", "github.com/malancas/attest-demo", "--source-ref", "refs/heads/main",
-                 "--builder-id", "https://github.com/actions/runner/github-hosted")
+    outcome = rw(
+        "--source-uri",
+        "github.com/malancas/attest-demo",
+        "--source-ref",
+        "refs/heads/main",
+        "--builder-id",
+        "https://github.com/actions/runner/github-hosted",
+    )
     assert outcome.code == 0, outcome.output
     assert "github.com/malancas/attest-demo" in outcome.output
 
@@ -67,8 +79,13 @@ def test_subject_with_another_digest_is_denied() -> None:
 @needs_fixtures
 def test_untrusted_signer_is_denied() -> None:
     outcome = invoke(
-        "verify-provenance", RW_DIGEST, "--attestation", FIX / "rw.sigstore.json", "--offline",
-        "--identity", "https://github.com/acme/exporter/.github/workflows/release.yml@refs/heads/main",
+        "verify-provenance",
+        RW_DIGEST,
+        "--attestation",
+        FIX / "rw.sigstore.json",
+        "--offline",
+        "--identity",
+        "https://github.com/acme/exporter/.github/workflows/release.yml@refs/heads/main",
     )
     assert outcome.code == 1
     assert "PG-PRV-005" in outcome.output and "artifact-attestations-workflows" in outcome.output
@@ -77,18 +94,37 @@ def test_untrusted_signer_is_denied() -> None:
 @needs_fixtures
 def test_custom_issuer_only_when_asked() -> None:
     ident = "https://github.com/too-legit/attest/.github/workflows/integration.yml@refs/heads/main"
-    base = ["verify-provenance", FIX / "custom-issuer-artifact", "--attestation", FIX / "custom-issuer.sigstore.json",
-            "--offline", "--identity", ident]
+    base = [
+        "verify-provenance",
+        FIX / "custom-issuer-artifact",
+        "--attestation",
+        FIX / "custom-issuer.sigstore.json",
+        "--offline",
+        "--identity",
+        ident,
+    ]
     assert invoke(*base).code == 1
-    ok = invoke(*base, "--issuer", "https://token.actions.githubusercontent.com/hammer-time",
-                "--source-uri", "github.com/too-legit/attest")
+    ok = invoke(
+        *base,
+        "--issuer",
+        "https://token.actions.githubusercontent.com/hammer-time",
+        "--source-uri",
+        "github.com/too-legit/attest",
+    )
     assert ok.code == 0, ok.output
 
 
 @needs_fixtures
 def test_slsa_v02_generator_provenance() -> None:
-    base = ["verify-provenance", HELLO, "--attestation", FIX / "verifiers_internal_gha_testdata_bundle_valid-v0.3.intoto.sigstore",
-            "--offline", "--identity-regex", r"^https://github\.com/slsa-framework/slsa-github-generator/.+$"]
+    base = [
+        "verify-provenance",
+        HELLO,
+        "--attestation",
+        FIX / "verifiers_internal_gha_testdata_bundle_valid-v0.3.intoto.sigstore",
+        "--offline",
+        "--identity-regex",
+        r"^https://github\.com/slsa-framework/slsa-github-generator/.+$",
+    ]
     ok = invoke(*base, "--builder-id", GEN, "--source-uri", "github.com/slsa-framework/example-package")
     assert ok.code == 0, ok.output
     assert invoke(*base, "--builder-id", GEN + "refs/tags/v2.1.0").code == 1
@@ -100,32 +136,49 @@ def test_npm_provenance_with_intoto_log_entry_and_sha512() -> None:
         "sha512:90f223f992e4c88dd068cd2a5fc57f9d2b30798343dd6e38f29c240e04ba090ef831f84490847c4e82b9232c78e8"
         "a258463b1e55c0f7469f730265008fa6633f"
     )
-    outcome = invoke("verify-provenance", digest, "--attestation", FIX / "sjs.sigstore.json", "--offline",
-                     "--identity-regex", r"^https://github\.com/sigstore/sigstore-js/.+$",
-                     "--source-uri", "github.com/sigstore/sigstore-js")
+    outcome = invoke(
+        "verify-provenance",
+        digest,
+        "--attestation",
+        FIX / "sjs.sigstore.json",
+        "--offline",
+        "--identity-regex",
+        r"^https://github\.com/sigstore/sigstore-js/.+$",
+        "--source-uri",
+        "github.com/sigstore/sigstore-js",
+    )
     assert outcome.code == 0, outcome.output
 
 
 @needs_fixtures
 def test_github_private_instance_bundle_is_not_trusted_with_public_root() -> None:
-    outcome = invoke("verify-provenance", "sha256:ae57936def59bc4c75edd3a837d89bcefc6d3a5e31d55a6fa7a71624f92c3c3b",
-                     "--attestation", FIX / "ghdemo.sigstore.json", "--offline", "--identity-regex", ".*")
+    outcome = invoke(
+        "verify-provenance",
+        "sha256:ae57936def59bc4c75edd3a837d89bcefc6d3a5e31d55a6fa7a71624f92c3c3b",
+        "--attestation",
+        FIX / "ghdemo.sigstore.json",
+        "--offline",
+        "--identity-regex",
+        ".*",
+    )
     assert outcome.code != 0
 
 
 def _statement(subject_sha256: str, builder: str, repo: str, ref: str = "refs/heads/main") -> bytes:
-    return json.dumps({
-        "_type": "https://in-toto.io/Statement/v1",
-        "subject": [{"name": "plugin.tgz", "digest": {"sha256": subject_sha256}}],
-        "predicateType": "https://slsa.dev/provenance/v1",
-        "predicate": {
-            "buildDefinition": {
-                "buildType": "https://example.com/build/v1",
-                "externalParameters": {"workflow": {"repository": f"https://{repo}", "ref": ref, "path": "x.yml"}},
+    return json.dumps(
+        {
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "plugin.tgz", "digest": {"sha256": subject_sha256}}],
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": {
+                "buildDefinition": {
+                    "buildType": "https://example.com/build/v1",
+                    "externalParameters": {"workflow": {"repository": f"https://{repo}", "ref": ref, "path": "x.yml"}},
+                },
+                "runDetails": {"builder": {"id": builder}},
             },
-            "runDetails": {"builder": {"id": builder}},
-        },
-    }).encode()
+        }
+    ).encode()
 
 
 @pytest.fixture
@@ -141,8 +194,11 @@ def keyed(tmp_path: Path) -> dict[str, Path]:
     artifact = tmp_path / "plugin.tgz"
     artifact.write_bytes(b"bundle")
     digest = hashlib.sha256(b"bundle").hexdigest()
-    env = sign_envelope(_statement(digest, "https://ci.example.com/builder@v1", "github.com/acme/exporter"),
-                        "application/vnd.in-toto+json", key)
+    env = sign_envelope(
+        _statement(digest, "https://ci.example.com/builder@v1", "github.com/acme/exporter"),
+        "application/vnd.in-toto+json",
+        key,
+    )
     (tmp_path / "prov.intoto.jsonl").write_text(json.dumps(env) + "\n")
     (tmp_path / "key.pub").write_bytes(public_pem(key.public_key()))
     (tmp_path / "other.pub").write_bytes(public_pem(other.public_key()))
@@ -151,16 +207,26 @@ def keyed(tmp_path: Path) -> dict[str, Path]:
 
 def test_key_signed_envelope_verifies(keyed: dict[str, Path]) -> None:
     d = keyed["dir"]
-    outcome = invoke("verify-provenance", keyed["artifact"], "--attestation", d / "prov.intoto.jsonl", "--key",
-                     d / "key.pub", "--builder-id", "https://ci.example.com/builder@", "--source-uri",
-                     "github.com/acme/exporter")
+    outcome = invoke(
+        "verify-provenance",
+        keyed["artifact"],
+        "--attestation",
+        d / "prov.intoto.jsonl",
+        "--key",
+        d / "key.pub",
+        "--builder-id",
+        "https://ci.example.com/builder@",
+        "--source-uri",
+        "github.com/acme/exporter",
+    )
     assert outcome.code == 0, outcome.output
 
 
 def test_key_signed_envelope_with_other_key_is_denied(keyed: dict[str, Path]) -> None:
     d = keyed["dir"]
-    outcome = invoke("verify-provenance", keyed["artifact"], "--attestation", d / "prov.intoto.jsonl", "--key",
-                     d / "other.pub")
+    outcome = invoke(
+        "verify-provenance", keyed["artifact"], "--attestation", d / "prov.intoto.jsonl", "--key", d / "other.pub"
+    )
     assert outcome.code == 1 and "PG-PRV-006" in outcome.output
 
 
@@ -171,13 +237,16 @@ def test_tampered_envelope_payload_is_denied(keyed: dict[str, Path]) -> None:
     statement["predicate"]["runDetails"]["builder"]["id"] = "https://evil.example.com/builder"
     env["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
     (d / "tampered.json").write_text(json.dumps(env))
-    outcome = invoke("verify-provenance", keyed["artifact"], "--attestation", d / "tampered.json", "--key", d / "key.pub")
+    outcome = invoke(
+        "verify-provenance", keyed["artifact"], "--attestation", d / "tampered.json", "--key", d / "key.pub"
+    )
     assert outcome.code == 1 and "PG-PRV-006" in outcome.output
 
 
 def test_key_signed_envelope_for_changed_artifact_is_denied(keyed: dict[str, Path]) -> None:
     d = keyed["dir"]
     keyed["artifact"].write_bytes(b"bundle!")
-    outcome = invoke("verify-provenance", keyed["artifact"], "--attestation", d / "prov.intoto.jsonl", "--key",
-                     d / "key.pub")
+    outcome = invoke(
+        "verify-provenance", keyed["artifact"], "--attestation", d / "prov.intoto.jsonl", "--key", d / "key.pub"
+    )
     assert outcome.code == 1 and "PG-PRV-001" in outcome.output

@@ -63,8 +63,9 @@ def cosign(work: Path, *args: str | Path, password: str = "pw") -> subprocess.Co
 
 
 def _sign_blob(work: Path, key: str, *out: str) -> None:
-    proc = cosign(work, "sign-blob", "--key", key, "--tlog-upload=false", "--use-signing-config=false", *out,
-                  "plugin.tgz", "-y")
+    proc = cosign(
+        work, "sign-blob", "--key", key, "--tlog-upload=false", "--use-signing-config=false", *out, "plugin.tgz", "-y"
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -85,15 +86,25 @@ def test_cosign_key_and_signature_verify_with_plugingate(work: Path) -> None:
 def test_plugingate_signature_and_bundle_verify_with_cosign(work: Path) -> None:
     assert invoke("keygen", "--output-prefix", "pg").code == 0
     assert invoke("sign", "plugin.tgz", "--key", "pg.key").code == 0
-    proc = cosign(work, "verify-blob", "--key", "pg.pub", "--signature", "plugin.tgz.sig", "--insecure-ignore-tlog",
-                  "plugin.tgz")
+    proc = cosign(
+        work, "verify-blob", "--key", "pg.pub", "--signature", "plugin.tgz.sig", "--insecure-ignore-tlog", "plugin.tgz"
+    )
     assert proc.returncode == 0, proc.stderr
-    proc = cosign(work, "verify-blob", "--key", "pg.pub", "--bundle", "plugin.tgz.sigstore.json",
-                  "--insecure-ignore-tlog", "plugin.tgz")
+    proc = cosign(
+        work,
+        "verify-blob",
+        "--key",
+        "pg.pub",
+        "--bundle",
+        "plugin.tgz.sigstore.json",
+        "--insecure-ignore-tlog",
+        "plugin.tgz",
+    )
     assert proc.returncode == 0, proc.stderr
     (work / "plugin.tgz").write_bytes(b"tampered\n")
-    proc = cosign(work, "verify-blob", "--key", "pg.pub", "--signature", "plugin.tgz.sig", "--insecure-ignore-tlog",
-                  "plugin.tgz")
+    proc = cosign(
+        work, "verify-blob", "--key", "pg.pub", "--signature", "plugin.tgz.sig", "--insecure-ignore-tlog", "plugin.tgz"
+    )
     assert proc.returncode != 0
 
 
@@ -105,21 +116,38 @@ def test_keys_cross_over(work: Path) -> None:
     assert invoke("verify-signature", "plugin.tgz", "--signature", "by-cosign.sig", "--key", "pg.pub").code == 0
     assert cosign(work, "generate-key-pair", "--output-key-prefix", "ck").returncode == 0
     assert invoke("sign", "plugin.tgz", "--key", "ck.key", "--output-signature", "by-pg.sig").code == 0
-    proc = cosign(work, "verify-blob", "--key", "ck.pub", "--signature", "by-pg.sig", "--insecure-ignore-tlog",
-                  "plugin.tgz")
+    proc = cosign(
+        work, "verify-blob", "--key", "ck.pub", "--signature", "by-pg.sig", "--insecure-ignore-tlog", "plugin.tgz"
+    )
     assert proc.returncode == 0, proc.stderr
     assert load_private_key(work / "ck.key", password=b"pw") is not None
     # NOTE: cosign refuses a key file whose passphrase is wrong, and so does plugingate.
-    assert cosign(work, "sign-blob", "--key", "pg.key", "--tlog-upload=false", "plugin.tgz", "-y",
-                  password="wrong").returncode != 0
+    assert (
+        cosign(
+            work, "sign-blob", "--key", "pg.key", "--tlog-upload=false", "plugin.tgz", "-y", password="wrong"
+        ).returncode
+        != 0
+    )
 
 
 @needs_cosign
 def test_empty_passphrase_keys_interoperate(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLUGINGATE_PASSWORD", "")
     assert invoke("keygen", "--output-prefix", "nopw").code == 0
-    proc = cosign(work, "sign-blob", "--key", "nopw.key", "--tlog-upload=false", "--use-signing-config=false",
-                  "--new-bundle-format=false", "--output-signature", "s.sig", "plugin.tgz", "-y", password="")
+    proc = cosign(
+        work,
+        "sign-blob",
+        "--key",
+        "nopw.key",
+        "--tlog-upload=false",
+        "--use-signing-config=false",
+        "--new-bundle-format=false",
+        "--output-signature",
+        "s.sig",
+        "plugin.tgz",
+        "-y",
+        password="",
+    )
     assert proc.returncode == 0, proc.stderr
     assert invoke("verify-signature", "plugin.tgz", "--signature", "s.sig", "--key", "nopw.pub").code == 0
 
@@ -130,21 +158,57 @@ def test_cosign_attest_blob_verifies_as_provenance(work: Path) -> None:
     predicate = {
         "buildDefinition": {
             "buildType": "https://example.com/build/v1",
-            "externalParameters": {"workflow": {"repository": "https://github.com/acme/exporter",
-                                                "ref": "refs/heads/main", "path": "release.yml"}},
+            "externalParameters": {
+                "workflow": {
+                    "repository": "https://github.com/acme/exporter",
+                    "ref": "refs/heads/main",
+                    "path": "release.yml",
+                }
+            },
         },
         "runDetails": {"builder": {"id": "https://ci.example.com/builder@v1"}},
     }
     (work / "pred.json").write_text(json.dumps(predicate))
-    proc = cosign(work, "attest-blob", "--key", "ck.key", "--predicate", "pred.json", "--type", "slsaprovenance1",
-                  "--tlog-upload=false", "--use-signing-config=false", "--bundle", "prov.sigstore.json",
-                  "plugin.tgz", "-y")
+    proc = cosign(
+        work,
+        "attest-blob",
+        "--key",
+        "ck.key",
+        "--predicate",
+        "pred.json",
+        "--type",
+        "slsaprovenance1",
+        "--tlog-upload=false",
+        "--use-signing-config=false",
+        "--bundle",
+        "prov.sigstore.json",
+        "plugin.tgz",
+        "-y",
+    )
     assert proc.returncode == 0, proc.stderr
-    ok = invoke("verify-provenance", "plugin.tgz", "--attestation", "prov.sigstore.json", "--key", "ck.pub",
-                "--source-uri", "github.com/acme/exporter", "--builder-id", "https://ci.example.com/builder@")
+    ok = invoke(
+        "verify-provenance",
+        "plugin.tgz",
+        "--attestation",
+        "prov.sigstore.json",
+        "--key",
+        "ck.pub",
+        "--source-uri",
+        "github.com/acme/exporter",
+        "--builder-id",
+        "https://ci.example.com/builder@",
+    )
     assert ok.code == 0, ok.output
-    bad = invoke("verify-provenance", "plugin.tgz", "--attestation", "prov.sigstore.json", "--key", "ck.pub",
-                 "--source-uri", "github.com/acme/other")
+    bad = invoke(
+        "verify-provenance",
+        "plugin.tgz",
+        "--attestation",
+        "prov.sigstore.json",
+        "--key",
+        "ck.pub",
+        "--source-uri",
+        "github.com/acme/other",
+    )
     assert bad.code == 1 and "PG-PRV-003" in bad.output
 
 
@@ -162,11 +226,31 @@ def test_plugingate_envelope_verifies_with_cosign_attestation_check(work: Path) 
     key = load_private_key(work / "pg.key", password=b"pw")
     env = sign_envelope(json.dumps(statement).encode(), "application/vnd.in-toto+json", key)
     (work / "env.json").write_text(json.dumps(env))
-    proc = cosign(work, "verify-blob-attestation", "--key", "pg.pub", "--signature", "env.json", "--type",
-                  "https://slsa.dev/provenance/v1", "--insecure-ignore-tlog", "plugin.tgz")
+    proc = cosign(
+        work,
+        "verify-blob-attestation",
+        "--key",
+        "pg.pub",
+        "--signature",
+        "env.json",
+        "--type",
+        "https://slsa.dev/provenance/v1",
+        "--insecure-ignore-tlog",
+        "plugin.tgz",
+    )
     assert proc.returncode == 0, proc.stderr
     env["payload"] = base64.b64encode(json.dumps({**statement, "predicate": {}}).encode()).decode()
     (work / "env.json").write_text(json.dumps(env))
-    proc = cosign(work, "verify-blob-attestation", "--key", "pg.pub", "--signature", "env.json", "--type",
-                  "https://slsa.dev/provenance/v1", "--insecure-ignore-tlog", "plugin.tgz")
+    proc = cosign(
+        work,
+        "verify-blob-attestation",
+        "--key",
+        "pg.pub",
+        "--signature",
+        "env.json",
+        "--type",
+        "https://slsa.dev/provenance/v1",
+        "--insecure-ignore-tlog",
+        "plugin.tgz",
+    )
     assert proc.returncode != 0

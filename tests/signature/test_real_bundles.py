@@ -39,7 +39,11 @@ PASSING = [
     ),
     Case("bundle_v3.txt", "bundle_v3.txt.sigstore", True, "william@yossarian.net", "https://github.com/login/oauth"),
     Case(
-        "staging-rekor-v2.txt", "staging-rekor-v2.txt.sigstore.json", True, "jku@goto.fi", "https://github.com/login/oauth"
+        "staging-rekor-v2.txt",
+        "staging-rekor-v2.txt.sigstore.json",
+        True,
+        "jku@goto.fi",
+        "https://github.com/login/oauth",
     ),
     Case(
         "dsse-subject-a.txt",
@@ -68,8 +72,15 @@ def _artifact(case: Case, tmp: Path, *, tamper: bool = False) -> str | Path:
 
 def _run(case: Case, artifact: str | Path, identity: str, issuer: str) -> object:
     args: list[str | Path] = [
-        "verify-signature", artifact, "--bundle", FIX / case.bundle, "--offline", "--identity", identity,
-        "--issuer", issuer,
+        "verify-signature",
+        artifact,
+        "--bundle",
+        FIX / case.bundle,
+        "--offline",
+        "--identity",
+        identity,
+        "--issuer",
+        issuer,
     ]
     if case.staging:
         args.append("--staging")
@@ -108,13 +119,27 @@ def test_one_changed_byte_is_denied(case: Case, tmp_path: Path) -> None:
 def test_identity_regex_must_match_in_full(tmp_path: Path) -> None:
     case = PASSING[0]
     ok = invoke(
-        "verify-signature", case.artifact, "--bundle", FIX / case.bundle, "--offline",
-        "--identity-regex", r"https://github\.com/trailofbits/.+", "--issuer", GH,
+        "verify-signature",
+        case.artifact,
+        "--bundle",
+        FIX / case.bundle,
+        "--offline",
+        "--identity-regex",
+        r"https://github\.com/trailofbits/.+",
+        "--issuer",
+        GH,
     )
     assert ok.code == 0, ok.output
     partial = invoke(
-        "verify-signature", case.artifact, "--bundle", FIX / case.bundle, "--offline",
-        "--identity-regex", r"https://github\.com/trailofbits", "--issuer", GH,
+        "verify-signature",
+        case.artifact,
+        "--bundle",
+        FIX / case.bundle,
+        "--offline",
+        "--identity-regex",
+        r"https://github\.com/trailofbits",
+        "--issuer",
+        GH,
     )
     assert partial.code == 1
 
@@ -122,8 +147,12 @@ def test_identity_regex_must_match_in_full(tmp_path: Path) -> None:
 def test_github_claims_are_checked() -> None:
     case = PASSING[0]
     base = ["verify-signature", case.artifact, "--bundle", FIX / case.bundle, "--offline", "--identity", case.identity]
-    assert invoke(*base, "--source-repository", "github.com/trailofbits/rfc8785.py", "--workflow-ref",
-                  "refs/tags/v0.1.2").code == 0
+    assert (
+        invoke(
+            *base, "--source-repository", "github.com/trailofbits/rfc8785.py", "--workflow-ref", "refs/tags/v0.1.2"
+        ).code
+        == 0
+    )
     wrong = invoke(*base, "--source-repository", "github.com/evil/rfc8785.py")
     assert wrong.code == 1 and "github.com/evil/rfc8785.py" in wrong.output
     assert invoke(*base, "--workflow-ref", "refs/heads/main").code == 1
@@ -139,8 +168,16 @@ def test_github_claims_are_checked() -> None:
 )
 def test_known_bad_bundles_fail(artifact: str, bundle: str) -> None:
     outcome = invoke(
-        "verify-signature", FIX / artifact, "--bundle", FIX / bundle, "--offline", "--staging",
-        "--identity", "william@yossarian.net", "--issuer", "https://github.com/login/oauth",
+        "verify-signature",
+        FIX / artifact,
+        "--bundle",
+        FIX / bundle,
+        "--offline",
+        "--staging",
+        "--identity",
+        "william@yossarian.net",
+        "--issuer",
+        "https://github.com/login/oauth",
     )
     assert outcome.code == 1, outcome.output
     assert "PG-SIG-005" in outcome.output
@@ -149,8 +186,14 @@ def test_known_bad_bundles_fail(artifact: str, bundle: str) -> None:
 def test_pinned_trusted_root_file_is_used() -> None:
     case = PASSING[0]
     outcome = invoke(
-        "verify-signature", case.artifact, "--bundle", FIX / case.bundle, "--trusted-root",
-        FIX / "trustedroot.v1.json", "--identity", case.identity,
+        "verify-signature",
+        case.artifact,
+        "--bundle",
+        FIX / case.bundle,
+        "--trusted-root",
+        FIX / "trustedroot.v1.json",
+        "--identity",
+        case.identity,
     )
     assert outcome.code == 0, outcome.output
 
@@ -161,8 +204,14 @@ def test_unreadable_trusted_root_is_undecided(tmp_path: Path) -> None:
     bad.write_text("{not json")
     for root in (bad, tmp_path / "missing.json"):
         outcome = invoke(
-            "verify-signature", case.artifact, "--bundle", FIX / case.bundle, "--trusted-root", root,
-            "--identity", case.identity,
+            "verify-signature",
+            case.artifact,
+            "--bundle",
+            FIX / case.bundle,
+            "--trusted-root",
+            root,
+            "--identity",
+            case.identity,
         )
         assert outcome.code == 3, outcome.output
 

@@ -1,0 +1,112 @@
+"""The real syft on bundles that ship images: archives inside the bundle, and images it cannot get."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from plugingate.findings import Severity
+from plugingate.policy.model import VulnerabilityPolicy
+from plugingate.sbom import Image, OnSkippedImage, generate_sbom
+from plugingate.tools import ToolRunner
+from plugingate.vulnerabilities import scan_sbom
+
+from .conftest import BUNDLES
+from .imagefiles import ADVISORY, write_docker_archive
+
+pytestmark = pytest.mark.integration
+
+
+def _bundle_with_image(tmp_path: Path) -> tuple[Path, str]:
+    root = tmp_path / "bundle"
+    shutil.copytree(BUNDLES / "vulnerable", root)
+    image_id = write_docker_archive(root / "images" / "exporter.tar")
+    return root, image_id
+
+
+def test_an_image_archive_in_the_bundle_is_scanned(runner: ToolRunner, tmp_path: Path) -> None:
+    root, image_id = _bundle_with_image(tmp_path)
+    ref = f"registry.example.com/acme/exporter@{image_id}"
+    result = generate_sbom(
+        root,
+        name="vuln-demo",
+        version="0.3.0",
+        out_dir=tmp_path / "out",
+        images=[Image("exporter", ref)],
+        runner=runner,
+    )
+    assert [(i.name, i.ref, i.origin, i.packages) for i in result.images] == [
+        ("exporter", ref, "bundle:images/exporter.tar", 1)
+    ]
+    assert result.skipped_images == ()
+    assert [f.rule_id for f in result.findings] == ["PG-SBOM-002"]
+    cdx = json.loads(result.cyclonedx_path.read_text())
+    container = next(c for c in cdx["components"] if c["type"] == "container")
+    assert container["name"] == "exporter" and container["version"] == image_id
+    assert [c["purl"] for c in container["components"] if c["type"] == "library"] == ["pkg:pypi/urllib3@1.26.4"]
+    spdx = json.loads(result.spdx_path.read_text())
+    assert "urllib3" in {p["name"] for p in spdx["packages"]}
+
+    scan = scan_sbom(
+        result.cyclonedx_path,
+        VulnerabilityPolicy(),
+        runner=runner,
+        now=datetime.now(UTC),
+        out_dir=tmp_path / "out",
+    )
+    urllib3 = [m for m in scan.matches if m.match.id == ADVISORY]
+    assert len(urllib3) == 1
+    assert urllib3[0].match.package_version == "1.26.4" and urllib3[0].match.fix_versions == ("1.26.5",)
+    assert urllib3[0].match.severity == "high"
+
+
+@pytest.mark.parametrize(
+    ("policy", "severity"), [(OnSkippedImage.DENY, Severity.ERROR), (OnSkippedImage.WARN, Severity.WARNING)]
+)
+def test_an_image_that_cannot_be_had_is_reported_and_the_policy_decides(
+    runner: ToolRunner, tmp_path: Path, policy: OnSkippedImage, severity: Severity
+) -> None:
+    ref = "registry.example.com/acme/missing@sha256:" + "f" * 64
+    result = generate_sbom(
+        BUNDLES / "vulnerable",
+        name="vuln-demo",
+        version="0.3.0",
+        out_dir=tmp_path,
+        images=[Image("missing", ref)],
+        runner=runner,
+        on_skipped_image=policy,
+        use_docker=False,
+    )
+    assert [(s.name, s.ref) for s in result.skipped_images] == [("missing", ref)]
+    [finding] = [f for f in result.findings if f.rule_id == "PG-SBOM-001"]
+    assert finding.severity is severity and ref in finding.message and "was not scanned" in finding.message
+
+
+def test_cli_sbom_writes_both_files_and_exits_by_policy(scanners: dict[str, str], tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, **scanners, "PLUGINGATE_CACHE": str(tmp_path / "cache")}
+    cmd = [
+        sys.executable,
+        "-m",
+        "plugingate",
+        "sbom",
+        str(BUNDLES / "vulnerable"),
+        "--out",
+        str(tmp_path / "o"),
+        "--format",
+        "json",
+    ]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert first.returncode == 0, first.stderr
+    doc = json.loads(first.stdout)
+    assert doc["cached"] is False and doc["packages"] >= 10 and doc["syftVersion"] == "1.57.1"
+    assert (tmp_path / "o" / "sbom.cdx.json").is_file() and (tmp_path / "o" / "sbom.spdx.json").is_file()
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert json.loads(again.stdout)["cached"] is True

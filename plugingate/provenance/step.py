@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def verify_bundle_provenance(
-    artifact_path: Path,
+    artifact_path: Path | None,
     digest: str,
     policy_section: model.ProvenancePolicy,
     *,
@@ -33,7 +33,9 @@ def verify_bundle_provenance(
 ) -> ProvenanceResult:
     """Verify the bundle archive's provenance against the policy (SLSA, and in-toto when configured)."""
     del policy_dir
-    artifact = Artifact(name=artifact_path.name, digests={"sha256": digest.removeprefix("sha256:")}, path=artifact_path)
+    hexdigest = digest.removeprefix("sha256:")
+    name = artifact_path.name if artifact_path is not None else f"sha256:{hexdigest}"
+    artifact = Artifact(name=name, digests={"sha256": hexdigest}, path=artifact_path)
     layout_policy = policy_section.in_toto
     results: list[ProvenanceResult] = []
     if attestation is None and layout_policy.layout is None:
@@ -42,8 +44,8 @@ def verify_bundle_provenance(
         return ProvenanceResult(
             findings=(
                 rules.MISSING_PROVENANCE.finding(
-                    f"{artifact_path.name} has no provenance; expected SLSA provenance"
-                    f" ({artifact_path.name}.intoto.jsonl) built by one of {list(policy_section.trusted_builders)}"
+                    f"{name} has no provenance; expected SLSA provenance"
+                    f" ({name}.intoto.jsonl) built by one of {list(policy_section.trusted_builders)}"
                 ),
             )
         )

@@ -98,7 +98,7 @@ def finding_for(exc: VerificationError, location: Location | None) -> Finding:
 
 
 def verify_bundle_signature(
-    artifact_path: Path,
+    artifact_path: Path | None,
     digest: str,
     policy_section: model.SignaturePolicy,
     *,
@@ -109,13 +109,16 @@ def verify_bundle_signature(
     """Verify the bundle archive's signature against the policy's trusted signers.
 
     ``digest`` is the archive's ``sha256:<hex>`` (computed by the gate while streaming it);
+    ``artifact_path`` is the archive file when there is one (a directory bundle's pack may exist only as
+    a digest: then ECDSA/RSA signatures are checked against the digest, and Ed25519 ones can't be);
     ``bundle`` (a Sigstore bundle) is preferred to ``signature`` (a raw cosign signature) when both
     are given. Paths in the policy section are already resolved by the loader, so ``policy_dir`` is
     only kept for callers that build sections by hand.
     """
     del policy_dir
-    name = artifact_path.name
-    artifact = Artifact(name=name, digests={"sha256": digest.removeprefix("sha256:")}, path=artifact_path)
+    hexdigest = digest.removeprefix("sha256:")
+    name = artifact_path.name if artifact_path is not None else f"sha256:{hexdigest}"
+    artifact = Artifact(name=name, digests={"sha256": hexdigest}, path=artifact_path)
     signers = signers_from_policy(policy_section.trusted_signers)
     if bundle is None and signature is None:
         if not policy_section.required:

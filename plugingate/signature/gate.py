@@ -1,0 +1,77 @@
+"""The gate's signature step: finds the signature beside the bundle and runs ``verify_bundle_signature``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from plugingate.findings import Step
+from plugingate.result import StepResult, StepStatus
+from plugingate.signature.step import SignatureResult, verify_bundle_signature
+
+if TYPE_CHECKING:
+    from plugingate.steps import StepContext
+
+_SNIFF_BYTES = 64
+
+
+def beside(source: Path, suffix: str) -> Path:
+    """``BUNDLE<suffix>`` next to the bundle (for a folder ``acme/``: ``acme<suffix>`` beside it)."""
+    source = source.resolve() if source.is_dir() else source
+    return source.with_name(source.name + suffix)
+
+
+def is_sigstore_bundle(path: Path) -> bool:
+    """Whether a given signature file is a Sigstore bundle (JSON) rather than a raw base64 signature."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES).lstrip()
+    except OSError:
+        return False
+    if not head.startswith(b"{"):
+        return False
+    try:
+        json.loads(path.read_bytes()[: 8 * 1024 * 1024])
+    except (ValueError, UnicodeDecodeError):
+        return True  # NOTE: looks like JSON: let the bundle verifier report what is wrong with it
+    return True
+
+
+def find_signature(source: Path, given: Path | None) -> tuple[Path | None, Path | None]:
+    """``(bundle, raw signature)``: the one given, else ``BUNDLE.sigstore.json``, else ``BUNDLE.sig``."""
+    if given is not None:
+        return (given, None) if is_sigstore_bundle(given) else (None, given)
+    bundle = beside(source, ".sigstore.json")
+    if bundle.is_file():
+        return bundle, None
+    raw = beside(source, ".sig")
+    if raw.is_file():
+        return None, raw
+    return None, None
+
+
+def signature_step(ctx: StepContext) -> StepResult:
+    """Verify the bundle's signature against ``policy.signature``; ``UndecidedError`` propagates (exit 3)."""
+    source = ctx.bundle.source
+    bundle, raw = find_signature(source, ctx.request.signature)
+    artifact = source if source.is_file() else None
+    result = verify_bundle_signature(
+        artifact,
+        ctx.bundle.sha256,
+        ctx.request.policy.signature,
+        signature=raw,
+        bundle=bundle,
+    )
+    return to_step_result(result)
+
+
+def to_step_result(result: SignatureResult) -> StepResult:
+    """The step result the gate records (details are what the attestation's ``signature`` holds)."""
+    if result.findings:
+        status = StepStatus.FAILED
+    elif result.verified:
+        status = StepStatus.PASSED
+    else:
+        status = StepStatus.SKIPPED
+    return StepResult(Step.SIGNATURE, status, result.describe(), result.findings, details=result.to_dict())

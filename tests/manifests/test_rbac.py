@@ -1,0 +1,97 @@
+"""PG-MAN-060..064: roles and bindings against the declared rules and scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .conftest import Runner, good_objects, ids, plugin_with
+
+RBAC = "rbac.authorization.k8s.io/v1"
+
+
+def replace_kind(kind: str, *new: dict[str, Any]) -> list[dict[str, Any]]:
+    return [o for o in good_objects() if o["kind"] != kind] + list(new)
+
+
+def role(kind: str = "Role", rules: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"apiVersion": RBAC, "kind": kind, "metadata": {"name": "demo"}, "rules": rules or [], **extra}
+
+
+def binding(
+    kind: str = "RoleBinding", ref_kind: str = "Role", ref_name: str = "demo", subjects: Any = None
+) -> dict[str, Any]:
+    return {
+        "apiVersion": RBAC,
+        "kind": kind,
+        "metadata": {"name": "demo"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": ref_kind, "name": ref_name},
+        "subjects": subjects if subjects is not None else [{"kind": "ServiceAccount", "name": "demo"}],
+    }
+
+
+def test_role_beyond_declared(run: Runner) -> None:
+    rules = [{"apiGroups": [""], "resources": ["pods", "secrets"], "verbs": ["get", "list", "delete"]}]
+    findings = run(replace_kind("Role", role(rules=rules)))
+    assert ids(findings) == ["PG-MAN-060"]
+    assert "delete core/pods" in findings[0].message and "get core/secrets" in findings[0].message
+    assert findings[0].location is not None and findings[0].location.line is not None
+
+
+def test_role_split_differently_is_covered(run: Runner) -> None:
+    rules = [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
+    ]
+    assert ids(run(replace_kind("Role", role(rules=rules)))) == []
+
+
+def test_cluster_role_wildcard_and_aggregation(run: Runner) -> None:
+    wild = role("ClusterRole", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}])
+    objects = replace_kind("Role", wild)
+    objects = [o for o in objects if o["kind"] != "RoleBinding"] + [binding(ref_kind="ClusterRole")]
+    assert ids(run(objects)) == ["PG-MAN-060"]
+    aggregated = role("ClusterRole", aggregationRule={"clusterRoleSelectors": [{"matchLabels": {"x": "y"}}]})
+    objects = [o for o in replace_kind("Role", aggregated) if o["kind"] != "RoleBinding"] + [
+        binding(ref_kind="ClusterRole")
+    ]
+    assert ids(run(objects)) == ["PG-MAN-060"]
+
+
+def test_huge_rule_fails_closed(run: Runner) -> None:
+    many = [f"r{i}" for i in range(400)]
+    rules = [{"apiGroups": [f"g{i}" for i in range(20)], "resources": many, "verbs": ["get"] * 20}]
+    findings = run(replace_kind("Role", role(rules=rules)))
+    assert ids(findings) == ["PG-MAN-060"] and "too many" in findings[0].message
+
+
+def test_cluster_role_binding_needs_cluster_scope(run: Runner) -> None:
+    objects = replace_kind("RoleBinding", binding("ClusterRoleBinding"))
+    assert ids(run(objects)) == ["PG-MAN-061"]
+    plugin = plugin_with(
+        kubernetes={
+            "clusterScope": True,
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}],
+        }
+    )
+    assert ids(run(objects, plugin)) == []
+
+
+def test_powerful_builtin_roles(run: Runner) -> None:
+    for name in ("cluster-admin", "admin", "edit", "system:controller:namespace-controller"):
+        findings = run(replace_kind("RoleBinding", binding(ref_kind="ClusterRole", ref_name=name)))
+        assert ids(findings) == ["PG-MAN-062"], name
+
+
+def test_role_not_in_bundle(run: Runner) -> None:
+    assert ids(run(replace_kind("RoleBinding", binding(ref_kind="ClusterRole", ref_name="view")))) == ["PG-MAN-063"]
+    assert ids(run(replace_kind("RoleBinding", binding(ref_name="other")))) == ["PG-MAN-063"]
+
+
+def test_foreign_subjects(run: Runner) -> None:
+    for subject in (
+        {"kind": "Group", "name": "system:authenticated"},
+        {"kind": "User", "name": "alice"},
+        {"kind": "ServiceAccount", "name": "default"},
+        {"kind": "ServiceAccount", "name": "demo", "namespace": "kube-system"},
+    ):
+        assert ids(run(replace_kind("RoleBinding", binding(subjects=[subject])))) == ["PG-MAN-064"], subject

@@ -94,15 +94,16 @@ def generate_sbom(
     cache: ResultCache | None = None,
     on_skipped_image: OnSkippedImage = OnSkippedImage.DENY,
     use_docker: bool = True,
+    pull_images: bool = False,
     timeout: float | None = None,
 ) -> SbomResult:
     """Catalogue the unpacked bundle at ``root`` and its images; write ``sbom.cdx.json``, ``sbom.spdx.json``.
 
     Images come from image archives inside the bundle (``*.tar``: docker-archive or oci-archive)
     and, for each image of ``images`` (``spec.images``) that no archive holds, from the Docker
-    engine when ``use_docker`` and one answers. The outputs are replaced atomically. With a
-    ``cache`` and the ``bundle_digest``, an unchanged bundle is answered from the cache without
-    running syft.
+    engine when ``use_docker`` and one answers (pulled first only when ``pull_images``). The
+    outputs are replaced atomically. With a ``cache`` and the ``bundle_digest``, an unchanged
+    bundle is answered from the cache without running syft.
     """
     import time
 
@@ -167,7 +168,7 @@ def generate_sbom(
         saved: list[ImageArchive] = []
         skipped: list[SkippedImage] = []
         if pending and use_docker:
-            saved, skipped = save_from_engine(pending, engine_dir)
+            saved, skipped = save_from_engine(pending, engine_dir, pull=pull_images)
         elif pending:
             skipped = [SkippedImage(i.name, i.ref, "Docker engine use is turned off") for i in pending]
         to_scan = [*_named_archives(archives, images), *saved]

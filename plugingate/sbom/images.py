@@ -177,12 +177,14 @@ def save_from_engine(
     *,
     timeout: float = 600.0,
     max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+    pull: bool = False,
 ) -> tuple[list[ImageArchive], list[SkippedImage]]:
     """Save each image from the Docker engine the environment names (``DOCKER_HOST``) into ``dest``.
 
     An image pinned by digest is accepted only when the engine's image has that digest (as its id
-    or a repository digest); an image that is absent is pulled once. With no engine answering,
-    every image is skipped with the reason.
+    or a repository digest). An image the engine lacks is pulled only when ``pull`` (a gate should
+    not reach registries behind the caller's back). With no engine answering, every image is
+    skipped with the reason.
     """
     if not images:
         return [], []
@@ -201,9 +203,10 @@ def save_from_engine(
     try:
         for number, image in enumerate(images):
             try:
-                found = _engine_image(client, image.ref)
+                found = _engine_image(client, image.ref, pull=pull)
             except docker.errors.DockerException as exc:
-                skipped.append(SkippedImage(image.name, image.ref, f"the Docker engine has no such image: {exc}"))
+                what = "pulling it failed" if pull else "the Docker engine has no such image (not pulled)"
+                skipped.append(SkippedImage(image.name, image.ref, f"{what}: {str(exc)[:300]}"))
                 continue
             digest = ref_digest(image.ref)
             known = {str(found.id), *(str(d).rpartition("@")[2] for d in found.attrs.get("RepoDigests") or [])}
@@ -270,7 +273,7 @@ def engine_image_ids(images: Sequence[ImageRef], *, timeout: float = 30.0) -> di
     return ids
 
 
-def _engine_image(client: Any, ref: str, *, pull: bool = True) -> Any:
+def _engine_image(client: Any, ref: str, *, pull: bool) -> Any:
     import docker.errors
 
     images = client.images

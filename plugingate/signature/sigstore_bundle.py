@@ -189,6 +189,85 @@ def _check_intoto_v002_body(bundle: Bundle) -> None:
         raise SigstoreVerificationError(f"transparency log entry is inconsistent with the bundle: {exc}") from exc
 
 
+_BUNDLE_V01 = "application/vnd.dev.sigstore.bundle+json;version=0.1"
+
+
+def _load_bundle(doc: dict[str, Any]) -> Bundle:
+    from sigstore.models import Bundle
+
+    return Bundle.from_json(json.dumps(doc))
+
+
+def _is_v01_promise_only(doc: dict[str, Any]) -> bool:
+    """A v0.1 bundle whose log entry has a promise and no inclusion proof (slsa-github-generator < 2)."""
+    if doc.get("mediaType") != _BUNDLE_V01:
+        return False
+    entries = _get_entries(doc)
+    return (
+        len(entries) == 1
+        and isinstance(entries[0], dict)
+        and "inclusionPromise" in entries[0]
+        and not isinstance(entries[0].get("inclusionProof"), dict)
+    )
+
+
+def _get_entries(doc: dict[str, Any]) -> list[Any]:
+    material = doc.get("verificationMaterial")
+    entries = material.get("tlogEntries") if isinstance(material, dict) else None
+    return entries if isinstance(entries, list) else []
+
+
+def _load_v01_promise_only(doc: dict[str, Any]) -> Bundle:
+    """A v0.1 bundle with only an inclusion promise, which the library refuses to load.
+
+    # NOTE: the bundle specification makes the inclusion promise (Rekor's signed entry timestamp)
+    # the required proof for v0.1, and the inclusion proof optional; the library requires the proof
+    # for every version. Such bundles are loaded here with a log entry that verifies its promise
+    # against the trusted root's Rekor keys (and has no proof to verify); everything else (the
+    # certificate chain at the integrated time, the SCT, the signature, the body) is the library's.
+    """
+    from cryptography.x509 import load_der_x509_certificate
+    from sigstore._utils import cert_is_leaf
+    from sigstore.models import Bundle, InvalidBundle, TransparencyLogEntry
+    from sigstore_models.bundle.v1 import Bundle as InnerBundle
+
+    class _PromiseOnlyEntry(TransparencyLogEntry):
+        def _validate(self) -> None:
+            if self._inner.inclusion_promise is None or not self._inner.integrated_time:
+                raise InvalidBundle("a v0.1 bundle needs an inclusion promise with an integrated time")
+
+        def _verify(self, keyring: Any) -> None:
+            self._verify_set(keyring)
+
+    # NOTE: the model requires an inclusion proof field; a placeholder lets it load. It is never read:
+    # the entry class below verifies the promise only.
+    entry_doc = dict(_get_entries(doc)[0])
+    entry_doc["inclusionProof"] = {
+        "logIndex": "0",
+        "rootHash": "",
+        "treeSize": "1",
+        "hashes": [],
+        "checkpoint": {"envelope": ""},
+    }
+    material = dict(doc["verificationMaterial"])
+    material["tlogEntries"] = [entry_doc]
+    inner = InnerBundle.from_json(json.dumps({**doc, "verificationMaterial": material}))
+    chain = inner.verification_material.x509_certificate_chain
+    if chain is None or not chain.certificates:
+        raise InvalidBundle("expected a non-empty certificate chain in a v0.1 bundle")
+    leaf = load_der_x509_certificate(chain.certificates[0].raw_bytes)
+    if not cert_is_leaf(leaf):
+        raise InvalidBundle("the first certificate of the chain is not a leaf certificate")
+    entries = inner.verification_material.tlog_entries
+    if len(entries) != 1:
+        raise InvalidBundle("expected exactly one log entry in the bundle")
+    bundle: Bundle = Bundle.__new__(Bundle)
+    bundle._inner = inner
+    bundle._signing_certificate = leaf
+    bundle._log_entry = _PromiseOnlyEntry(entries[0])
+    return bundle
+
+
 class _AcceptAnyIdentity:
     """A verification policy that records the certificate and accepts it.
 
@@ -281,7 +360,8 @@ def verify_keyless(
     from sigstore_models.common.v1 import HashAlgorithm
 
     try:
-        bundle = Bundle.from_json(json.dumps(doc))
+        loader = _load_v01_promise_only if _is_v01_promise_only(doc) else _load_bundle
+        bundle = loader(doc)
     except (InvalidBundle, ValueError) as exc:
         raise _invalid(source, "not a valid Sigstore bundle", exc) from exc
     except Exception as exc:  # NOTE: the model layer raises assorted errors on hostile input
@@ -309,11 +389,7 @@ def verify_keyless(
             verifier.verify_artifact(data, bundle, policy)
     except SigstoreError as exc:
         text = str(exc)
-        rule = (
-            rules.SIGNATURE_INVALID
-            if "invalid" in text.lower() and "signature" in text.lower()
-            else rules.INVALID_BUNDLE
-        )
+        rule = rules.INVALID_BUNDLE
         if "Signature is invalid for input" in text or "DSSE: invalid signature" in text:
             rule = rules.SIGNATURE_INVALID
         raise VerificationError(f"{source}: the Sigstore bundle does not verify: {text}", rule_id=rule.id) from exc

@@ -250,3 +250,60 @@ def test_key_signed_envelope_for_changed_artifact_is_denied(keyed: dict[str, Pat
         "verify-provenance", keyed["artifact"], "--attestation", d / "prov.intoto.jsonl", "--key", d / "key.pub"
     )
     assert outcome.code == 1 and "PG-PRV-001" in outcome.output
+
+
+CONTAINER = (
+    "cli_slsa-verifier_testdata_gha_container-based_v1.7.0_gha_container-based-binary-linux-amd64-v14.2.intoto.sigstore"
+)
+CONTAINER_BUILDER = (
+    "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_container-based_slsa3.yml"
+    "@refs/tags/v1.7.0"
+)
+EMPTY = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def _container(attestation: Path, *extra: str) -> object:
+    return invoke(
+        "verify-provenance", EMPTY, "--attestation", attestation, "--offline", "--identity", CONTAINER_BUILDER, *extra
+    )
+
+
+@needs_fixtures
+def test_v01_bundle_with_promise_only_verifies() -> None:
+    outcome = _container(
+        FIX / CONTAINER,
+        "--builder-id",
+        CONTAINER_BUILDER,
+        "--source-uri",
+        "github.com/slsa-framework/example-package",
+        "--source-ref",
+        "refs/tags/v14.2",
+    )
+    assert outcome.code == 0, outcome.output
+
+
+@needs_fixtures
+@pytest.mark.parametrize("field", ["signedEntryTimestamp", "integratedTime", "logIndex"])
+def test_v01_bundle_with_altered_promise_fails(tmp_path: Path, field: str) -> None:
+    doc = json.loads((FIX / CONTAINER).read_text())
+    entry = doc["verificationMaterial"]["tlogEntries"][0]
+    if field == "signedEntryTimestamp":
+        sig = bytearray(base64.b64decode(entry["inclusionPromise"]["signedEntryTimestamp"]))
+        sig[-1] ^= 1
+        entry["inclusionPromise"]["signedEntryTimestamp"] = base64.b64encode(bytes(sig)).decode()
+    else:
+        entry[field] = str(int(entry[field]) + 1)
+    altered = tmp_path / "altered.sigstore"
+    altered.write_text(json.dumps(doc))
+    outcome = _container(altered)
+    assert outcome.code == 1
+    assert "PG-PRV-006" in outcome.output
+
+
+@needs_fixtures
+def test_v02_bundle_without_inclusion_proof_still_fails(tmp_path: Path) -> None:
+    doc = json.loads((FIX / CONTAINER).read_text())
+    doc["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.2"
+    altered = tmp_path / "v02.sigstore"
+    altered.write_text(json.dumps(doc))
+    assert _container(altered).code == 1

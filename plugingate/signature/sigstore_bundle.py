@@ -356,7 +356,7 @@ def verify_keyless(
     """Verify a certificate-carrying bundle against the trusted root; the identity is not yet trusted."""
     from sigstore.errors import Error as SigstoreError
     from sigstore.hashes import Hashed
-    from sigstore.models import Bundle, InvalidBundle
+    from sigstore.models import InvalidBundle
     from sigstore_models.common.v1 import HashAlgorithm
 
     try:

@@ -70,7 +70,7 @@ def _open(path: Path, limits: BundleLimits, work: Path) -> OpenedBundle:
     if stat.S_ISDIR(st.st_mode):
         archive = work / "packed.tgz"
         with archive.open("wb") as out:
-            write_reproducible(path, out)
+            write_reproducible(path, out, limits)
         name = f"{path.resolve().name}.tgz"
         kind = BundleKind.DIRECTORY
     elif stat.S_ISREG(st.st_mode):
@@ -130,13 +130,25 @@ def _check_manifest(root: Path, label: str) -> None:
 
 
 def _remove(work: Path) -> None:
-    """Remove the temporary folder; Ctrl-C and SIGTERM wait until it is gone."""
+    """Remove the temporary folder; Ctrl-C and SIGTERM wait until it is gone, then take effect."""
     blocked = {signal.SIGINT, signal.SIGTERM}
     old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    interrupted: BaseException | None = None
     try:
-        shutil.rmtree(work, onerror=_make_writable_and_retry)
+        for _ in range(3):
+            # NOTE: the mask covers this thread only; a signal delivered to another thread still
+            # raises here, so the removal is retried rather than left half done.
+            try:
+                shutil.rmtree(work, onerror=_make_writable_and_retry)
+                break
+            except FileNotFoundError:
+                break
+            except (KeyboardInterrupt, SystemExit) as exc:
+                interrupted = exc
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    if interrupted is not None:
+        raise interrupted
 
 
 def _make_writable_and_retry(func: object, path: str, _exc: object) -> None:

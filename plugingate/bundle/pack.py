@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from plugingate.bundle.digest import sha256_file
+from plugingate.bundle.limits import BundleLimits
 from plugingate.errors import BundleError
 
 COMPRESS_LEVEL = 6
@@ -72,15 +73,45 @@ def _what(mode: int) -> str:
     return "device file"
 
 
-def write_reproducible(src: Path, out: io.BufferedIOBase) -> None:
-    """Write the reproducible .tgz of the folder ``src`` to an open binary file."""
+def _check_limits(src: Path, walked: list[tuple[str, os.stat_result]], limits: BundleLimits) -> None:
+    """Refuse a folder over the limits before packing it (packing a huge tree could fill TMPDIR)."""
+    hint = "shrink the plugin folder, or raise the limit in the gate policy's `bundle:` section"
+    if len(walked) > limits.max_files:
+        raise BundleError(
+            f"the folder has {len(walked)} entries, more than {limits.max_files} (bundle.maxFiles)",
+            path=str(src),
+            hint=hint,
+        )
+    total = 0
+    for path, st in walked:
+        if stat.S_ISREG(st.st_mode):
+            if st.st_size > limits.max_file_bytes:
+                raise BundleError(
+                    f"{path} is {st.st_size} bytes, over the limit of {limits.max_file_bytes} (bundle.maxFileBytes)",
+                    path=str(src),
+                    hint=hint,
+                )
+            total += st.st_size
+    if total > limits.max_unpacked_bytes:
+        raise BundleError(
+            f"the folder holds {total} bytes of files, more than {limits.max_unpacked_bytes} (bundle.maxUnpackedBytes)",
+            path=str(src),
+            hint=hint,
+        )
+
+
+def write_reproducible(src: Path, out: io.BufferedIOBase, limits: BundleLimits | None = None) -> None:
+    """Write the reproducible .tgz of the folder ``src`` to an open binary file (within ``limits``)."""
+    walked = _walk(src)
+    if limits is not None:
+        _check_limits(src, walked, limits)
     # NOTE: filename="" leaves FNAME out of the gzip header; mtime=0 fixes MTIME; the OS byte is
     # always 255 in CPython, so the header is the same on every machine.
     with (
         gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=COMPRESS_LEVEL, mtime=0) as gz,
         tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8") as tar,
     ):
-        for path, st in _walk(src):
+        for path, st in walked:
             info = _info(path, st, src)
             if info.type == tarfile.REGTYPE:
                 try:

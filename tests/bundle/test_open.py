@@ -290,3 +290,21 @@ def test_previous_sigterm_handler_is_restored(tmp_path: Path) -> None:
     with open_bundle(_plugin(tmp_path)):
         assert signal.getsignal(signal.SIGTERM) is not before
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_folder_over_the_limits_is_refused_before_packing(tmp_path: Path) -> None:
+    src = tmp_path / "plug"
+    src.mkdir()
+    (src / "plugin.yaml").write_bytes(MANIFEST)
+    for i in range(10):
+        (src / f"f{i}").write_bytes(b"x" * 100)
+    parent = tmp_path / "tmp"
+    parent.mkdir()
+    with (
+        pytest.raises(BundleError, match="more than 5"),
+        open_bundle(src, BundleLimits(max_files=5), tmp_parent=parent),
+    ):
+        pass
+    with pytest.raises(BundleError, match="maxUnpackedBytes"), open_bundle(src, BundleLimits(max_unpacked_bytes=500)):
+        pass
+    assert list(parent.iterdir()) == []

@@ -199,3 +199,28 @@ def test_keyless_sign_with_token_but_no_sigstore_exits_3(tmp_path: Path, monkeyp
     outcome = invoke("sign", art)
     assert outcome.code == 3, outcome.output
     assert not (tmp_path / "plugin.tgz.sigstore.json").exists()
+
+
+def test_verify_signature_with_policy_and_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLUGINGATE_PASSWORD", "")
+    monkeypatch.chdir(tmp_path)
+    assert invoke("keygen", "--output-prefix", "k").code == 0
+    (tmp_path / "policy.yaml").write_text(
+        "apiVersion: plugingate.dev/v1\nkind: GatePolicy\nmetadata: {name: t}\n"
+        "spec:\n  signature:\n    trustedSigners:\n      - name: acme\n        key: {path: k.pub}\n"
+    )
+    art = tmp_path / "plugin.tgz"
+    art.write_bytes(b"bundle")
+    assert invoke("sign", art, "--key", "k.key").code == 0
+    outcome = invoke(
+        "verify-signature", art, "--bundle", f"{art}.sigstore.json", "--policy", "policy.yaml", "--format", "json"
+    )
+    assert outcome.code == 0, outcome.output
+    doc = json.loads(outcome.output)
+    assert doc["verified"] is True and doc["trustedSigner"] == "acme" and doc["signer"]["kind"] == "key"
+    art.write_bytes(b"changed")
+    outcome = invoke(
+        "verify-signature", art, "--bundle", f"{art}.sigstore.json", "--policy", "policy.yaml", "--format", "json"
+    )
+    assert outcome.code == 1
+    assert json.loads(outcome.output.split("\n}")[0] + "\n}")["ruleId"] == "PG-SIG-002"

@@ -61,7 +61,7 @@ def command(
     layout's signature and expiry, every step's links and thresholds, the artifact rules, and that
     ARTIFACT is a product of the chain. Exit 0 verified, 1 denied, 2 bad input, 3 undecided.
     """
-    from plugingate.errors import ExitCode, InputError, VerificationError
+    from plugingate.errors import InputError, VerificationError
     from plugingate.provenance.slsa import ProvenanceRequirements
     from plugingate.provenance.verify import ProvenanceResult, verify_slsa_provenance
     from plugingate.signature.artifact import Artifact
@@ -108,4 +108,3 @@ def command(
         )
     if not result.verified:
         raise VerificationError("no provenance verified", rule_id="PG-PRV-008")
-    del ExitCode

@@ -129,3 +129,38 @@ def test_inspections_do_not_run_unless_enabled(chain: dict[str, Path]) -> None:
     outcome = _verify(chain, layout, owner.pub_path, "--enable-inspections")
     assert outcome.code == 0, outcome.output
     assert marker.exists()
+
+
+def test_policy_layout_through_the_provenance_step(chain: dict[str, Path]) -> None:
+    import hashlib
+
+    from plugingate.policy import model
+    from plugingate.provenance.step import verify_bundle_provenance
+
+    owner, builder = party(chain["tmp"], "owner"), party(chain["tmp"], "builder")
+    layout = chain["tmp"] / "root.layout"
+    write_layout(layout, owner, [builder])
+    write_link(chain["links"], chain["work"], builder, ["plugin.tgz"])
+    digest = "sha256:" + hashlib.sha256(chain["artifact"].read_bytes()).hexdigest()
+    section = model.ProvenancePolicy(
+        required=True, in_toto=model.InTotoPolicy(layout=layout, layout_keys=(owner.pub_path,))
+    )
+    result = verify_bundle_provenance(
+        chain["artifact"],
+        digest,
+        section,
+        attestation=None,
+        signature_section=model.SignaturePolicy(),
+        links_dir=chain["links"],
+    )
+    assert result.verified, result.findings
+    assert result.to_dict()["inToto"]["steps"] == ["build"]  # type: ignore[index]
+    result = verify_bundle_provenance(
+        chain["artifact"],
+        digest,
+        section,
+        attestation=None,
+        signature_section=model.SignaturePolicy(),
+        links_dir=None,
+    )
+    assert [f.rule_id for f in result.findings] == ["PG-PRV-012"]

@@ -67,4 +67,24 @@ UNSIGNED = Rule(
     severity=Severity.NOTE,
 )
 
-RULES = (SIGNATURE, SUBJECT, PREDICATE_TYPE, NOT_PASSED, EXPIRED, POLICY_DIGEST, MALFORMED, NOT_YET_VALID, UNSIGNED)
+NOT_EMBEDDED = Rule(
+    "PG-ATT-021",
+    Step.ATTESTATION,
+    "SBOM or scan not attested",
+    "The CycloneDX SBOM (sbom.cdx.json) or the scan (vulns.json) was missing or larger than the limit, so "
+    "its attestation was not made; the gate attestation still records the SBOM's sha256.",
+    severity=Severity.NOTE,
+)
+
+RULES = (
+    SIGNATURE,
+    SUBJECT,
+    PREDICATE_TYPE,
+    NOT_PASSED,
+    EXPIRED,
+    POLICY_DIGEST,
+    MALFORMED,
+    NOT_YET_VALID,
+    UNSIGNED,
+    NOT_EMBEDDED,
+)

@@ -10,6 +10,14 @@ from plugingate.findings import Finding
 from plugingate.policy.model import FilesystemPolicy, PrivilegesPolicy, ResourcesPolicy
 
 
+def format_bytes(value: int) -> str:
+    """``134217728`` as ``128Mi``; sizes that are not a whole number of Ki stay in bytes."""
+    for suffix, factor in (("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)):
+        if value % factor == 0:
+            return f"{value // factor}{suffix}"
+    return f"{value} bytes"
+
+
 def capability_name(name: str) -> str:
     """``cap_net_admin`` and ``NET_ADMIN`` are the same capability."""
     upper = name.strip().upper()
@@ -100,15 +108,15 @@ def check_resources(declaration: Declaration, policy: ResourcesPolicy) -> list[F
         findings.append(
             rules.RESOURCES_OVER.finding(
                 f"resources.cpu {res.cpu} ({res.cpu_millicores}m) is over the ceiling; expected at most "
-                f"{policy.max_cpu_millicores}m (resources.maxCpu)",
+                f"{cpu_cap}m (resources.maxCpu)",
                 location=at(declaration, *where, "cpu"),
             )
         )
     if res.memory_bytes is not None and mem_cap is not None and res.memory_bytes > mem_cap:
         findings.append(
             rules.RESOURCES_OVER.finding(
-                f"resources.memory {res.memory} ({res.memory_bytes} bytes) is over the ceiling; expected at "
-                f"most {policy.max_memory_bytes} bytes (resources.maxMemory)",
+                f"resources.memory {res.memory} is over the ceiling; expected at "
+                f"most {format_bytes(mem_cap)} (resources.maxMemory)",
                 location=at(declaration, *where, "memory"),
             )
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from plugingate.capabilities.patterns import normalize_path, path_within
-from plugingate.capabilities.privileges import capability_name
+from plugingate.capabilities.privileges import capability_name, format_bytes
 from plugingate.declaration import Declaration
 from plugingate.errors import InputError
 from plugingate.findings import Finding, Location
@@ -119,8 +119,8 @@ class PodChecker:
                     declared_paths = ", ".join(self.priv.host_path) or "none"
                     out.append(
                         rules.HOST_PATH.finding(
-                            f"{obj.ref} volume {name} mounts hostPath {path!r} ({normalize_path(path)}); expected "
-                            f"only declared privileges.hostPath ({declared_paths})",
+                            f"{obj.ref} volume {name} mounts hostPath {_shown_path(path)}; expected only declared "
+                            f"privileges.hostPath ({declared_paths})",
                             location=obj.location(*where, "hostPath"),
                             path=path,
                         )
@@ -324,7 +324,7 @@ class PodChecker:
                     ) from exc
                 ceiling, source = ceilings[resource]
                 if ceiling is not None and value > ceiling:
-                    shown = f"{ceiling}m" if resource == "cpu" else f"{ceiling} bytes"
+                    shown = f"{ceiling}m" if resource == "cpu" else format_bytes(ceiling)
                     out.append(
                         rules.LIMITS_OVER.finding(
                             f"{name} {section_name}.{resource} is {raw}; expected at most {shown} ({source})",
@@ -361,6 +361,12 @@ class PodChecker:
                     )
                 )
         return out
+
+
+def _shown_path(path: str) -> str:
+    """The path as written, and as it resolves when that differs (``/a/../etc`` is ``/etc``)."""
+    norm = normalize_path(path)
+    return repr(path) if norm == path else f"{path!r} (that is {norm})"
 
 
 def _ports(ports: set[tuple[Any, str]]) -> str:

@@ -136,12 +136,17 @@ def write_tar_bomb(path: Path, files: int = 2, each: int = 1 << 30) -> Path:
 
 
 def write_many_files(path: Path, count: int = 200_000) -> Path:
-    """A .tgz of plugin.yaml and ``count`` one-byte files, built by stream."""
+    """A .tgz of plugin.yaml and ``count`` one-byte files, built by stream from one header template."""
+    template = bytearray(tar_header("f/000000", 1))
+    template[148:156] = b"        "
     with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz:
         gz.write(manifest_blocks())
-        pad = bytes(511)
+        block = b"x" + bytes(511)
         for i in range(count):
-            gz.write(tar_header(f"f/{i:06d}", 1) + b"x" + pad)
+            template[2:8] = b"%06d" % i
+            template[148:156] = b"        "
+            template[148:155] = b"%06o\0" % sum(template)
+            gz.write(bytes(template) + block)
         gz.write(bytes(1024))
     return path
 

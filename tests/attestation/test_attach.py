@@ -259,3 +259,34 @@ def test_attach_referrers_form(
     assert doc["annotations"]["dev.sigstore.bundle.predicateType"] == "https://plugingate.dev/attestation/gate/v1"
     bundle = json.loads(client.get_blob("acme/referrers", doc["layers"][0]["digest"]))
     assert bundle["dsseEnvelope"] == json.loads(att.read_text().splitlines()[0])
+
+
+def test_keyless_bundles_need_the_referrers_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    envelope = {
+        "payloadType": "application/vnd.in-toto+json",
+        "payload": base64.b64encode(
+            json.dumps(
+                {
+                    "_type": "https://in-toto.io/Statement/v1",
+                    "predicateType": "x",
+                    "subject": [{"name": "i", "digest": {"sha256": "a" * 64}}],
+                    "predicate": {},
+                }
+            ).encode()
+        ).decode(),
+        "signatures": [{"sig": "AA=="}],
+    }
+    bundle = tmp_path / "attestation-gate.sigstore.json"
+    bundle.write_text(
+        json.dumps(
+            {
+                "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+                "verificationMaterial": {},
+                "dsseEnvelope": envelope,
+            }
+        )
+    )
+    result = run(["attach", f"127.0.0.1:1/acme/x@{DIGEST}", "--attestation", str(bundle)], monkeypatch, capsys)
+    assert result.code == 2 and "--referrers" in result.err

@@ -61,9 +61,14 @@ class ResultCache:
 
     @classmethod
     def default(cls, env: Mapping[str, str] | None = None, *, enabled: bool = True) -> ResultCache:
-        """The per-user cache (``$PLUGINGATE_CACHE/results``)."""
+        """``$PLUGINGATE_RESULT_CACHE``, else the per-user cache (``$PLUGINGATE_CACHE/results``)."""
+        import os
+
         from plugingate.tools.locate import default_cache_dir
 
+        env = os.environ if env is None else env
+        if env.get("PLUGINGATE_RESULT_CACHE"):
+            return cls(Path(env["PLUGINGATE_RESULT_CACHE"]), enabled=enabled)
         return cls(default_cache_dir(env) / "results", enabled=enabled)
 
     def _entry_dir(self, key: str) -> Path:

@@ -37,5 +37,5 @@ def sbom_step(ctx: StepContext) -> StepResult:
         status_of(result.findings),
         f"{result.packages} package(s){images}{skipped}" + (" (cached)" if result.cached else ""),
         result.findings,
-        details={"tools": {"syft": result.syft_version}, **result.to_dict()},
+        details={"tools": {"syft": result.syft_version}, **result.to_dict(), "maxRssKib": result.max_rss_kib},
     )

@@ -35,5 +35,5 @@ def vulnerabilities_step(ctx: StepContext) -> StepResult:
         status_of(result.findings),
         result.summary() + (" (cached)" if result.cached else ""),
         result.findings,
-        details=result.details(),
+        details={**result.details(), "maxRssKib": result.max_rss_kib},
     )

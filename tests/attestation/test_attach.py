@@ -261,6 +261,32 @@ def test_attach_referrers_form(
     assert bundle["dsseEnvelope"] == json.loads(att.read_text().splitlines()[0])
 
 
+@pytest.mark.integration
+def test_cosign_reads_the_referrers_form(registry: Registry, tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> None:
+    """Only the referrer (no .att tag): cosign v3 finds it through the referrers tag index."""
+    from plugingate.oci.attach import attach, read_attestations
+
+    from .tools import run_cosign
+
+    host = registry.host
+    image = push_test_image(host, "acme/referrers-only", b"referrers only")
+    ref = f"{host}/acme/referrers-only@{image}"
+    att = _attestation(tmp_path, ec_key_pem[0], f"{host}/acme/referrers-only", image)
+    client = RegistryClient(host)
+    attach(
+        client, parse_image_ref(ref), read_attestations(att.read_bytes(), source=str(att)), referrers=True, legacy=False
+    )
+    assert client.get_manifest("acme/referrers-only", f"sha256-{image[7:]}.att") is None
+    pub = tmp_path / "gate.pub"
+    pub.write_bytes(ec_key_pem[1])
+    args = ["verify-attestation", "--key", str(pub), "--type", "https://plugingate.dev/attestation/gate/v1"]
+    ok = run_cosign(*args, "--insecure-ignore-tlog", ref)
+    assert ok.returncode == 0, ok.stderr
+    other = push_test_image(host, "acme/referrers-only", b"no referrers", tag="other")
+    bad = run_cosign(*args, "--insecure-ignore-tlog", f"{host}/acme/referrers-only@{other}")
+    assert bad.returncode != 0
+
+
 def test_keyless_bundles_need_the_referrers_form(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

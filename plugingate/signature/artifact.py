@@ -6,8 +6,12 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from plugingate.errors import InputError
+
+if TYPE_CHECKING:
+    from plugingate.keys import PublicKey
 
 _DIGEST_RE = re.compile(r"^(sha256|sha512):([0-9a-fA-F]+)$")
 _DIGEST_LEN = {"sha256": 64, "sha512": 128}
@@ -80,3 +84,31 @@ class Artifact:
         if size > MAX_ARTIFACT_BYTES_IN_MEMORY:
             raise InputError(f"the artifact is larger than {MAX_ARTIFACT_BYTES_IN_MEMORY} bytes", path=str(self.path))
         return self.path.read_bytes()
+
+
+def signature_matches(artifact: Artifact, key: PublicKey, signature: bytes) -> bool:
+    """Whether ``signature`` is ``key``'s signature of the artifact (as cosign signs blobs).
+
+    ECDSA P-256 and RSA sign the SHA-256 of the message, so the streamed digest is enough and a
+    large archive is never held in memory; Ed25519 (and the other curves, whose hash differs) need
+    the bytes themselves.
+    """
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from plugingate.keys import verify_bytes, verify_digest
+
+    prehashable = isinstance(key, rsa.RSAPublicKey) or (
+        isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1"
+    )
+    if prehashable and artifact.sha256 is not None:
+        return verify_digest(key, signature, bytes.fromhex(artifact.sha256))
+    data = artifact.read_bytes()
+    if data is not None:
+        return verify_bytes(key, signature, data)
+    if artifact.sha256 is not None:
+        return verify_digest(key, signature, bytes.fromhex(artifact.sha256))
+    raise InputError(
+        "a key signature needs the artifact file or its sha256 digest",
+        path=artifact.name,
+        hint="pass the artifact file, or sha256:<hex>",
+    )

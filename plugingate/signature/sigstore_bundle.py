@@ -29,9 +29,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from plugingate.errors import InputError, VerificationError
-from plugingate.keys import LoadedPublicKey, key_hint, public_key_from_pem, same_key, verify_bytes, verify_digest
+from plugingate.keys import LoadedPublicKey, key_hint, public_key_from_pem, same_key, verify_bytes
 from plugingate.signature import rules
-from plugingate.signature.artifact import Artifact
+from plugingate.signature.artifact import Artifact, signature_matches
 from plugingate.signature.identity import SignerIdentity, SignerKind, certificate_claims
 
 if TYPE_CHECKING:
@@ -546,16 +546,11 @@ def verify_with_key(
         signature = inner.message_signature.signature
 
     signer: LoadedPublicKey | None = None
-    data = artifact.read_bytes() if envelope_doc is None else None
     for key in keys:
         if message_pae is not None:
             ok = verify_bytes(key.key, signature, message_pae)
-        elif data is not None:
-            ok = verify_bytes(key.key, signature, data)
-        elif artifact.sha256 is not None:
-            ok = verify_digest(key.key, signature, bytes.fromhex(artifact.sha256))
         else:
-            ok = False
+            ok = signature_matches(artifact, key.key, signature)
         if ok:
             signer = key
             break

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plugingate.errors import InputError, VerificationError
-from plugingate.keys import LoadedPublicKey, load_signature_file, verify_bytes, verify_digest
+from plugingate.keys import LoadedPublicKey, load_signature_file
 from plugingate.signature import rules
-from plugingate.signature.artifact import Artifact
+from plugingate.signature.artifact import Artifact, signature_matches
 from plugingate.signature.identity import (
     SignerIdentity,
     SignerKind,
@@ -137,15 +137,8 @@ def verify_raw_signature(
             rule_id=rules.UNTRUSTED_SIGNER.id,
             hint="pass --key PUB, or use a Sigstore bundle (--bundle) for keyless signatures",
         )
-    data = artifact.read_bytes()
     for key in keys:
-        if data is not None:
-            ok = verify_bytes(key.key, signature, data)
-        elif artifact.sha256 is not None:
-            ok = verify_digest(key.key, signature, bytes.fromhex(artifact.sha256))
-        else:
-            raise InputError("a raw signature needs the artifact file or its sha256 digest", path=artifact.name)
-        if ok:
+        if signature_matches(artifact, key.key, signature):
             identity = SignerIdentity(kind=SignerKind.KEY, key=key)
             return VerifiedSignature(signer=identity, trusted_signer=_trust(identity, signers, source))
     raise VerificationError(

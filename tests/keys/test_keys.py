@@ -224,3 +224,28 @@ def test_verify_signature_with_policy_and_json(tmp_path: Path, monkeypatch: pyte
     )
     assert outcome.code == 1
     assert json.loads(outcome.output.split("\n}")[0] + "\n}")["ruleId"] == "PG-SIG-002"
+
+
+@pytest.mark.parametrize("algorithm", ["ed25519", "rsa"])
+def test_sign_and_verify_non_default_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, algorithm: str) -> None:
+    import hashlib
+
+    monkeypatch.setenv("PLUGINGATE_PASSWORD", "pw")
+    private = (
+        ed25519.Ed25519PrivateKey.generate()
+        if algorithm == "ed25519"
+        else rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+    (tmp_path / "k.key").write_bytes(keys.encrypted_private_pem(private, b"pw"))
+    (tmp_path / "k.pub").write_bytes(keys.public_pem(private.public_key()))
+    art = tmp_path / "plugin.tgz"
+    art.write_bytes(b"bundle")
+    assert invoke("sign", art, "--key", tmp_path / "k.key").code == 0
+    for flag, path in (("--signature", f"{art}.sig"), ("--bundle", f"{art}.sigstore.json")):
+        assert invoke("verify-signature", art, flag, path, "--key", tmp_path / "k.pub").code == 0
+    digest = "sha256:" + hashlib.sha256(b"bundle").hexdigest()
+    by_digest = invoke("verify-signature", digest, "--signature", f"{art}.sig", "--key", tmp_path / "k.pub")
+    if algorithm == "ed25519":
+        assert by_digest.code == 1 and "Ed25519" in by_digest.output
+    else:
+        assert by_digest.code == 0, by_digest.output

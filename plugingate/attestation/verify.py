@@ -102,7 +102,9 @@ class VerifiedAttestation:
 
 
 def subject_digest(subject: str) -> tuple[str, str]:
-    """The digest of SUBJECT: ``sha256:<hex>`` as given, or the sha256 of the file at that path."""
+    """The digest of SUBJECT: ``sha256:<hex>`` (or ``IMAGE@sha256:<hex>``), or the sha256 of a file."""
+    if "@sha256:" in subject and not Path(subject).exists():
+        subject = subject.rsplit("@", 1)[1]
     if re.match(r"^(sha256|sha512):", subject.strip().lower()):
         try:
             return parse_digest(subject)

@@ -14,7 +14,7 @@ _GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
 @click.command(name="verify-attestation")
-@click.argument("subject")
+@click.argument("subject", metavar="SUBJECT")
 @option(
     "--attestation",
     "attestation",
@@ -64,7 +64,7 @@ def command(
     verbose: bool,
     quiet: bool,
 ) -> None:
-    """Verify a signed gate attestation about SUBJECT (a bundle file, or sha256:<hex> of a bundle or image).
+    """Verify a signed gate attestation about SUBJECT: a bundle file, sha256:<hex>, or IMAGE@sha256:<hex>.
 
     Checks the signature (--key, or --identity/--identity-regex and --issuer for keyless bundles),
     that a subject has SUBJECT's digest, the predicate type, passed: true, validUntil in the future,

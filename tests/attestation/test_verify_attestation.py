@@ -47,6 +47,9 @@ def test_passes_for_the_bundle_and_each_image(env: Env, sign_gate: SignFn, bundl
         env, IMAGE_DIGEST, "--attestation", att, "--key", pub, "--policy-digest", f"sha256:{POLICY_SHA}"
     )
     assert code == 0, text
+    image_ref = f"registry.example.com/acme/exporter@{IMAGE_DIGEST}"
+    code, text = verify(env, image_ref, "--attestation", att, "--key", pub)
+    assert code == 0, text
     code, text = verify(env, bundle_file, "--attestation", att, "--key", pub, "--format", "json")
     assert code == 0 and json.loads(text)["policy"]["sha256"] == POLICY_SHA
 

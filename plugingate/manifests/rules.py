@@ -59,7 +59,8 @@ PRIVILEGED = Rule(
     "PG-MAN-012",
     _S,
     "Undeclared privileged container",
-    "A container sets securityContext.privileged: true while plugin.yaml does not declare privileges.privileged.",
+    "A container sets securityContext.privileged: true, or is a Windows HostProcess container "
+    "(windowsOptions.hostProcess), while plugin.yaml does not declare privileges.privileged.",
 )
 CAPABILITY = Rule(
     "PG-MAN-013",

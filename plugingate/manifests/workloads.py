@@ -207,6 +207,18 @@ class PodChecker:
                     location=obj.location(*where, "securityContext", "privileged"),
                 )
             )
+        # NOTE: a Windows HostProcess container runs as a process on the node: privileged by another name.
+        host_process = _map(sc.get("windowsOptions")).get(
+            "hostProcess", _map(pod_sc.get("windowsOptions")).get("hostProcess")
+        )
+        if host_process is True and not self.priv.privileged:
+            out.append(
+                rules.PRIVILEGED.finding(
+                    f"{name} is a Windows HostProcess container (it runs on the node itself); expected none, as "
+                    "plugin.yaml does not declare privileges.privileged",
+                    location=here,
+                )
+            )
         declared_caps = {capability_name(c) for c in self.priv.capabilities}
         for k, cap in enumerate(_list(_map(sc.get("capabilities")).get("add"))):
             if capability_name(str(cap)) not in declared_caps:

@@ -78,6 +78,11 @@ def test_privileged(run: Runner) -> None:
     assert ids(run([*others(), deployment(pod_spec(containers=[container(securityContext=sc)]))])) == ["PG-MAN-012"]
 
 
+def test_windows_host_process_is_privileged(run: Runner) -> None:
+    spec = pod_spec(securityContext={"runAsNonRoot": True, "windowsOptions": {"hostProcess": True}})
+    assert ids(run([*others(), deployment(spec)])) == ["PG-MAN-012"]
+
+
 def test_added_capability(run: Runner) -> None:
     sc = {
         "allowPrivilegeEscalation": False,

@@ -38,7 +38,9 @@ def crd_schema(kind: str, api_version: str) -> dict[str, Any]:
     path = CRDS[kind]
     if not path.exists():
         pytest.skip(f"{path} not in the Go module cache: run scripts/setup-admission-tools")
-    for doc in yaml.safe_load_all(path.read_text()):
+    # NOTE: the ClusterPolicy CRD is megabytes of YAML: libyaml's loader when PyYAML has it
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for doc in yaml.load_all(path.read_text(), Loader=loader):
         if not doc or doc.get("kind") != "CustomResourceDefinition":
             continue
         for version in doc["spec"]["versions"]:

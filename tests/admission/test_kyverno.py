@@ -110,3 +110,21 @@ def test_kyverno_test_suite(images: Images, tmp_path: Path, flipped: bool) -> No
         # NOTE: two results per pod: the attestation check and the image digest check
         assert proc.returncode == 0, out
         assert "Test Summary: 8 tests passed and 0 tests failed" in out, out
+
+
+def test_keyless_policy_loads_and_fails_closed_offline(images: Images, tmp_path: Path) -> None:
+    """The keyless variant needs Sigstore's public trust root (TUF), unreachable here: Kyverno loads the
+    policy and denies, rather than admitting an image it could not check."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        (POLICIES / "kyverno" / "clusterpolicy-keyless.yaml")
+        .read_text()
+        .replace("registry.example.com/plugins", f"{images.registry}/plugins")
+    )
+    resource = tmp_path / "pod.yaml"
+    resource.write_text(yaml.safe_dump(pod("attested-plugin", images.attested)))
+    proc = kyverno("apply", str(policy), "--resource", str(resource), "--registry", cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "pass: 0" in out and "error: 0" in out, out
+    assert "fulcio" in out.lower() or "tuf" in out.lower(), out

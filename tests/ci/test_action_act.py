@@ -1,0 +1,103 @@
+"""The composite action, end to end under act in host mode, on the self-test workflow.
+
+``act -P ubuntu-latest=-self-hosted`` runs the job on this machine (no container): the action
+installs plugingate and the pinned tools under its own folder, passes the example plugin, fails on
+the denied bundle, and writes the outputs and the job summary. act runs a snapshot of the checkout
+(so nothing is written into it) and, in host mode, copies it to ~/.cache/act/<random>/hostexecutor,
+which it removes after a run that succeeds: the workflow's own check steps test the output files
+(``test -s``), and this test reads the outputs and the summary from act's log.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from .tools import DENIED_BUNDLE, EXAMPLE_BUNDLE, REPO, ci_tools, require_inputs, snapshot_repo
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+UPLOAD_SARIF = "github/codeql-action@8aad20d150bbac5944a9f9d289da16a4b0d87c1e"
+
+
+def test_self_test_workflow_under_act(tmp_path: Path) -> None:
+    require_inputs()
+    workflow = (REPO / ".github/workflows/self-test.yml").read_text()
+    assert f"bundle: {EXAMPLE_BUNDLE}" in workflow and f"bundle: {DENIED_BUNDLE}" in workflow
+    assert f"uses: {UPLOAD_SARIF.replace('@', '/upload-sarif@')}" in (REPO / "actions/gate/action.yml").read_text()
+    tools = ci_tools()
+    repo = snapshot_repo(tmp_path / "repo")
+    # NOTE: act resolves every remote action of a composite action before evaluating its `if:`; the
+    # upload step is skipped under act (env.ACT), so a placeholder that is never run stands in for it.
+    placeholder = tmp_path / "codeql-action"
+    (placeholder / "upload-sarif").mkdir(parents=True)
+    (placeholder / "upload-sarif" / "action.yml").write_text(
+        "name: placeholder\ndescription: never runs under act\nruns:\n  using: composite\n  steps: []\n"
+    )
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    act_cache = Path.home() / ".cache" / "act"
+    before = set(act_cache.iterdir()) if act_cache.is_dir() else set()
+    start = time.monotonic()
+    proc = subprocess.run(
+        [
+            str(tools.act),
+            "push",
+            "--workflows",
+            ".github/workflows/self-test.yml",
+            "-P",
+            "ubuntu-latest=-self-hosted",
+            "--local-repository",
+            f"{UPLOAD_SARIF}={placeholder}",
+            "--env-file",
+            str(empty),
+            "--var-file",
+            str(empty),
+            "--secret-file",
+            str(empty),
+            "--concurrent-jobs",
+            "1",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    seconds = time.monotonic() - start
+    log = proc.stdout + proc.stderr
+    # NOTE: act leaves the copy of a failed run behind (with the action's venv and tools): remove ours.
+    for left in (set(act_cache.iterdir()) if act_cache.is_dir() else set()) - before:
+        shutil.rmtree(left, ignore_errors=True)
+    print(f"act ran the self-test workflow in {seconds:.0f}s")
+    assert proc.returncode == 0, log[-6000:]
+    assert "Job succeeded" in log
+
+    # the example passed; the denied bundle failed the action (continue-on-error) and the check step saw it
+    assert "Success - Main Gate the example plugin" in log, log[-6000:]
+    assert "self-test: example passed" in log
+    assert "Failure - Main Gate a denied bundle" in log, log[-6000:]
+    assert "self-test: denied bundle denied (exit 1), as expected" in log
+    # the SARIF upload is skipped under act, never attempted
+    assert not re.search(r"(Success|Failure) - Main Upload SARIF", log)
+
+    # outputs, as plugingate wrote them to $GITHUB_OUTPUT
+    outputs = re.findall(r"::set-output:: (verdict|passed|exit-code)=(\S*)", log)
+    assert ("verdict", "passed") in outputs and ("verdict", "denied") in outputs, outputs
+    assert ("exit-code", "1") in outputs
+
+    # the job summary: the verdict first, then the table of steps
+    summary = re.findall(r"Summary - (.*)", log)
+    assert any("plugingate: ✅ PASSED" in line for line in summary), summary[:5]
+    assert any("plugingate: ❌ DENIED" in line for line in summary), summary[:5]
+
+    # the action installed plugingate and the tools under its own folder
+    assert re.search(r"plugingate: (installing .* into|cached in) \S*/hostexecutor/actions/gate/\.plugingate/venv", log)
+    assert re.search(r"::set-env:: PLUGINGATE_GRYPE=\S*/hostexecutor/actions/gate/\.plugingate/cache/", log)
+    # the check steps found every output file non-empty (test -s) and the summaries in $GITHUB_STEP_SUMMARY
+    assert "Success - Main The example passed, with every output written" in log
+    assert "Success - Main The denied bundle failed the action, with its outputs written" in log

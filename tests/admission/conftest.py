@@ -36,6 +36,7 @@ class Images:
     unattested: str
     denied: str
     expired: str
+    mixed: str  # one passing and one failing gate attestation
     public_key_pem: str
 
 
@@ -83,7 +84,7 @@ def _sign_and_attach(
 
 @pytest.fixture(scope="session")
 def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Images]:
-    """Start the registry, push four images, and attest three of them with a fresh gate key."""
+    """Start the registry, push five images, and attest four of them with a fresh gate key."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -101,12 +102,14 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Images]:
         )
         client = RegistryClient(registry.host)
         refs = {}
-        for name in ("attested", "unattested", "denied", "expired"):
+        for name in ("attested", "unattested", "denied", "expired", "mixed"):
             digest = push_test_image(registry.host, f"plugins/{name}", f"{name} image".encode())
             refs[name] = f"{registry.host}/plugins/{name}@{digest}"
         _sign_and_attach(client, refs["attested"], private, work / "a", passed=True)
         _sign_and_attach(client, refs["denied"], private, work / "d", passed=False)
         _sign_and_attach(client, refs["expired"], private, work / "e", passed=True, expired=True)
+        _sign_and_attach(client, refs["mixed"], private, work / "m1", passed=True)
+        _sign_and_attach(client, refs["mixed"], private, work / "m2", passed=False)
         yield Images(registry=registry.host, public_key_pem=public, **refs)
     finally:
         registry.stop()

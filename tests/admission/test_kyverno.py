@@ -52,6 +52,8 @@ def write_policy(images: Images, tmp_path: Path) -> Path:
         ("unattested", "fail", "no matching attestations"),
         ("denied", "fail", "the plugingate gate denied this image"),
         ("expired", "fail", "expired at"),
+        # NOTE: Kyverno requires every gate attestation on the image to pass (see docs/attestation.md)
+        ("mixed", "fail", "the plugingate gate denied this image"),
     ],
 )
 def test_kyverno_apply(images: Images, tmp_path: Path, which: str, verdict: str, reason: str) -> None:

@@ -68,6 +68,12 @@ def test_denies_an_expired_attestation(images: Images, tmp_path: Path) -> None:
     assert "expired at" in out
 
 
+def test_any_passing_attestation_is_enough(images: Images, tmp_path: Path) -> None:
+    # NOTE: unlike Kyverno, policy-controller admits when one verified gate attestation passes
+    code, out = run_tester(images, tmp_path, images.mixed)
+    assert code == 0, out
+
+
 def test_denies_another_key(images: Images, tmp_path: Path) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec

@@ -14,12 +14,16 @@ spellings of ``plugingate.vulnerabilities.grype.Match``'s fields are accepted to
                     dependency-scanning vulnerability (for example a stale database)
 ``aliases``         other ids of the same vulnerability (list of str)
 ``package``         the package name; ``version`` its version; ``purl`` its package URL
-``fixVersions``     versions that fix it (list of str, may be empty)
-``vulnSeverity``    the advisory's severity as grype reports it (Critical … Negligible, Unknown)
+``fixedVersions``   versions that fix it (list of str, may be empty)
+``vulnerabilitySeverity``  the advisory's severity as grype reports it (Critical … Negligible, Unknown)
 ``packagePath``     where in the bundle the package was found (a lock file, an image archive);
                     else the first of ``locations``
 ``description``     the advisory's summary; ``urls`` links about it (list of str)
 ==================  ==========================================================================
+
+A finding enters the report when it names a vulnerability and a package version (a match), except
+when a VEX statement suppressed it (PG-VUL-012: the supplier states this artifact is not affected).
+Matches accepted by a policy exception (PG-VUL-010) stay in: the risk was accepted, not removed.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ _GL_SEVERITY = {
     "negligible": "Info",
     "info": "Info",
 }
+# NOTE: PG-VUL-012 is a VEX not_affected/fixed statement: not a vulnerability of this artifact.
+_NOT_VULNERABLE = frozenset({"PG-VUL-012"})
 _CQ_SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.NOTE: "info"}
 _MAX_NAME = 255
 _MAX_DESCRIPTION = 1_048_576
@@ -94,17 +100,17 @@ def _gitlab_time(result: GateResult, offset: float = 0.0) -> str:
 def _vulnerability(result: GateResult, finding: Finding) -> dict[str, object] | None:
     props = finding.properties
     vuln_id = _text(props, "vulnerability", "vulnerabilityId", "vulnerability_id", "id")
-    if not vuln_id:
+    version = _text(props, "version", "packageVersion", "package_version")
+    if not vuln_id or not version or finding.rule_id in _NOT_VULNERABLE:
         return None
     package = _text(props, "package", "packageName", "package_name", "name") or "unknown"
-    version = _text(props, "version", "packageVersion", "package_version") or "unknown"
     purl = _text(props, "purl")
     location = finding.location
     package_path = _text(props, "packagePath", "package_path", "path") or next(iter(_texts(props, "locations")), "")
     if package_path:
         location = Location(package_path)
     file, _ = finding_repo_path(result, location)
-    fixes = _texts(props, "fixVersions", "fix_versions", "fixedIn")
+    fixes = _texts(props, "fixedVersions", "fixVersions", "fix_versions", "fixedIn")
     severity = _GL_SEVERITY.get(
         _text(props, "vulnSeverity", "vulnerabilitySeverity", "vulnerability_severity", "severity").lower(), "Unknown"
     )

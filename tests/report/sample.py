@@ -67,8 +67,9 @@ VULN = Finding(
         "package": "requests",
         "version": "2.19.0",
         "purl": "pkg:pypi/requests@2.19.0",
-        "fixVersions": ["2.20.0"],
-        "vulnSeverity": "High",
+        "fixState": "fixed",
+        "fixedVersions": ["2.20.0"],
+        "vulnerabilitySeverity": "High",
         "description": "Requests sends credentials on redirect",
         "urls": ["https://github.com/advisories/GHSA-aaaa-bbbb-cccc", "javascript:alert(1)"],
     },
@@ -89,8 +90,24 @@ VULN_SNAKE = Finding(
         "locations": ["images/exporter.tar"],
     },
 )
-# A vulnerability finding that names no vulnerability (a stale database): not a dependency-scanning entry.
+# Vulnerability findings that are not a match: a stale database, an expired exception, a VEX statement.
 STALE = Finding("PG-VUL-020", Severity.WARNING, Step.VULNERABILITIES, "database is 9 days old; expected at most 5")
+EXPIRED = Finding(
+    "PG-VUL-011",
+    Severity.WARNING,
+    Step.VULNERABILITIES,
+    "the exception for GHSA-xxxx in pkg:pypi/requests expired on 2026-01-01",
+    Location("policy.yaml", 40),
+    {"vulnerability": "GHSA-xxxx-yyyy-zzzz", "package": "pkg:pypi/requests", "expires": "2026-01-01"},
+)
+VEX = Finding(
+    "PG-VUL-012",
+    Severity.NOTE,
+    Step.VULNERABILITIES,
+    "CVE-2024-0002 in libbar 2.0: not_affected per vex.json",
+    None,
+    {"vulnerability": "CVE-2024-0002", "package": "libbar", "version": "2.0"},
+)
 
 
 def denied(kind: str = "tar.gz") -> GateResult:
@@ -131,7 +148,7 @@ def denied(kind: str = "tar.gz") -> GateResult:
             Step.VULNERABILITIES,
             StepStatus.FAILED,
             "1 vulnerability at or above high",
-            findings=(VULN, VULN_SNAKE, STALE, VULN),
+            findings=(VULN, VULN_SNAKE, STALE, EXPIRED, VEX, VULN),
             seconds=2.0,
         ),
     )

@@ -44,7 +44,7 @@ def test_vulnerabilities_from_findings() -> None:
     report = render_dependency_scanning(denied())
     vulns = report["vulnerabilities"]
     assert isinstance(vulns, list)
-    # two named vulnerabilities (the duplicate collapses, the stale-database warning is not one)
+    # two matches: the duplicate collapses; a stale database, an expired exception and a VEX statement are not
     assert len(vulns) == 2
     requests, libfoo = vulns
     assert requests["identifiers"][0] == {

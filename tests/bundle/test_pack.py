@@ -155,3 +155,20 @@ def test_cli_pack_refuses_to_write_inside_the_folder(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "inside the folder being packed" in run.stderr
     assert not (src / "self.tgz").exists()
+
+
+# NOTE: the digest of a fixed tree, pinned. If this changes, every folder bundle packed before gets a
+# new digest and its signatures stop matching: a change to the pack format (or a new Python tarfile or
+# zlib producing other bytes) must be deliberate and announced.
+GOLDEN_SHA256 = ""
+
+
+def test_pack_format_is_pinned(tmp_path: Path) -> None:
+    src = tmp_path / "golden"
+    (src / "deploy").mkdir(parents=True)
+    (src / "plugin.yaml").write_bytes(b"apiVersion: plugingate.dev/v1\nkind: Plugin\n")
+    (src / "deploy" / "a.yaml").write_bytes(b"kind: ConfigMap\n" * 50)
+    (src / "run.sh").write_bytes(b"#!/bin/sh\n")
+    (src / "run.sh").chmod(0o755)
+    (src / "latest").symlink_to("run.sh")
+    assert pack_directory(src, tmp_path / "golden.tgz") == GOLDEN_SHA256

@@ -141,13 +141,19 @@ def pack_directory(src: Path, dest: Path) -> str:
             path=str(dest),
             hint="write it somewhere else, e.g. beside the folder",
         )
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    except OSError as exc:
+        raise BundleError(f"cannot write the archive: {exc.strerror}", path=str(dest)) from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
             write_reproducible(src, out)
         tmp.chmod(0o644)
         tmp.replace(dest)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BundleError(f"cannot write the archive: {exc.strerror or exc}", path=str(dest)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

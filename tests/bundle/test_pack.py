@@ -149,6 +149,13 @@ def test_cli_pack_prints_the_digest(tmp_path: Path) -> None:
     assert payload == {"path": str(out), "sha256": digest, "digest": f"sha256:{digest}", "size": out.stat().st_size}
 
 
+def test_cli_pack_into_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    src = _tree(tmp_path / "plug", reverse=False, mtime=0, owner=0, tight_modes=False)
+    run = _cli("pack", str(src), "-o", str(tmp_path / "missing" / "p.tgz"))
+    assert run.returncode == 2
+    assert "cannot write the archive" in run.stderr
+
+
 def test_cli_pack_refuses_to_write_inside_the_folder(tmp_path: Path) -> None:
     src = _tree(tmp_path / "plug", reverse=False, mtime=0, owner=0, tight_modes=False)
     run = _cli("pack", str(src), "-o", str(src / "self.tgz"))

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,13 +109,16 @@ def _tools_or_skip() -> None:
             pytest.skip(f"{tool} cannot be found ({exc.message}); run scripts/setup-tools")
 
 
-@pytest.mark.integration
-@pytest.mark.parametrize("case", [*CASES, EXAMPLE], ids=case_id)
-def test_case_through_cli(case: Path, tmp_path: Path) -> None:
-    """``plugingate gate CASE --policy P --out OUT --format json``: exit code, verdict and error ids."""
-    _tools_or_skip()
-    data = expected(case)
-    out = tmp_path / "out"
+@dataclass(frozen=True)
+class GateRun:
+    """One finished ``plugingate gate`` run of a case."""
+
+    code: int
+    stderr: str
+    report: dict[str, Any]
+
+
+def _gate(case: Path, out: Path) -> GateRun:
     proc = subprocess.run(
         [
             sys.executable,
@@ -133,16 +138,41 @@ def test_case_through_cli(case: Path, tmp_path: Path) -> None:
         timeout=300,
         check=False,
     )
-    report = json.loads((out / "report.json").read_text(encoding="utf-8")) if (out / "report.json").is_file() else {}
+    report_file = out / "report.json"
+    report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.is_file() else {}
+    return GateRun(proc.returncode, proc.stderr, report)
+
+
+@pytest.fixture(scope="module")
+def gate_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[Path, GateRun]:
+    """Every selected case gated once, two at a time (syft and grype mostly wait on I/O and start-up)."""
+    _tools_or_skip()
+    selected = [
+        item.callspec.params["case"]
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_case_through_cli" and hasattr(item, "callspec")
+    ]
+    base = tmp_path_factory.mktemp("gate-cases")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {case: pool.submit(_gate, case, base / case_id(case).replace("/", "-")) for case in selected}
+        return {case: future.result() for case, future in futures.items()}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("case", [*CASES, EXAMPLE], ids=case_id)
+def test_case_through_cli(case: Path, gate_runs: dict[Path, GateRun]) -> None:
+    """``plugingate gate CASE --policy P --out OUT --format json``: exit code, verdict and error ids."""
+    data = expected(case)
+    run = gate_runs[case]
     errors = sorted(
         {
             f["ruleId"]
-            for step in report.get("steps", [])
+            for step in run.report.get("steps", [])
             for f in step.get("findings", [])
             if f.get("severity") == "error"
         }
     )
-    detail = f"exit {proc.returncode}\nstderr: {proc.stderr[-3000:]}\nerrors: {errors}"
-    assert proc.returncode == (0 if data["verdict"] == "passed" else 1), detail
-    assert report.get("verdict") == data["verdict"], detail
+    detail = f"exit {run.code}\nstderr: {run.stderr[-3000:]}\nerrors: {errors}"
+    assert run.code == (0 if data["verdict"] == "passed" else 1), detail
+    assert run.report.get("verdict") == data["verdict"], detail
     assert errors == data["rules"], detail

@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from plugingate import __version__
 from plugingate.errors import ExitCode, UndecidedError
@@ -29,6 +30,9 @@ from plugingate.findings import Severity, Step
 from plugingate.policy.model import GatePolicy, Mode
 from plugingate.result import BundleInfo, GateResult, PluginInfo, PolicyInfo, StepResult, StepStatus, Verdict
 from plugingate.steps import StepContext, default_steps
+
+if TYPE_CHECKING:
+    from plugingate.bundle import OpenedBundle
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +87,7 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
     with open_bundle(request.bundle, limits) as bundle:
         declaration = load_declaration(bundle.root)
         ctx = StepContext(request=request, bundle=bundle, declaration=declaration, now=now)
-        results: list[StepResult] = []
+        results: list[StepResult] = [_bundle_step(bundle)]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plugingate-sbom") as pool:
             sbom_future: Future[StepResult] = pool.submit(_timed, Step.SBOM, steps.sbom, ctx)
             for step, function in (
@@ -106,6 +110,20 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
         from dataclasses import replace
 
         return replace(result, outputs={**written, **attested})
+
+
+def _bundle_step(bundle: OpenedBundle) -> StepResult:
+    """What unpacking found that does not stop the gate (dropped setuid bits, trailing data)."""
+    from plugingate.steps import status_of
+
+    summary = f"{bundle.kind} {bundle.size} bytes, {bundle.files} entries, sha256:{bundle.sha256[:12]}"
+    return StepResult(
+        Step.BUNDLE,
+        status_of(bundle.findings),
+        summary,
+        tuple(bundle.findings),
+        details={"files": bundle.files, "unpackedBytes": bundle.unpacked_bytes},
+    )
 
 
 def _timed(step: Step, function: StepFunction, ctx: StepContext) -> StepResult:

@@ -91,6 +91,7 @@ def test_clean_bundle_passes_and_report_validates(bundle: Path, tmp_path: Path) 
     jsonschema.validate(report, load_schema("report.schema.json"))
     assert report["bundle"]["name"] == "demo.tgz" and len(report["bundle"]["sha256"]) == 64
     assert [s["step"] for s in report["steps"]] == [
+        "bundle",
         "signature",
         "provenance",
         "capabilities",

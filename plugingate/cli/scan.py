@@ -61,8 +61,10 @@ def command(
     from plugingate.policy.model import Mode
     from plugingate.tools import ToolRunner
     from plugingate.vulnerabilities import scan_sbom
+    from plugingate.vulnerabilities.scan import check_sbom_file
 
     policy = load_policy(policy_path)
+    check_sbom_file(sbom)
     result = scan_sbom(
         sbom,
         policy.vulnerabilities,

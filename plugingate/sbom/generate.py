@@ -110,7 +110,19 @@ def generate_sbom(
     started = time.monotonic()
     syft_version = runner.info(Tool.SYFT).version
     archives = find_image_archives(root)
-    pending = [image for image in images if match_archive(image, archives) is None]
+    unmatched = [image for image in images if match_archive(image, archives) is None]
+    # NOTE: an image whose spec.images entry names an archive is taken from that archive only.
+    broken = [
+        SkippedImage(
+            image.name,
+            image.ref,
+            f"the archive {getattr(image, 'archive', '')!r} it names is not a docker-archive or oci-archive "
+            "(.tar) in the bundle",
+        )
+        for image in unmatched
+        if getattr(image, "archive", None)
+    ]
+    pending = [image for image in unmatched if not getattr(image, "archive", None)]
     key = None
     if cache is not None and bundle_digest:
         key = cache_key(
@@ -135,6 +147,7 @@ def generate_sbom(
             hit_skipped = tuple(
                 SkippedImage(str(i["name"]), str(i["ref"]), str(i["reason"])) for i in _dicts(meta.get("skipped"))
             )
+            hit_skipped = (*broken, *hit_skipped)
             hit_packages = int(str(meta.get("packages", 0)))
             return SbomResult(
                 cyclonedx_path=paths[CYCLONEDX_NAME],
@@ -203,7 +216,7 @@ def generate_sbom(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(engine_dir, ignore_errors=True)
-    scanned_t, skipped_t = tuple(scanned), tuple(skipped)
+    scanned_t, skipped_t = tuple(scanned), (*broken, *skipped)
     if cache is not None and key is not None:
         cache.put(
             key,
@@ -213,7 +226,7 @@ def generate_sbom(
                 "images": [
                     {"name": i.name, "ref": i.ref, "origin": i.origin, "packages": i.packages} for i in scanned_t
                 ],
-                "skipped": [{"name": s.name, "ref": s.ref, "reason": s.reason} for s in skipped_t],
+                "skipped": [{"name": s.name, "ref": s.ref, "reason": s.reason} for s in skipped],
             },
         )
     return SbomResult(

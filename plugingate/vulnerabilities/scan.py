@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from plugingate.cache import ResultCache, cache_key, file_sha256
-from plugingate.errors import UndecidedError
+from plugingate.errors import InputError, UndecidedError
 from plugingate.findings import Finding, Severity
 from plugingate.policy.model import VulnerabilityPolicy, VulnException
 from plugingate.tools import Tool, ToolRunner
@@ -170,6 +170,38 @@ def scan_sbom(
         tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         tmp.replace(result.vulns_path)
     return result
+
+
+MAX_SBOM_BYTES = 512 * 1024 * 1024
+
+
+def check_sbom_file(path: Path) -> str:
+    """The format of a user-supplied SBOM (``cyclonedx``, ``spdx``, ``syft``); ``InputError`` (exit 2) if none.
+
+    grype would fail on anything else too, but that would read as "could not decide" (exit 3);
+    a file that is not an SBOM is bad input.
+    """
+
+    def bad(message: str) -> InputError:
+        return InputError(message, path=str(path), hint="pass the sbom.cdx.json or sbom.spdx.json that syft wrote")
+
+    try:
+        size = path.stat().st_size
+        if size > MAX_SBOM_BYTES:
+            raise bad(f"is {size} bytes, more than the {MAX_SBOM_BYTES} allowed")
+        doc = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise bad(f"cannot be read: {exc}") from exc
+    except ValueError as exc:
+        raise bad(f"is not JSON: {exc}") from exc
+    if isinstance(doc, dict):
+        if doc.get("bomFormat") == "CycloneDX":
+            return "cyclonedx"
+        if isinstance(doc.get("spdxVersion"), str):
+            return "spdx"
+        if isinstance(doc.get("artifacts"), list) and isinstance(doc.get("descriptor"), dict):
+            return "syft"
+    raise bad("is not a CycloneDX, SPDX or syft JSON SBOM (no bomFormat, spdxVersion or artifacts)")
 
 
 def vulns_document(

@@ -110,3 +110,30 @@ def test_cli_sbom_writes_both_files_and_exits_by_policy(scanners: dict[str, str]
     assert (tmp_path / "o" / "sbom.cdx.json").is_file() and (tmp_path / "o" / "sbom.spdx.json").is_file()
     again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
     assert json.loads(again.stdout)["cached"] is True
+
+
+def test_an_image_whose_archive_is_not_an_image_is_skipped_not_looked_up(runner: ToolRunner, tmp_path: Path) -> None:
+    from plugingate.cache import ResultCache
+    from plugingate.declaration.model import ImageRef
+
+    root = tmp_path / "bundle"
+    shutil.copytree(BUNDLES / "vulnerable", root)
+    (root / "images").mkdir()
+    (root / "images" / "fake.tar").write_bytes(b"not an image")
+    image = ImageRef("exporter", "registry.example.com/acme/exporter@sha256:" + "a" * 64, archive="images/fake.tar")
+    cache = ResultCache(tmp_path / "cache")
+    for _ in range(2):
+        result = generate_sbom(
+            root,
+            name="vuln-demo",
+            version="0.3.0",
+            out_dir=tmp_path / "out",
+            images=[image],
+            runner=runner,
+            bundle_digest="sha256:" + "9" * 64,
+            cache=cache,
+        )
+        assert [s.reason for s in result.skipped_images] == [
+            "the archive 'images/fake.tar' it names is not a docker-archive or oci-archive (.tar) in the bundle"
+        ]
+    assert result.cached

@@ -188,3 +188,29 @@ def test_stale_database_only_warns_when_the_policy_says_so(
     report = json.loads(out)
     assert report["database"]["stale"] is True and report["database"]["built"] == "2020-01-01T00:00:00Z"
     assert any(f["ruleId"] == "PG-VUL-020" and f["severity"] == "warning" for f in report["findings"])
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "is not JSON"),
+        ('{"hello": "world"}', "is not a CycloneDX, SPDX or syft JSON SBOM"),
+        ("[]", "is not a CycloneDX, SPDX or syft JSON SBOM"),
+    ],
+)
+def test_a_file_that_is_not_an_sbom_is_bad_input(
+    scanner_env: dict[str, str], tmp_path: Path, content: str, message: str
+) -> None:
+    sbom = tmp_path / "x.json"
+    sbom.write_text(content)
+    code, _, err = _scan(sbom, scanner_env, tmp_path)
+    assert code == 2
+    assert str(sbom) in err and message in err
+
+
+def test_an_spdx_sbom_is_scanned_too(vulnerable_sbom: Path, scanner_env: dict[str, str], tmp_path: Path) -> None:
+    spdx = vulnerable_sbom.with_name("sbom.spdx.json")
+    code, out, err = _scan(spdx, scanner_env, tmp_path, "--format", "json")
+    assert code == 1, err
+    denying = sorted(f["properties"]["vulnerability"] for f in json.loads(out)["findings"] if f["severity"] == "error")
+    assert len(denying) == 5

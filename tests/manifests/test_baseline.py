@@ -39,3 +39,17 @@ def test_example_requirements_are_pinned() -> None:
     lines = (REPO / "examples" / "acme-exporter" / "app" / "requirements.txt").read_text().splitlines()
     pins = [line for line in lines if line and not line.startswith("#")]
     assert pins and all("==" in line for line in pins)
+
+
+def test_example_image_archive_is_reproducible_and_pinned(tmp_path: Path) -> None:
+    """The shipped OCI archive is what the build script makes, and plugin.yaml pins its manifest digest."""
+    import runpy
+
+    example = REPO / "examples" / "acme-exporter"
+    # NOTE: run_path compiles without writing __pycache__ into the example (it would change the bundle).
+    script = runpy.run_path(str(example / "app" / "build_image_archive.py"), run_name="build_image_archive")
+    digest = script["build"](tmp_path / "exporter.oci.tar")
+    assert (tmp_path / "exporter.oci.tar").read_bytes() == (example / "image" / "exporter.oci.tar").read_bytes()
+    decl = load_declaration(example)
+    assert [i.digest for i in decl.images] == [digest]
+    assert decl.images[0].archive == "image/exporter.oci.tar"

@@ -69,7 +69,17 @@ def write_layout(
 def write_link(links: Path, workdir: Path, functionary: Party, products: list[str], name: str = "build") -> Path:
     from in_toto.runlib import in_toto_run
 
-    meta = in_toto_run(name, [], products, [], signer=functionary.signer, base_path=str(workdir), record_streams=False)
+    # NOTE: in_toto_run writes the signed link itself, into metadata_directory (else the cwd).
+    in_toto_run(
+        name,
+        [],
+        products,
+        [],
+        signer=functionary.signer,
+        base_path=str(workdir),
+        record_streams=False,
+        metadata_directory=str(links),
+    )
     out = links / f"{name}.{functionary.keyid[:8]}.link"
-    meta.dump(str(out))
+    assert out.is_file(), f"in-toto wrote no link at {out}"
     return out

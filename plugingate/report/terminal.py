@@ -24,7 +24,9 @@ def print_report(result: GateResult, stream: TextIO, *, quiet: bool = False, max
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=stream, highlight=False, soft_wrap=False)
+    # NOTE: CI logs are not terminals; rich would wrap them at 80 columns, which splits every finding.
+    width = None if stream.isatty() else 140
+    console = Console(file=stream, highlight=False, soft_wrap=False, width=width)
     plugin = f"{result.plugin.name} {result.plugin.version}" if result.plugin else result.bundle.name
     verdict = Text(f"{result.verdict.value.upper()}", style=_VERDICT_STYLE[result.verdict])
     line = Text.assemble(

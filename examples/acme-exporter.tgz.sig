@@ -1,0 +1,1 @@
+MEYCIQDvVwmllKfYeri3AGXWx4cMDtEYZNEnEZlvv1jwjkd2MQIhAPcyeM6GwLUulv7dwk97s796aNAkcdEiy+wVSXR8RxqD

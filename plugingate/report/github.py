@@ -90,12 +90,21 @@ def render_step_summary(result: GateResult) -> str:
     return cut.rsplit("\n", 1)[0] + "\n\n</details>\n\n> The summary was cut; the full report is summary.md.\n"
 
 
-def write_github(result: GateResult, out_dir: Path, environ: Mapping[str, str] | None = None) -> bool:
+def _out_dir(result: GateResult) -> Path:
+    for key in ("report", "summary", "sarif"):
+        if result.outputs.get(key):
+            return Path(result.outputs[key]).parent
+    return Path.cwd()
+
+
+def write_github(result: GateResult, out_dir: Path | None = None, environ: Mapping[str, str] | None = None) -> bool:
     """Append the outputs and the job summary when running under GitHub Actions (or ``act``).
 
-    Returns whether anything was written: outside GitHub Actions (neither variable set) it does nothing.
+    ``out_dir`` defaults to the folder of the report named in ``result.outputs``. Returns whether
+    anything was written: outside GitHub Actions (neither variable set) it does nothing.
     """
     env = os.environ if environ is None else environ
+    out_dir = _out_dir(result) if out_dir is None else out_dir
     wrote = False
     output = env.get("GITHUB_OUTPUT", "")
     if output:

@@ -97,3 +97,17 @@ def test_summary_is_cut_below_the_limit() -> None:
     assert len(text.encode()) <= MAX_SUMMARY_BYTES + 200
     assert text.startswith("# plugingate: ")
     assert "The summary was cut" in text
+
+
+def test_out_dir_defaults_to_the_reports_folder(tmp_path: Path) -> None:
+    """The gate calls ``write_github(result)``: the folder comes from ``result.outputs``."""
+    (tmp_path / "results.sarif").write_text("{}")
+    result = replace(
+        passed(), outputs={"report": str(tmp_path / "report.json"), "sarif": str(tmp_path / "results.sarif")}
+    )
+    output = tmp_path / "output"
+    assert write_github(result, environ={"GITHUB_OUTPUT": str(output)})
+    parsed = parse_github_output(output.read_text())
+    assert parsed["out-dir"] == str(tmp_path)
+    assert parsed["sarif"] == str(tmp_path / "results.sarif")
+    assert parsed["report"] == str(tmp_path / "report.json")

@@ -8,12 +8,14 @@ freely while never letting it reach one thing more.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from plugingate.declaration import RbacRule
 
 # NOTE: a rule granting more combinations than this is not worth enumerating; it is reported as too
-# broad to check, which denies (fail closed).
+# broad to check, which denies (fail closed). The budget bounds all the roles of a bundle together.
 MAX_COMBINATIONS = 100_000
+MAX_TOTAL_COMBINATIONS = 1_000_000
 
 
 def _star(values: Sequence[str], value: str) -> bool:
@@ -46,31 +48,70 @@ def combinations(rule: RbacRule) -> int:
     return urls + max(len(rule.api_groups), 1) * max(len(rule.resources), 1) * verbs * names
 
 
-def _granted(groups: str, resource: str, verb: str, name: str | None, rules: Sequence[RbacRule]) -> bool:
-    for rule in rules:
-        if not (_star(rule.api_groups, groups) and _star(rule.verbs, verb)):
-            continue
-        if not any(resource_matches(r, resource) for r in rule.resources):
-            continue
-        if not rule.resource_names or (name is not None and name in rule.resource_names):
-            return True
-    return False
+@dataclass(frozen=True, slots=True)
+class _Grant:
+    """A declared rule with its lists as sets, for fast membership; resource globs kept apart."""
+
+    groups: frozenset[str]
+    resources: frozenset[str]
+    resource_globs: tuple[str, ...]
+    verbs: frozenset[str]
+    names: frozenset[str]
+    urls: tuple[str, ...]
+
+    @classmethod
+    def of(cls, rule: RbacRule) -> _Grant:
+        return cls(
+            frozenset(rule.api_groups),
+            frozenset(r for r in rule.resources if "*" not in r),
+            tuple(r for r in rule.resources if "*" in r),
+            frozenset(rule.verbs),
+            frozenset(rule.resource_names),
+            rule.non_resource_urls,
+        )
+
+    def covers_resource(self, resource: str) -> bool:
+        return resource in self.resources or any(resource_matches(g, resource) for g in self.resource_globs)
+
+
+def _has(values: frozenset[str], value: str) -> bool:
+    return "*" in values or value in values
 
 
 def uncovered(rule: RbacRule, granted: Sequence[RbacRule]) -> Iterator[str]:
-    """Each combination ``rule`` grants that no rule in ``granted`` grants, described for a message."""
+    """Each combination ``rule`` grants that no rule in ``granted`` grants, described for a message.
+
+    The declared rules are narrowed by group, then by resource; the verbs they grant without
+    resourceNames are then one set, so the cost stays near the number of (group, resource) pairs
+    times the declared rules, plus one lookup per combination.
+    """
+    grants = [_Grant.of(g) for g in granted]
+    url_grants = [g for g in grants if g.urls]
     for url in rule.non_resource_urls:
+        by_url = [g for g in url_grants if any(url_matches(u, url) for u in g.urls)]
         for verb in rule.verbs:
-            if not any(_star(g.verbs, verb) and any(url_matches(u, url) for u in g.non_resource_urls) for g in granted):
+            if not any(_has(g.verbs, verb) for g in by_url):
                 yield f"{verb} {url}"
     names: Sequence[str | None] = rule.resource_names or (None,)
+    # NOTE: the same few sets of candidate rules come back for many resources; their verbs are united once.
+    unions: dict[tuple[int, ...], frozenset[str]] = {}
     for group in rule.api_groups:
+        by_group = [(n, g) for n, g in enumerate(grants) if _has(g.groups, group)]
         for resource in rule.resources:
+            candidates = [(n, g) for n, g in by_group if g.covers_resource(resource)]
+            by_resource = [g for _, g in candidates]
+            key = tuple(n for n, g in candidates if not g.names)
+            unnamed = unions.get(key)
+            if unnamed is None:
+                unnamed = unions[key] = frozenset().union(*(grants[n].verbs for n in key))
             for verb in rule.verbs:
+                if "*" in unnamed or verb in unnamed:
+                    continue
                 for name in names:
-                    if not _granted(group, resource, verb, name, granted):
-                        where = f"{group or 'core'}/{resource}" + (f" named {name}" if name else "")
-                        yield f"{verb} {where}"
+                    if name is not None and any(name in g.names and _has(g.verbs, verb) for g in by_resource):
+                        continue
+                    where = f"{group or 'core'}/{resource}" + (f" named {name}" if name else "")
+                    yield f"{verb} {where}"
 
 
 def has_wildcard(rule: RbacRule) -> list[str]:

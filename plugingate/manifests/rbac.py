@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any
 
-from plugingate.capabilities.rbac import MAX_COMBINATIONS, combinations, uncovered
+from plugingate.capabilities.rbac import MAX_COMBINATIONS, MAX_TOTAL_COMBINATIONS, combinations, uncovered
 from plugingate.declaration import Declaration, RbacRule
 from plugingate.findings import Finding
 from plugingate.manifests import rules
@@ -41,6 +41,7 @@ def check_roles(manifests: ManifestSet, declaration: Declaration) -> list[Findin
     """Every rule of every Role and ClusterRole must be covered by the declared rules."""
     declared = declaration.capabilities.rbac_rules
     out = []
+    budget = MAX_TOTAL_COMBINATIONS
     for obj in manifests.objects:
         if obj.group != RBAC_GROUP or obj.kind not in ("Role", "ClusterRole"):
             continue
@@ -55,11 +56,13 @@ def check_roles(manifests: ManifestSet, declaration: Declaration) -> list[Findin
         items = obj.data.get("rules")
         for i, data in enumerate(items if isinstance(items, list) else []):
             rule = manifest_rule(data)
-            if combinations(rule) > MAX_COMBINATIONS:
+            budget -= combinations(rule)
+            if combinations(rule) > MAX_COMBINATIONS or budget < 0:
                 out.append(
                     rules.RBAC.finding(
-                        f"{obj.ref} rule #{i + 1} grants more than {MAX_COMBINATIONS} combinations, too many to "
-                        "check; expected rules no broader than kubernetes.rules",
+                        f"{obj.ref} rule #{i + 1} grants {combinations(rule)} combinations, too many to check "
+                        f"(at most {MAX_COMBINATIONS} a rule, {MAX_TOTAL_COMBINATIONS} in all); expected rules no "
+                        "broader than kubernetes.rules",
                         location=obj.location("rules", i),
                     )
                 )

@@ -95,3 +95,17 @@ def test_foreign_subjects(run: Runner) -> None:
         {"kind": "ServiceAccount", "name": "demo", "namespace": "kube-system"},
     ):
         assert ids(run(replace_kind("RoleBinding", binding(subjects=[subject])))) == ["PG-MAN-064"], subject
+
+
+def test_total_combinations_are_bounded(run: Runner) -> None:
+    """Many broad rules together exhaust the budget and fail closed, even when each is covered."""
+    broad = {
+        "apiGroups": [f"g{i}.example" for i in range(100)],
+        "resources": [f"r{i}" for i in range(100)],
+        "verbs": [f"v{i}" for i in range(10)],
+    }
+    plugin = plugin_with(kubernetes={"rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]})
+    findings = run(replace_kind("Role", role(rules=[broad] * 11)), plugin)
+    assert ids(findings) == ["PG-MAN-060"]
+    # ten rules of 100,000 fit the budget of 1,000,000; the eleventh does not
+    assert "rule #11 " in findings[0].message and "too many to check" in findings[0].message

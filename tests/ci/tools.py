@@ -18,7 +18,7 @@ SCHEMAS = REPO / ".." / "shared" / "schemas"
 EXAMPLE_BUNDLE = "examples/acme-exporter.tgz"
 EXAMPLE_POLICY = "policies/default.yaml"
 # NOTE: keep in step with .github/workflows/self-test.yml.
-DENIED_BUNDLE = "testdata/bundles/deny/privileged-container"
+DENIED_BUNDLE = "testdata/bundles/deny/privileged-host-declared"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,58 @@
+"""The bundled example plugin: its signed archive is current, and it passes the default policy.
+
+The README's first command gates ``examples/acme-exporter.tgz`` with ``policies/default.yaml``; this
+is that gate, with the real syft and grype, and a check that the archive is still the reproducible
+pack of ``examples/acme-exporter/`` (if not: run ``scripts/sign-example``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from plugingate.bundle import pack_directory, sha256_file
+from tests.conftest import run_cli
+
+
+def test_example_archive_is_the_pack_of_its_folder(repo_dir: Path, tmp_path: Path) -> None:
+    digest = pack_directory(repo_dir / "examples" / "acme-exporter", tmp_path / "x.tgz")
+    assert digest == sha256_file(repo_dir / "examples" / "acme-exporter.tgz"), (
+        "examples/acme-exporter/ changed: run scripts/sign-example"
+    )
+
+
+@pytest.mark.integration
+def test_example_passes_the_default_policy(repo_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    res = run_cli(
+        "gate",
+        repo_dir / "examples" / "acme-exporter.tgz",
+        "--policy",
+        repo_dir / "policies" / "default.yaml",
+        "--out",
+        out,
+        "--format",
+        "json",
+    )
+    assert res.code == 0, res.stderr + res.stdout
+    report = json.loads(res.stdout)
+    assert report["verdict"] == "passed" and report["counts"]["error"] == 0
+    steps = {s["step"]: s["status"] for s in report["steps"]}
+    assert steps["signature"] == "passed" and steps["sbom"] == "passed" and steps["vulnerabilities"] == "passed"
+    assert json.loads((out / "report.json").read_text())["bundle"]["sha256"] == report["bundle"]["sha256"]
+
+
+@pytest.mark.integration
+def test_a_changed_example_is_denied(repo_dir: Path, tmp_path: Path) -> None:
+    tampered = tmp_path / "acme-exporter.tgz"
+    tampered.write_bytes((repo_dir / "examples" / "acme-exporter.tgz").read_bytes() + b"\0")
+    for suffix in (".sig", ".sigstore.json"):
+        (tmp_path / f"acme-exporter.tgz{suffix}").write_bytes(
+            (repo_dir / "examples" / f"acme-exporter.tgz{suffix}").read_bytes()
+        )
+    res = run_cli("gate", tampered, "--out", tmp_path / "out", "--format", "json")
+    assert res.code == 1, res.stderr
+    rules = {f["ruleId"] for s in json.loads(res.stdout)["steps"] for f in s["findings"] if f["severity"] == "error"}
+    assert "PG-SIG-002" in rules

@@ -98,7 +98,7 @@ def raw(tree: Path, work: Path, env: dict[str, str]) -> dict[str, float]:
     tool_env = {"PATH": "/usr/bin:/bin", "HOME": str(work / "home"), "TMPDIR": str(work)}
     sbom, vulns = work / "sbom.cdx.json", work / "grype.json"
     started = time.perf_counter()
-    syft = _wait(
+    syft, syft_cpu = _wait(
         [
             env["PLUGINGATE_SYFT"],
             "scan",
@@ -112,7 +112,7 @@ def raw(tree: Path, work: Path, env: dict[str, str]) -> dict[str, float]:
         work,
         tool_env,
     )
-    grype = _wait(
+    grype, grype_cpu = _wait(
         [
             env["PLUGINGATE_GRYPE"],
             f"sbom:{sbom}",
@@ -132,6 +132,7 @@ def raw(tree: Path, work: Path, env: dict[str, str]) -> dict[str, float]:
     components = len(json.loads(sbom.read_text()).get("components", []))
     return {
         "seconds": seconds,
+        "cpu": syft_cpu + grype_cpu,
         "syft_rss_mib": syft / 1024,
         "grype_rss_mib": grype / 1024,
         "matches": matches,
@@ -139,13 +140,14 @@ def raw(tree: Path, work: Path, env: dict[str, str]) -> dict[str, float]:
     }
 
 
-def _wait(argv: list[str], cwd: Path, env: dict[str, str]) -> int:
+def _wait(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, float]:
+    """Run one tool; its peak RSS (KiB) and CPU seconds (user + system)."""
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"{argv[0]} failed: exit {proc.returncode}")
-    return int(usage.ru_maxrss)
+    return int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime
 
 
 def child(bundle: str, out: str, policy: str) -> None:
@@ -173,6 +175,8 @@ def child(bundle: str, out: str, policy: str) -> None:
         started = time.perf_counter()
         result = run_gate(request, steps)
     seconds = time.perf_counter() - started
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
     by_step = {str(s.step): round(s.seconds, 3) for s in result.steps}
     cached = {str(s.step): s.details.get("cached") for s in result.steps if "cached" in s.details}
     tool_rss = max(
@@ -183,6 +187,7 @@ def child(bundle: str, out: str, policy: str) -> None:
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu": cpu,
                 "verdict": str(result.verdict),
                 "steps": by_step,
                 "cached": cached,
@@ -257,6 +262,12 @@ def main() -> int:
         )
         if colds[0]["note"]:
             print(f"NOTE: {colds[0]['note']}")
+        raw_cpu, cold_cpu = med(float(r["cpu"]) for r in raws), med(float(c["cpu"]) for c in colds)
+        warm_cpu = med(float(w["cpu"]) for w in warms)
+        print(
+            f"CPU time (user+system; steadier under load): raw {raw_cpu:.2f} s, cold gate process {cold_cpu:.2f} s "
+            f"(ratio {cold_cpu / raw_cpu:.3f}), warm gate process {warm_cpu:.2f} s"
+        )
         print(f"cold gate steps (last rep): {colds[-1]['steps']}")
         print(f"warm gate cached: {warms[-1]['cached']}")
         print(f"raw syft && grype      {raw_s:7.3f} s   (median of {args.reps})")

@@ -43,10 +43,9 @@ def run_syft(
             f"cyclonedx-json={cdx_path}",
             "-o",
             f"spdx-json={spdx_path}",
-            "--source-name",
-            name,
-            "--source-version",
-            version,
+            # NOTE: NAME=VALUE, so a name from plugin.yaml that starts with "-" stays a value.
+            f"--source-name={name}",
+            f"--source-version={version}",
         ],
         files={"syft.yaml": SYFT_CONFIG},
         timeout=timeout,

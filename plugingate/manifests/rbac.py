@@ -5,7 +5,15 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any
 
-from plugingate.capabilities.rbac import MAX_COMBINATIONS, MAX_TOTAL_COMBINATIONS, combinations, uncovered
+from plugingate.capabilities.rbac import (
+    MAX_COMBINATIONS,
+    MAX_TOTAL_COMBINATIONS,
+    MAX_TOTAL_WORK,
+    TooComplexError,
+    WorkBudget,
+    combinations,
+    uncovered,
+)
 from plugingate.declaration import Declaration, RbacRule
 from plugingate.findings import Finding
 from plugingate.manifests import rules
@@ -42,6 +50,7 @@ def check_roles(manifests: ManifestSet, declaration: Declaration) -> list[Findin
     declared = declaration.capabilities.rbac_rules
     out = []
     budget = MAX_TOTAL_COMBINATIONS
+    work = WorkBudget(MAX_TOTAL_WORK)
     for obj in manifests.objects:
         if obj.group != RBAC_GROUP or obj.kind not in ("Role", "ClusterRole"):
             continue
@@ -67,7 +76,17 @@ def check_roles(manifests: ManifestSet, declaration: Declaration) -> list[Findin
                     )
                 )
                 continue
-            missing = list(islice(uncovered(rule, declared), _SHOWN + 1))
+            try:
+                missing = list(islice(uncovered(rule, declared, budget=work), _SHOWN + 1))
+            except TooComplexError:
+                out.append(
+                    rules.RBAC.finding(
+                        f"{obj.ref} rule #{i + 1} is too complex to compare with kubernetes.rules in reasonable "
+                        "time; expected plain rules no broader than the declared ones",
+                        location=obj.location("rules", i),
+                    )
+                )
+                continue
             if missing:
                 more = ", …" if len(missing) > _SHOWN else ""
                 out.append(

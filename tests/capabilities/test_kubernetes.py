@@ -106,3 +106,22 @@ def test_resource_matches() -> None:
 def test_combinations_counts() -> None:
     rule = RbacRule(verbs=("get", "list"), api_groups=("", "apps"), resources=("a", "b", "c"), resource_names=("x",))
     assert combinations(rule) == 12
+
+
+def test_comparison_work_is_bounded() -> None:
+    """Hostile sizes on both sides end with TooComplexError instead of running for minutes."""
+    import pytest
+
+    from plugingate.capabilities.rbac import TooComplexError, WorkBudget
+
+    declared = tuple(
+        RbacRule(verbs=("get",), non_resource_urls=tuple(f"/u{i}*" for i in range(256))) for _ in range(256)
+    )
+    rule = RbacRule(verbs=("get",), non_resource_urls=tuple(f"/x{i}" for i in range(100_000)))
+    with pytest.raises(TooComplexError):
+        list(uncovered(rule, declared, budget=WorkBudget(1_000_000)))
+    # an honest comparison stays far below the budget
+    budget = WorkBudget(10_000)
+    small = RbacRule(verbs=("get", "list"), api_groups=("",), resources=("pods",))
+    assert list(uncovered(small, (small,), budget=budget)) == []
+    assert budget.left > 9_900

@@ -15,9 +15,7 @@ from pathlib import Path
 import xxhash
 
 VULNDB = Path(__file__).resolve().parent
-STATE_SCHEMA = (
-    "https://raw.githubusercontent.com/anchore/vunnel/main/schema/provider-workspace-state/schema-1.0.3.json"
-)
+STATE_SCHEMA = "https://raw.githubusercontent.com/anchore/vunnel/main/schema/provider-workspace-state/schema-1.0.3.json"
 
 
 def refresh(workspace: Path) -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import posixpath
 from fnmatch import fnmatchcase
-from functools import cache
+from functools import lru_cache
 
 _GLOB_CHARS = frozenset("*?[")
+MAX_HOST = 253
 
 
 def has_glob(segment: str) -> bool:
@@ -40,7 +41,7 @@ def covered(value: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
     return _covered(value, pattern)
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _covered(value: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
     if not pattern:
         return not value
@@ -61,7 +62,12 @@ def host_labels(host: str) -> tuple[str, ...]:
 
 
 def host_covered(host: str, pattern: str) -> bool:
-    """Whether a declared host (maybe ``*.a.example``) is covered by a policy pattern."""
+    """Whether a declared host (maybe ``*.a.example``) is covered by a policy pattern.
+
+    A name longer than DNS allows (253 characters) is covered by nothing.
+    """
+    if len(host) > MAX_HOST or len(pattern) > MAX_HOST:
+        return False
     return covered(host_labels(host), host_labels(pattern))
 
 
@@ -103,7 +109,7 @@ def path_reaches(declared: str, deny: str) -> bool:
     return _may_extend(tuple(literal), path_segments(deny))
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _may_extend(value: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
     """Whether ``pattern`` matches ``value`` or some path below it."""
     if not value:

@@ -73,3 +73,7 @@ def test_normalize_path() -> None:
     assert normalize_path("/a/./b/../c//") == "/a/c"
     assert normalize_path("//x") == "/x"
     assert normalize_path("/..") == "/"
+
+
+def test_overlong_host_is_covered_by_nothing() -> None:
+    assert not host_covered("a." * 5000 + "example", "**.example")

@@ -89,6 +89,10 @@ def test_network_policy_egress(run: Runner) -> None:
     assert ids(run(replace_kind("NetworkPolicy", netpol(egress=[{"ports": [{"port": 400, "endPort": 500}]}])))) == [
         "PG-MAN-052"
     ]
+    assert ids(run(replace_kind("NetworkPolicy", netpol(egress=[{"ports": [{"port": 1, "endPort": 65535}]}])))) == [
+        "PG-MAN-052"
+    ]
+    assert ids(run(replace_kind("NetworkPolicy", netpol(egress=[{"ports": [{"port": 443, "endPort": 443}]}])))) == []
     # DNS and the API server ports (RBAC is declared) are fine
     ok = netpol(egress=[{"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53}, {"port": 6443}]}])
     assert ids(run(replace_kind("NetworkPolicy", ok))) == []

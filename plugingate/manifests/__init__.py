@@ -6,6 +6,8 @@ promise the policy judged, so the manifests may not reach one thing beyond it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from plugingate.declaration import Declaration
 from plugingate.findings import Finding
 from plugingate.manifests.inventory import check_inventory
@@ -36,7 +38,25 @@ def check_manifests(manifests: ManifestSet, declaration: Declaration, policy: Ca
     findings += check_services(manifests, declaration)
     findings += check_ingresses(manifests, declaration)
     findings += check_network_policies(manifests, declaration)
-    return findings
+    return [_clipped(f) for f in findings]
+
+
+MAX_MESSAGE = 2000
+MAX_PROPERTY = 500
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clipped(finding: Finding) -> Finding:
+    """The finding with manifest-supplied text cut short: a 4 MiB image name must not fill every report."""
+    if len(finding.message) <= MAX_MESSAGE and all(
+        not isinstance(v, str) or len(v) <= MAX_PROPERTY for v in finding.properties.values()
+    ):
+        return finding
+    properties = {k: _clip(v, MAX_PROPERTY) if isinstance(v, str) else v for k, v in finding.properties.items()}
+    return replace(finding, message=_clip(finding.message, MAX_MESSAGE), properties=properties)
 
 
 __all__ = [

@@ -146,6 +146,14 @@ def test_image_must_match_exactly(run: Runner) -> None:
     assert ids(run([*others(), deployment(pod_spec(containers=[no_image]))])) == ["PG-MAN-020"]
 
 
+def test_huge_values_are_clipped_in_findings(run: Runner) -> None:
+    image = "evil.example/" + "x" * 100_000
+    findings = run([*others(), deployment(pod_spec(containers=[container(image=image)]))])
+    assert ids(findings) == ["PG-MAN-020"]
+    assert len(findings[0].message) <= 2000 and findings[0].message.endswith("…")
+    assert len(str(findings[0].properties["image"])) <= 500
+
+
 def test_limits_missing(run: Runner) -> None:
     spec = pod_spec(containers=[container(resources={"limits": {"cpu": "100m"}})])
     findings = run([*others(), deployment(spec)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import time
@@ -188,3 +189,45 @@ def test_release_downloads_are_refused_with_directions(tmp_path: Path) -> None:
     done = subprocess.run([str(script)], capture_output=True, text=True, timeout=60, env=env, check=False)
     assert done.returncode == 3
     assert "downloads nothing" in done.stderr and "PLUGINGATE_TOOLS_FROM=path" in done.stderr
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_setup_tools_with_tools_on_path_builds_the_database_into_a_fresh_cache(tmp_path: Path) -> None:
+    runner = ToolRunner()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in Tool:
+        try:
+            (bin_dir / str(tool)).symlink_to(runner.info(tool).path)
+        except ToolError as exc:
+            pytest.skip(f"{exc.message}: run scripts/setup-tools")
+    if not shutil.which("go"):
+        pytest.skip("Go is not installed: the database builder is built with go build")
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "PLUGINGATE_TOOLS_FROM": "path",
+        "PLUGINGATE_CACHE": str(tmp_path / "cache"),
+    }
+    script = REPO / "scripts" / "setup-tools"
+    done = subprocess.run(
+        [str(script), "--print-env"], capture_output=True, text=True, env=env, timeout=900, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    exports = dict(line.removeprefix("export ").split("=", 1) for line in done.stdout.splitlines())
+    assert exports["PLUGINGATE_GRYPE"] == str(bin_dir / "grype")
+    db_dir = Path(exports["GRYPE_DB_CACHE_DIR"])
+    assert db_dir == tmp_path / "cache" / "grype-db" / "current"
+    marker = json.loads((db_dir / "plugingate-source.json").read_text())
+    assert marker["source"] == "plugingate project database (testdata/vulndb)"
+    from plugingate.vulnerabilities import read_database_info
+
+    info = read_database_info(db_dir)
+    assert info.schema.startswith("v6.") and info.source.startswith("plugingate project database")
+    # A tool at another version than the pinned one is refused.
+    (bin_dir / "grype").unlink()
+    (bin_dir / "grype").write_text("#!/bin/sh\necho 'Version: 0.99.0'\n")
+    (bin_dir / "grype").chmod(0o755)
+    wrong = subprocess.run([str(script)], capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert wrong.returncode == 3 and "reports version '0.99.0', pinned is v0.121.2" in wrong.stderr

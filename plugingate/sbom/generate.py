@@ -132,6 +132,7 @@ def generate_sbom(
                 "syft": syft_version,
                 "name": name,
                 "version": version,
+                "useDocker": use_docker,
                 "engineImages": engine_image_ids(pending) if use_docker else {},
                 "pending": sorted(i.ref for i in pending),
             },

@@ -166,3 +166,27 @@ def test_alias_bomb_refused(tmp_path: Path) -> None:
     (root / "deploy" / "bomb.yaml").write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError, match="alias"):
         load(root)
+
+
+def test_deep_nesting_refused(tmp_path: Path) -> None:
+    root = bundle(tmp_path / "b")
+    (root / "deploy" / "deep.yaml").write_text("a: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(InputError, match="nesting deeper") as info:
+        load(root)
+    assert info.value.path == "deploy/deep.yaml"
+
+
+def test_non_utf8_refused(tmp_path: Path) -> None:
+    root = bundle(tmp_path / "b")
+    (root / "deploy" / "latin1.yaml").write_bytes(b"apiVersion: v1\nkind: ConfigMap\ndata:\n  x: caf\xe9\n")
+    with pytest.raises(InputError, match="not UTF-8") as info:
+        load(root)
+    assert info.value.line == 4
+
+
+def test_duplicate_key_refused(tmp_path: Path) -> None:
+    """A second ``image:`` could hide the first from a reviewer; it is an error, not last-one-wins."""
+    root = bundle(tmp_path / "b")
+    (root / "deploy" / "dup.yaml").write_text("apiVersion: v1\nkind: Pod\nkind: Deployment\n")
+    with pytest.raises(InputError, match="duplicate key"):
+        load(root)

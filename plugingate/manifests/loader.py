@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from plugingate.declaration import Declaration
+from plugingate.declaration import PLUGIN_FILE, Declaration
 from plugingate.errors import InputError
 from plugingate.manifests.model import ManifestObject, ManifestSet
 from plugingate.safeyaml import JsonPath, YamlDocument, YamlLimits, load_yaml
@@ -127,7 +127,8 @@ class _Reader:
                 self._add(str(shown), real)
 
     def _add(self, display: str, real: Path) -> None:
-        if real in self.seen_files:
+        # NOTE: `manifests: .` walks the whole bundle; plugin.yaml itself is not a Kubernetes object.
+        if real in self.seen_files or real == self.root / PLUGIN_FILE:
             return
         self.seen_files.add(real)
         if len(self.files) >= self.limits.max_files:

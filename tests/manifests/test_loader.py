@@ -190,3 +190,10 @@ def test_duplicate_key_refused(tmp_path: Path) -> None:
     (root / "deploy" / "dup.yaml").write_text("apiVersion: v1\nkind: Pod\nkind: Deployment\n")
     with pytest.raises(InputError, match="duplicate key"):
         load(root)
+
+
+def test_whole_bundle_as_manifests_skips_plugin_yaml(tmp_path: Path) -> None:
+    root = bundle(tmp_path / "b", ".")
+    (root / "deploy" / "a.yaml").write_text(yaml.safe_dump(good_objects()[0]))
+    result = load(root)
+    assert result.files == ("deploy/a.yaml",)

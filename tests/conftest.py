@@ -47,7 +47,9 @@ class Completed:
     stderr: str
 
 
-def run_cli(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300) -> Completed:
+def run_cli(
+    *args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300
+) -> Completed:
     """Run ``python -m plugingate ARGS`` in a subprocess, as a user would."""
     proc = subprocess.run(
         [sys.executable, "-m", "plugingate", *map(str, args)],

@@ -8,6 +8,14 @@ if [ -z "${PG_BUNDLE:-}" ]; then
     echo "::error title=plugingate::the bundle input is empty; set it to the bundle's path in the workspace"
     exit 2
 fi
+# NOTE: an absolute output folder: plugingate runs its tools in private working folders, and
+# plugingate 0.1.0 handed syft output paths relative to --out (see the report of issue 6).
+out="${PLUGINGATE_OUT:-plugingate-out}"
+case "$out" in
+    /*) ;;
+    *) out="$PWD/$out" ;;
+esac
+export PLUGINGATE_OUT="$out"
 args=(gate)
 # NOTE: --mode as an argument, not PLUGINGATE_MODE: an option the installed plugingate does not know
 # must fail loudly rather than be ignored.

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .tools import DENIED_BUNDLE, EXAMPLE_BUNDLE, REPO, ci_tools, require_inputs, snapshot_repo
+from .tools import DENIED_BUNDLE, EXAMPLE_BUNDLE, EXAMPLE_POLICY, REPO, ci_tools, require_inputs, snapshot_repo
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -29,6 +29,7 @@ def test_self_test_workflow_under_act(tmp_path: Path) -> None:
     require_inputs()
     workflow = (REPO / ".github/workflows/self-test.yml").read_text()
     assert f"bundle: {EXAMPLE_BUNDLE}" in workflow and f"bundle: {DENIED_BUNDLE}" in workflow
+    assert f"policy: {EXAMPLE_POLICY}" in workflow
     assert f"uses: {UPLOAD_SARIF.replace('@', '/upload-sarif@')}" in (REPO / "actions/gate/action.yml").read_text()
     tools = ci_tools()
     repo = snapshot_repo(tmp_path / "repo")
@@ -98,6 +99,6 @@ def test_self_test_workflow_under_act(tmp_path: Path) -> None:
     # the action installed plugingate and the tools under its own folder
     assert re.search(r"plugingate: (installing .* into|cached in) \S*/hostexecutor/actions/gate/\.plugingate/venv", log)
     assert re.search(r"::set-env:: PLUGINGATE_GRYPE=\S*/hostexecutor/actions/gate/\.plugingate/cache/", log)
-    # the check steps found every output file non-empty (test -s) and the summaries in $GITHUB_STEP_SUMMARY
+    # the check steps found every output file non-empty (test -s), and the verdicts in report.json and summary.md
     assert "Success - Main The example passed, with every output written" in log
     assert "Success - Main The denied bundle failed the action, with its outputs written" in log

@@ -100,11 +100,11 @@ def snapshot_repo(dest: Path) -> Path:
             continue
         rel = raw.decode()
         source = REPO / rel
-        if not source.is_file() or source.is_symlink():
+        if not (source.is_file() or source.is_symlink()):
             continue
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
+        shutil.copy2(source, target, follow_symlinks=False)
     git = ["git", "-c", "user.name=plugingate-tests", "-c", "user.email=tests@plugingate.invalid"]
     for args in (
         ["init", "-q", "-b", "main"],

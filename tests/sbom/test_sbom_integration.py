@@ -137,3 +137,30 @@ def test_an_image_whose_archive_is_not_an_image_is_skipped_not_looked_up(runner:
             "the archive 'images/fake.tar' it names is not a docker-archive or oci-archive (.tar) in the bundle"
         ]
     assert result.cached
+
+
+def test_the_merged_cyclonedx_is_valid_against_the_shared_schema(
+    runner: ToolRunner, tmp_path: Path, shared_dir: Path
+) -> None:
+    import jsonschema
+    from referencing import Registry, Resource
+
+    root, image_id = _bundle_with_image(tmp_path)
+    result = generate_sbom(
+        root,
+        name="vuln-demo",
+        version="0.3.0",
+        out_dir=tmp_path / "out",
+        images=[Image("exporter", f"registry.example.com/acme/exporter@{image_id}")],
+        runner=runner,
+    )
+    schemas = shared_dir / "schemas" / "cyclonedx"
+    resources = []
+    for path in schemas.glob("*.json"):
+        doc = json.loads(path.read_text())
+        resources += [(doc["$id"], Resource.from_contents(doc)), (path.name, Resource.from_contents(doc))]
+    schema = json.loads((schemas / "bom-1.6.schema.json").read_text())
+    validator = jsonschema.Draft7Validator(schema, registry=Registry().with_resources(resources))
+    sbom = json.loads(result.cyclonedx_path.read_text())
+    assert any(c["type"] == "container" for c in sbom["components"])
+    assert [e.message for e in validator.iter_errors(sbom)] == []

@@ -23,7 +23,9 @@ def bundle_repo_path(result: GateResult, cwd: Path | None = None) -> str:
         try:
             source = source.resolve().relative_to(base)
         except ValueError:
-            return result.bundle.name or source.name
+            # NOTE: outside the repository: the bundle's own file or folder name (for a folder,
+            # bundle.name is the name of the archive it was packed into, which exists nowhere).
+            return source.name or result.bundle.name
     text = posixpath.normpath(source.as_posix())
     return text if text not in ("", ".") else result.bundle.name
 

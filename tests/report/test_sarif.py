@@ -96,3 +96,21 @@ def test_vulnerability_properties_are_kept() -> None:
     vuln = next(r for r in results if r["ruleId"] == "PG-VUL-001")
     assert vuln["properties"]["details"]["purl"] == "pkg:pypi/requests@2.19.0"
     assert vuln["properties"]["step"] == "vulnerabilities"
+
+
+def test_bundle_outside_the_working_directory_is_named_by_its_own_name(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from plugingate.report.paths import bundle_repo_path, finding_repo_path
+
+    result = denied("directory")
+    outside = replace(
+        result, bundle=replace(result.bundle, source="/elsewhere/acme-exporter", name="acme-exporter.tgz")
+    )
+    assert bundle_repo_path(outside, cwd=tmp_path) == "acme-exporter"
+    inside = replace(result, bundle=replace(result.bundle, source=str(tmp_path / "plugins" / "acme")))
+    assert bundle_repo_path(inside, cwd=tmp_path) == "plugins/acme"
+    assert finding_repo_path(inside, result.steps[2].findings[0].location, cwd=tmp_path) == (
+        "plugins/acme/plugin.yaml",
+        True,
+    )

@@ -495,8 +495,8 @@ def verify_with_key(
     verifies unless ``require_tlog``; one with entries must have every entry verify, since an entry that
     doesn't is evidence of tampering.
     """
-    from sigstore.errors import Error as SigstoreError
-    from sigstore.models import InvalidBundle, TransparencyLogEntry
+    # NOTE: sigstore.models (TUF, Rekor types) costs half a second to import; a key bundle without log
+    # entries, the common case for key-signed plugins, never needs it.
     from sigstore_models.bundle.v1 import Bundle as InnerBundle
 
     # NOTE: protobuf JSON omits an empty repeated field: cosign writes no "tlogEntries" at all when it
@@ -579,6 +579,8 @@ def verify_with_key(
         raise _invalid(source, "the bundle has a transparency log entry but no trusted root was given")
     if entries:
         from sigstore._internal.trust import KeyringPurpose
+        from sigstore.errors import Error as SigstoreError
+        from sigstore.models import InvalidBundle, TransparencyLogEntry
 
         root = trusted_root()  # type: ignore[misc]
         keyring = root.rekor_keyring(KeyringPurpose.VERIFY)

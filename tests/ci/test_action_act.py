@@ -1,8 +1,9 @@
 """The composite action, end to end under act in host mode, on the self-test workflow.
 
 ``act -P ubuntu-latest=-self-hosted`` runs the job on this machine (no container): the action
-installs plugingate and the pinned tools under its own folder, passes the example plugin, fails on
-the denied bundle, and writes the outputs and the job summary. act runs a snapshot of the checkout
+installs plugingate and the pinned tools under its own folder, fails on the denied bundle, passes
+the example plugin with key-signed attestations (verified in the workflow), and writes the outputs
+and the job summary. act runs a snapshot of the checkout
 (so nothing is written into it) and, in host mode, copies it to ~/.cache/act/<random>/hostexecutor,
 which it removes after a run that succeeds: the workflow's own check steps test the output files
 (``test -s``), and this test reads the outputs and the summary from act's log.
@@ -80,7 +81,7 @@ def test_self_test_workflow_under_act(tmp_path: Path) -> None:
 
     # the example passed; the denied bundle failed the action (continue-on-error) and the check step saw it
     assert "Success - Main Gate the example plugin" in log, log[-6000:]
-    assert "self-test: example passed" in log
+    assert "self-test: example passed; attestation verified" in log
     assert "Failure - Main Gate a denied bundle" in log, log[-6000:]
     assert "self-test: denied bundle denied (exit 1), as expected" in log
     # the SARIF upload is skipped under act, never attempted
@@ -90,6 +91,7 @@ def test_self_test_workflow_under_act(tmp_path: Path) -> None:
     outputs = re.findall(r"::set-output:: (verdict|passed|exit-code)=(\S*)", log)
     assert ("verdict", "passed") in outputs and ("verdict", "denied") in outputs, outputs
     assert ("exit-code", "1") in outputs
+    assert re.search(r"::set-output:: attestation=\S+/gate-out/example/attestations\.intoto\.jsonl", log)
 
     # the job summary: the verdict first, then the table of steps
     summary = re.findall(r"Summary - (.*)", log)
@@ -100,5 +102,5 @@ def test_self_test_workflow_under_act(tmp_path: Path) -> None:
     assert re.search(r"plugingate: (installing .* into|cached in) \S*/hostexecutor/actions/gate/\.plugingate/venv", log)
     assert re.search(r"::set-env:: PLUGINGATE_GRYPE=\S*/hostexecutor/actions/gate/\.plugingate/cache/", log)
     # the check steps found every output file non-empty (test -s), and the verdicts in report.json and summary.md
-    assert "Success - Main The example passed, with every output written" in log
+    assert "Success - Main The example passed, with every output written and the attestation verified" in log
     assert "Success - Main The denied bundle failed the action, with its outputs written" in log

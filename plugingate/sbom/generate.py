@@ -105,6 +105,8 @@ def generate_sbom(
     outputs are replaced atomically. With a ``cache`` and the ``bundle_digest``, an unchanged
     bundle is answered from the cache without running syft.
     """
+    # NOTE: syft runs in its own working folder: a relative path would name another place there.
+    root, out_dir = root.absolute(), out_dir.absolute()
     import time
 
     started = time.monotonic()

@@ -104,6 +104,8 @@ def scan_sbom(
     unreadable or (``onStaleDatabase: fail``) older than ``maxDatabaseAge``, or grype is missing or
     fails. A bad VEX document is an ``InputError`` (exit 2).
     """
+    # NOTE: grype runs in its own working folder: a relative path would name another place there.
+    sbom_path, out_dir = sbom_path.absolute(), out_dir.absolute()
     started = time.monotonic()
     database = read_database_info(db_dir or database_dir(runner.env))
     age = database.age(now)

@@ -56,3 +56,12 @@ def test_a_changed_example_is_denied(repo_dir: Path, tmp_path: Path) -> None:
     assert res.code == 1, res.stderr
     rules = {f["ruleId"] for s in json.loads(res.stdout)["steps"] for f in s["findings"] if f["severity"] == "error"}
     assert "PG-SIG-002" in rules
+
+
+@pytest.mark.integration
+def test_relative_out_folder_and_no_cache(repo_dir: Path, tmp_path: Path) -> None:
+    res = run_cli(
+        "gate", repo_dir / "examples" / "acme-exporter.tgz", "--out", "rel-out", "--no-cache", "-q", cwd=tmp_path
+    )
+    assert res.code == 0, res.stderr + res.stdout
+    assert {"report.json", "sbom.cdx.json", "vulns.json"} <= {p.name for p in (tmp_path / "rel-out").iterdir()}

@@ -90,14 +90,22 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
         results: list[StepResult] = [_bundle_step(bundle)]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plugingate-sbom") as pool:
             sbom_future: Future[StepResult] = pool.submit(_timed, Step.SBOM, steps.sbom, ctx)
-            for step, function in (
-                (Step.SIGNATURE, steps.signature),
-                (Step.PROVENANCE, steps.provenance),
-                (Step.CAPABILITIES, steps.capabilities),
-                (Step.MANIFESTS, steps.manifests),
-            ):
-                results.append(_timed(step, function, ctx))
-            sbom = sbom_future.result()
+            try:
+                for step, function in (
+                    (Step.SIGNATURE, steps.signature),
+                    (Step.PROVENANCE, steps.provenance),
+                    (Step.CAPABILITIES, steps.capabilities),
+                    (Step.MANIFESTS, steps.manifests),
+                ):
+                    results.append(_timed(step, function, ctx))
+                sbom = sbom_future.result()
+            except BaseException:
+                # NOTE: bad input, Ctrl-C or SIGTERM while syft runs: stop it now rather than wait for
+                # it before the temporary folder can be removed.
+                from plugingate.tools.runner import stop_running_tools
+
+                stop_running_tools()
+                raise
         results.append(sbom)
         if sbom.status is StepStatus.ERROR:
             results.append(StepResult(Step.VULNERABILITIES, StepStatus.SKIPPED, "not scanned: no SBOM"))

@@ -68,6 +68,21 @@ class ToolRun:
         return self
 
 
+# NOTE: tools run in their own sessions (a Ctrl-C in the terminal does not reach them), so the gate
+# stops them itself when it is interrupted while a worker thread waits for one.
+_LIVE: set[int] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_running_tools() -> None:
+    """Kill every tool process group still running (on Ctrl-C, SIGTERM or an error in another step)."""
+    with _LIVE_LOCK:
+        pids = list(_LIVE)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+
+
 def last_lines(text: str, count: int = 3) -> str:
     """The last non-empty lines of a tool's stderr, for a one-line message."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -200,11 +215,15 @@ class ToolRunner:
 
             timer = threading.Timer(limit, kill)
             timer.start()
+            with _LIVE_LOCK:
+                _LIVE.add(proc.pid)
             try:
                 # NOTE: wait4 rather than Popen.wait: it returns this child's own peak memory.
                 _, status, usage = os.wait4(proc.pid, 0)
             finally:
                 timer.cancel()
+                with _LIVE_LOCK:
+                    _LIVE.discard(proc.pid)
             proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - started
         stderr = _tail(err_path, _STDERR_TAIL)

@@ -8,8 +8,9 @@ if [ -z "${PG_BUNDLE:-}" ]; then
     echo "::error title=plugingate::the bundle input is empty; set it to the bundle's path in the workspace"
     exit 2
 fi
-# NOTE: an absolute output folder: plugingate runs its tools in private working folders, and
-# plugingate 0.1.0 handed syft output paths relative to --out (see the report of issue 6).
+# NOTE: an absolute output folder, so that the path outputs stay valid in later steps whatever
+# their working-directory (and plugingate's tools, which run in private working folders, never see
+# a relative one).
 out="${PLUGINGATE_OUT:-plugingate-out}"
 case "$out" in
     /*) ;;

@@ -47,6 +47,11 @@ def _beside(bundle: Path, *suffixes: str) -> Path | None:
 )
 @option("--attest-keyless", is_flag=True, help="Sign the attestations keyless (Sigstore, ambient CI identity).")
 @option("--attest-dry-run", is_flag=True, help="Sign attestations in dry-run mode too.")
+@option(
+    "--mode",
+    type=click.Choice(["enforce", "warn", "dry-run"]),
+    help="Override the policy's mode (recorded in the report and the attestation).",
+)
 @option("--no-cache", is_flag=True, help="Run syft and grype even when a cached result exists.")
 @format_option()
 @verbosity_options
@@ -59,6 +64,7 @@ def command(
     attest_key: Path | None,
     attest_keyless: bool,
     attest_dry_run: bool,
+    mode: str | None,
     no_cache: bool,
     output_format: str,
     verbose: bool,
@@ -72,6 +78,12 @@ def command(
     from plugingate.policy import load_policy
 
     policy = load_policy(policy_path)
+    if mode is not None:
+        from dataclasses import replace
+
+        from plugingate.policy import Mode
+
+        policy = replace(policy, mode=Mode(mode))
     if attest_key and attest_keyless:
         raise click.UsageError("--attest-key and --attest-keyless are exclusive")
     request = GateRequest(

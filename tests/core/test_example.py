@@ -65,3 +65,17 @@ def test_relative_out_folder_and_no_cache(repo_dir: Path, tmp_path: Path) -> Non
     )
     assert res.code == 0, res.stderr + res.stdout
     assert {"report.json", "sbom.cdx.json", "vulns.json"} <= {p.name for p in (tmp_path / "rel-out").iterdir()}
+
+
+@pytest.mark.integration
+def test_mode_option_overrides_the_policy(repo_dir: Path, tmp_path: Path) -> None:
+    denied = repo_dir / "testdata" / "bundles" / "deny" / "privileged-host-declared"
+    policy = repo_dir / "testdata" / "policies" / "cases.yaml"
+    enforce = run_cli("gate", denied, "--policy", policy, "--out", tmp_path / "a", "--format", "json")
+    assert enforce.code == 1, enforce.stderr
+    warn = run_cli("gate", denied, "--policy", policy, "--out", tmp_path / "b", "--format", "json", "--mode", "warn")
+    assert warn.code == 0, warn.stderr
+    report = json.loads(warn.stdout)
+    assert report["mode"] == "warn" and report["verdict"] == "passed" and report["counts"]["error"] > 0
+    bad = run_cli("gate", denied, "--policy", policy, "--out", tmp_path / "c", env={"PLUGINGATE_MODE": "yolo"})
+    assert bad.code == 2 and "yolo" in bad.stderr

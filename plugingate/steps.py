@@ -55,6 +55,13 @@ def status_of(findings: list[Finding] | tuple[Finding, ...]) -> StepStatus:
     return StepStatus.PASSED
 
 
+def verification_status(findings: tuple[Finding, ...] | list[Finding], verified: bool) -> StepStatus:
+    """A verification step's status: its findings decide; without any, verified passes, else skipped."""
+    if findings:
+        return status_of(findings)
+    return StepStatus.PASSED if verified else StepStatus.SKIPPED
+
+
 def _count_summary(findings: list[Finding], what: str) -> str:
     errors = sum(f.severity is Severity.ERROR for f in findings)
     warnings = sum(f.severity is Severity.WARNING for f in findings)

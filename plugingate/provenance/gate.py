@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from plugingate.findings import Step
 from plugingate.provenance.step import verify_bundle_provenance
 from plugingate.provenance.verify import ProvenanceResult
-from plugingate.result import StepResult, StepStatus
+from plugingate.result import StepResult
 from plugingate.signature.gate import beside
 
 if TYPE_CHECKING:
@@ -48,10 +48,7 @@ def provenance_step(ctx: StepContext) -> StepResult:
 
 def to_step_result(result: ProvenanceResult) -> StepResult:
     """The step result the gate records (details are what the attestation's ``provenance`` holds)."""
-    if result.findings:
-        status = StepStatus.FAILED
-    elif result.verified:
-        status = StepStatus.PASSED
-    else:
-        status = StepStatus.SKIPPED
+    from plugingate.steps import verification_status
+
+    status = verification_status(result.findings, result.verified)
     return StepResult(Step.PROVENANCE, status, result.describe(), result.findings, details=result.to_dict())

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plugingate.findings import Step
-from plugingate.result import StepResult, StepStatus
+from plugingate.result import StepResult
 from plugingate.signature.step import SignatureResult, verify_bundle_signature
 
 if TYPE_CHECKING:
@@ -65,10 +65,7 @@ def signature_step(ctx: StepContext) -> StepResult:
 
 def to_step_result(result: SignatureResult) -> StepResult:
     """The step result the gate records (details are what the attestation's ``signature`` holds)."""
-    if result.findings:
-        status = StepStatus.FAILED
-    elif result.verified:
-        status = StepStatus.PASSED
-    else:
-        status = StepStatus.SKIPPED
+    from plugingate.steps import verification_status
+
+    status = verification_status(result.findings, result.verified)
     return StepResult(Step.SIGNATURE, status, result.describe(), result.findings, details=result.to_dict())

@@ -33,6 +33,7 @@ from plugingate.steps import StepContext, default_steps
 
 if TYPE_CHECKING:
     from plugingate.bundle import OpenedBundle
+    from plugingate.keys import PrivateKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class GateRequest:
     signature: Path | None = None
     provenance: Path | None = None
     attest_key: Path | None = None
+    attest_private_key: PrivateKey | None = None  # ``attest_key`` loaded up front, so a bad key fails first
     attest_keyless: bool = False
     attest_in_dry_run: bool = False
     use_cache: bool = True
@@ -217,6 +219,10 @@ def _with(result: GateResult, attestation: StepResult, outputs: dict[str, str]) 
             error=f"attestation: {attestation.summary}",
         )
     valid_until = attestation.details.get("validUntil")
-    if isinstance(valid_until, datetime):
-        result = replace(result, valid_until=valid_until)
+    if isinstance(valid_until, str):
+        from plugingate.attestation.predicate import parse_rfc3339
+
+        # NOTE: an applied exception that expires first shortens the attestation's validity; the
+        # report must say the same as the signed statement.
+        result = replace(result, valid_until=parse_rfc3339(valid_until))
     return replace(result, steps=steps, outputs=outputs)

@@ -98,7 +98,8 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
         if request.attest_key is not None:
             from plugingate.keys import load_private_key
 
-            paths = sign_statements(statements, key=load_private_key(request.attest_key), out_dir=ctx.out_dir)
+            key = request.attest_private_key or load_private_key(request.attest_key)
+            paths = sign_statements(statements, key=key, out_dir=ctx.out_dir)
         else:
             paths = sign_statements(statements, keyless=True, out_dir=ctx.out_dir)
     except UndecidedError as exc:

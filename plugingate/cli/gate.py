@@ -86,6 +86,12 @@ def command(
         policy = replace(policy, mode=Mode(mode))
     if attest_key and attest_keyless:
         raise click.UsageError("--attest-key and --attest-keyless are exclusive")
+    private_key = None
+    if attest_key is not None:
+        from plugingate.keys import load_private_key
+
+        # NOTE: a wrong passphrase or a broken key must fail before minutes of scanning, not after.
+        private_key = load_private_key(attest_key)
     request = GateRequest(
         bundle=bundle,
         policy=policy,
@@ -93,6 +99,7 @@ def command(
         signature=signature or _beside(bundle, ".sigstore.json", ".sigstore", ".sig"),
         provenance=provenance or _beside(bundle, ".intoto.jsonl"),
         attest_key=attest_key,
+        attest_private_key=private_key,
         attest_keyless=attest_keyless,
         attest_in_dry_run=attest_dry_run,
         use_cache=not no_cache,

@@ -59,6 +59,8 @@ spec:
     res = run_cli(
         "gate",
         REPO / "testdata" / "vuln-bundles" / "vulnerable",
+        "--mode",
+        "warn",
         "--policy",
         policy,
         "--attest-key",

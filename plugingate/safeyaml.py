@@ -118,9 +118,7 @@ def load_yaml(raw: bytes, *, path: str, limits: YamlLimits | None = None) -> lis
     return docs
 
 
-def load_yaml_file(
-    file: Path, *, display: str | None = None, limits: YamlLimits | None = None
-) -> list[YamlDocument]:
+def load_yaml_file(file: Path, *, display: str | None = None, limits: YamlLimits | None = None) -> list[YamlDocument]:
     """Read ``file`` (bounded) and parse it; ``display`` is the name used in messages."""
     limits = limits or YamlLimits()
     name = display or str(file)

@@ -53,9 +53,7 @@ def _build(doc: YamlDocument) -> Declaration:
     meta, spec = data["metadata"], data["spec"]
     caps = spec.get("capabilities") or {}
     images = tuple(
-        ImageRef(
-            name=i["name"], ref=i["ref"], archive=i.get("archive"), line=doc.line_of(("spec", "images", n))
-        )
+        ImageRef(name=i["name"], ref=i["ref"], archive=i.get("archive"), line=doc.line_of(("spec", "images", n)))
         for n, i in enumerate(spec.get("images") or [])
     )
     manifests = spec.get("manifests") or []

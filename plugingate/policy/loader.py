@@ -113,9 +113,7 @@ class _Builder:
             ),
             max_files=int(s.get("maxFiles", d.max_files)),
             max_compression_ratio=float(s.get("maxCompressionRatio", d.max_compression_ratio)),
-            max_file_bytes=self.convert(
-                parse_bytes, s.get("maxFileBytes", d.max_file_bytes), *at, "maxFileBytes"
-            ),
+            max_file_bytes=self.convert(parse_bytes, s.get("maxFileBytes", d.max_file_bytes), *at, "maxFileBytes"),
         )
 
     def path(self, value: str) -> Path:
@@ -161,9 +159,7 @@ class _Builder:
                     with file.open("rb") as handle:
                         pem = handle.read(_MAX_KEY_BYTES).decode("ascii")
                 except (OSError, UnicodeDecodeError) as exc:
-                    raise self.fail(
-                        f"cannot read the public key {file}: {exc}", *at, n, "key", "path"
-                    ) from exc
+                    raise self.fail(f"cannot read the public key {file}: {exc}", *at, n, "key", "path") from exc
                 out.append(TrustedSigner(name=name, key=KeySigner(pem=pem, path=key["path"])))
         return tuple(out)
 
@@ -173,9 +169,7 @@ class _Builder:
             required=bool(s.get("required", True)),
             trusted_root=self.path(root) if root else None,
             offline=bool(s.get("offline", False)),
-            trusted_signers=self.signers(
-                s.get("trustedSigners") or [], "spec", "signature", "trustedSigners"
-            ),
+            trusted_signers=self.signers(s.get("trustedSigners") or [], "spec", "signature", "trustedSigners"),
         )
 
     def provenance(self, s: dict[str, Any]) -> ProvenancePolicy:
@@ -212,9 +206,7 @@ class _Builder:
         return VulnerabilityPolicy(
             fail_on=VulnSeverity(s.get("failOn", d.fail_on.value)),
             only_fixed=bool(s.get("onlyFixed", d.only_fixed)),
-            max_database_age=self.convert(
-                parse_duration, s.get("maxDatabaseAge", "120h"), *at, "maxDatabaseAge"
-            ),
+            max_database_age=self.convert(parse_duration, s.get("maxDatabaseAge", "120h"), *at, "maxDatabaseAge"),
             on_stale_database=s.get("onStaleDatabase", d.on_stale_database),
             on_skipped_image=s.get("onSkippedImage", d.on_skipped_image),
             exceptions=tuple(exceptions),
@@ -249,9 +241,7 @@ class _Builder:
             ),
             kubernetes=KubernetesPolicy(
                 allow_wildcards=bool(kube.get("allowWildcards", dk.allow_wildcards)),
-                allow_cluster_wide_secrets=bool(
-                    kube.get("allowClusterWideSecrets", dk.allow_cluster_wide_secrets)
-                ),
+                allow_cluster_wide_secrets=bool(kube.get("allowClusterWideSecrets", dk.allow_cluster_wide_secrets)),
                 forbidden_verbs=tuple(kube.get("forbiddenVerbs", dk.forbidden_verbs)),
                 forbidden_resources=tuple(kube.get("forbiddenResources", dk.forbidden_resources)),
                 allow_cluster_roles=bool(kube.get("allowClusterRoles", dk.allow_cluster_roles)),
@@ -264,9 +254,7 @@ class _Builder:
                 allow_host_path=bool(priv.get("allowHostPath", dp.allow_host_path)),
                 allowed_capabilities=tuple(priv.get("allowedCapabilities", dp.allowed_capabilities)),
                 allow_root=bool(priv.get("allowRoot", dp.allow_root)),
-                allow_privilege_escalation=bool(
-                    priv.get("allowPrivilegeEscalation", dp.allow_privilege_escalation)
-                ),
+                allow_privilege_escalation=bool(priv.get("allowPrivilegeEscalation", dp.allow_privilege_escalation)),
             ),
             resources=ResourcesPolicy(
                 require_limits=bool(res.get("requireLimits", dr.require_limits)),
@@ -276,9 +264,7 @@ class _Builder:
                     else dr.max_cpu_millicores
                 ),
                 max_memory_bytes=(
-                    self.convert(parse_bytes, max_mem, *at, "maxMemory")
-                    if max_mem is not None
-                    else dr.max_memory_bytes
+                    self.convert(parse_bytes, max_mem, *at, "maxMemory") if max_mem is not None else dr.max_memory_bytes
                 ),
             ),
             images=ImagesPolicy(
@@ -289,6 +275,4 @@ class _Builder:
 
     def attestation(self, s: dict[str, Any]) -> AttestationPolicy:
         valid_for = s.get("validFor", "720h")
-        return AttestationPolicy(
-            valid_for=self.convert(parse_duration, valid_for, "spec", "attestation", "validFor")
-        )
+        return AttestationPolicy(valid_for=self.convert(parse_duration, valid_for, "spec", "attestation", "validFor"))

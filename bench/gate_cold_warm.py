@@ -240,8 +240,12 @@ def main() -> int:
         with tarfile.open(bundle) as tar:
             tar.extractall(tree, filter="data")
         raws, colds, warms = [], [], []
+        # NOTE: an installed plugingate runs from compiled bytecode; a shell that sets
+        # PYTHONDONTWRITEBYTECODE (some sandboxes do) would make every gate recompile its modules.
+        base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "plugingate")], env=base, check=True)
         for rep in range(args.reps):
-            env = {**os.environ, **tools, "PLUGINGATE_RESULT_CACHE": str(scratch / f"cache{rep}")}
+            env = {**base, **tools, "PLUGINGATE_RESULT_CACHE": str(scratch / f"cache{rep}")}
             raws.append(raw(tree, scratch / f"raw{rep}", tools))
             colds.append(gate(bundle, scratch / f"cold{rep}", policy, env))
             warms.append(gate(bundle, scratch / f"warm{rep}", policy, env))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from plugingate.cli.options import format_option, option, policy_option, verbosity_options
+from plugingate.cli.options import format_option, option, out_option, policy_option, verbosity_options
 
 
 def _beside(bundle: Path, *suffixes: str) -> Path | None:
@@ -22,14 +22,7 @@ def _beside(bundle: Path, *suffixes: str) -> Path | None:
 @click.command("gate")
 @click.argument("bundle", type=click.Path(exists=True, path_type=Path))
 @policy_option()
-@option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("gate-out"),
-    show_default=True,
-    help="Folder for every output (report.json, summary.md, SBOMs, SARIF, …).",
-)
+@out_option("every output (report.json, summary.md, SBOMs, SARIF, …)")
 @option(
     "--signature",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

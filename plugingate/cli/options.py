@@ -46,6 +46,18 @@ def policy_option(required: bool = False) -> Callable[[F], F]:
     )
 
 
+def out_option(what: str) -> Callable[[F], F]:
+    """``--out DIR`` (default ``gate-out``): where a command writes ``what``."""
+    return option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("gate-out"),
+        show_default=True,
+        help=f"Folder for {what}.",
+    )
+
+
 def format_option() -> Callable[[F], F]:
     """``--format text|json|markdown``."""
     return option(

@@ -7,20 +7,13 @@ from pathlib import Path
 
 import click
 
-from plugingate.cli.options import OutputFormat, format_option, option, policy_option, verbosity_options
+from plugingate.cli.options import OutputFormat, format_option, option, out_option, policy_option, verbosity_options
 
 
 @click.command("sbom")
 @click.argument("bundle", type=click.Path(exists=True, path_type=Path))
 @policy_option()
-@option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("gate-out"),
-    show_default=True,
-    help="Folder for sbom.cdx.json and sbom.spdx.json.",
-)
+@out_option("sbom.cdx.json and sbom.spdx.json")
 @option("--no-cache", is_flag=True, help="Run syft even when a cached SBOM of this bundle exists.")
 @option("--no-docker", is_flag=True, help="Do not ask a Docker engine for the images of spec.images.")
 @format_option()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from plugingate.cli.options import OutputFormat, format_option, option, policy_option, verbosity_options
+from plugingate.cli.options import OutputFormat, format_option, option, out_option, policy_option, verbosity_options
 
 
 def _parse_now(value: str | None) -> datetime:
@@ -24,14 +24,7 @@ def _parse_now(value: str | None) -> datetime:
 @click.command("scan")
 @click.argument("sbom", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @policy_option()
-@option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("gate-out"),
-    show_default=True,
-    help="Folder for vulns.json.",
-)
+@out_option("vulns.json")
 @option("--no-cache", is_flag=True, help="Run grype even when a cached scan of this SBOM exists.")
 @option(
     "--now",

@@ -16,16 +16,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
+from plugingate.policy.model import Mode
+
+# NOTE: the predicate records the policy's mode; one enum serves the policy and the attestation.
+GateMode = Mode
+
 GATE_PREDICATE_TYPE = "https://plugingate.dev/attestation/gate/v1"
 PREDICATE_SCHEMA = "gate-attestation-predicate.schema.json"
-
-
-class GateMode(StrEnum):
-    """The policy's mode when the gate ran (``docs/policy.md``)."""
-
-    ENFORCE = "enforce"
-    WARN = "warn"
-    DRY_RUN = "dry-run"
 
 
 class SignerKind(StrEnum):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from plugingate.errors import InputError
 from plugingate.policy.model import (
@@ -214,48 +215,16 @@ class _Builder:
         )
 
     def capabilities(self, s: dict[str, Any]) -> CapabilitiesPolicy:
-        net, fs, sec = s.get("network") or {}, s.get("filesystem") or {}, s.get("secrets") or {}
-        kube, priv, res, img = (s.get(k) or {} for k in ("kubernetes", "privileges", "resources", "images"))
-        dn, df, ds, dk = NetworkPolicy(), FilesystemPolicy(), SecretsPolicy(), KubernetesPolicy()
-        dp, dr, di = PrivilegesPolicy(), ResourcesPolicy(), ImagesPolicy()
+        res = s.get("resources") or {}
+        dr = ResourcesPolicy()
         at = ("spec", "capabilities", "resources")
-        max_cpu = res.get("maxCpu")
-        max_mem = res.get("maxMemory")
+        max_cpu, max_mem = res.get("maxCpu"), res.get("maxMemory")
         return CapabilitiesPolicy(
-            network=NetworkPolicy(
-                egress_allow=tuple(net.get("egressAllow", dn.egress_allow)),
-                egress_ports=tuple(net.get("egressPorts", dn.egress_ports)),
-                allow_private_addresses=bool(net.get("allowPrivateAddresses", dn.allow_private_addresses)),
-                allow_metadata_addresses=bool(net.get("allowMetadataAddresses", dn.allow_metadata_addresses)),
-                allowed_addresses=tuple(net.get("allowedAddresses", dn.allowed_addresses)),
-                allow_ingress=bool(net.get("allowIngress", dn.allow_ingress)),
-                allow_external_services=bool(net.get("allowExternalServices", dn.allow_external_services)),
-            ),
-            filesystem=FilesystemPolicy(
-                writable_allow=tuple(fs.get("writableAllow", df.writable_allow)),
-                read_deny=tuple(fs.get("readDeny", df.read_deny)),
-            ),
-            secrets=SecretsPolicy(
-                name_patterns=tuple(sec.get("namePatterns", ds.name_patterns)),
-                deny_patterns=tuple(sec.get("denyPatterns", ds.deny_patterns)),
-            ),
-            kubernetes=KubernetesPolicy(
-                allow_wildcards=bool(kube.get("allowWildcards", dk.allow_wildcards)),
-                allow_cluster_wide_secrets=bool(kube.get("allowClusterWideSecrets", dk.allow_cluster_wide_secrets)),
-                forbidden_verbs=tuple(kube.get("forbiddenVerbs", dk.forbidden_verbs)),
-                forbidden_resources=tuple(kube.get("forbiddenResources", dk.forbidden_resources)),
-                allow_cluster_roles=bool(kube.get("allowClusterRoles", dk.allow_cluster_roles)),
-            ),
-            privileges=PrivilegesPolicy(
-                allow_privileged=bool(priv.get("allowPrivileged", dp.allow_privileged)),
-                allow_host_network=bool(priv.get("allowHostNetwork", dp.allow_host_network)),
-                allow_host_pid=bool(priv.get("allowHostPID", dp.allow_host_pid)),
-                allow_host_ipc=bool(priv.get("allowHostIPC", dp.allow_host_ipc)),
-                allow_host_path=bool(priv.get("allowHostPath", dp.allow_host_path)),
-                allowed_capabilities=tuple(priv.get("allowedCapabilities", dp.allowed_capabilities)),
-                allow_root=bool(priv.get("allowRoot", dp.allow_root)),
-                allow_privilege_escalation=bool(priv.get("allowPrivilegeEscalation", dp.allow_privilege_escalation)),
-            ),
+            network=_plain_section(NetworkPolicy, s.get("network")),
+            filesystem=_plain_section(FilesystemPolicy, s.get("filesystem")),
+            secrets=_plain_section(SecretsPolicy, s.get("secrets")),
+            kubernetes=_plain_section(KubernetesPolicy, s.get("kubernetes")),
+            privileges=_plain_section(PrivilegesPolicy, s.get("privileges")),
             resources=ResourcesPolicy(
                 require_limits=bool(res.get("requireLimits", dr.require_limits)),
                 max_cpu_millicores=(
@@ -267,12 +236,30 @@ class _Builder:
                     self.convert(parse_bytes, max_mem, *at, "maxMemory") if max_mem is not None else dr.max_memory_bytes
                 ),
             ),
-            images=ImagesPolicy(
-                require_digest=bool(img.get("requireDigest", di.require_digest)),
-                allowed_registries=tuple(img.get("allowedRegistries", di.allowed_registries)),
-            ),
+            images=_plain_section(ImagesPolicy, s.get("images")),
         )
 
     def attestation(self, s: dict[str, Any]) -> AttestationPolicy:
         valid_for = s.get("validFor", "720h")
         return AttestationPolicy(valid_for=self.convert(parse_duration, valid_for, "spec", "attestation", "validFor"))
+
+
+_SectionT = TypeVar("_SectionT")
+# NOTE: the policy's YAML keys are the fields' names in camelCase, except for these acronyms.
+_KEY_SPELLING = {"allow_host_pid": "allowHostPID", "allow_host_ipc": "allowHostIPC"}
+
+
+def _yaml_key(field_name: str) -> str:
+    first, *rest = field_name.split("_")
+    return _KEY_SPELLING.get(field_name, first + "".join(part.capitalize() for part in rest))
+
+
+def _plain_section(cls: type[_SectionT], data: dict[str, Any] | None) -> _SectionT:
+    """A section made only of booleans and lists (schema-checked): given keys set fields, the rest keep defaults."""
+    given = data or {}
+    values = {
+        f.name: tuple(given[key]) if isinstance(given[key], list) else given[key]
+        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if (key := _yaml_key(f.name)) in given
+    }
+    return cls(**values)

@@ -107,3 +107,39 @@ def test_policy_lint_cli(repo_dir: Path, cli: object, tmp_path: Path) -> None:
     broken.write_bytes(HEAD + b"spec: {mode: yolo}\n")
     res = run("policy", "lint", broken)
     assert res.code == 2 and "broken.yaml:4" in res.stderr and "spec.mode" in res.stderr
+
+
+def test_every_capability_key_of_the_schema_reaches_the_model() -> None:
+    import dataclasses
+    import json
+
+    from plugingate.policy import loader, model
+
+    schema = json.loads((Path(loader.__file__).parents[1] / "schemas" / "policy.schema.json").read_text())
+    caps = schema["properties"]["spec"]["properties"]["capabilities"]["properties"]
+    sections = {
+        "network": model.NetworkPolicy,
+        "filesystem": model.FilesystemPolicy,
+        "secrets": model.SecretsPolicy,
+        "kubernetes": model.KubernetesPolicy,
+        "privileges": model.PrivilegesPolicy,
+        "images": model.ImagesPolicy,
+    }
+    for name, cls in sections.items():
+        fields = {loader._yaml_key(f.name) for f in dataclasses.fields(cls)}
+        assert set(caps[name]["properties"]) == fields, name
+
+
+def test_capability_sections_take_given_values_and_keep_defaults() -> None:
+    policy = parse_policy(
+        HEAD
+        + b"spec:\n  capabilities:\n    privileges: {allowHostPID: true, allowedCapabilities: [NET_ADMIN]}\n"
+        + b"    network: {egressPorts: [443, 8443]}\n",
+        source="p.yaml",
+        base_dir=Path("."),
+    )
+    priv = policy.capabilities.privileges
+    assert priv.allow_host_pid and not priv.allow_host_ipc and priv.allowed_capabilities == ("NET_ADMIN",)
+    assert policy.capabilities.network.egress_ports == (443, 8443)
+    assert not policy.capabilities.network.allow_private_addresses
+    assert policy.capabilities.kubernetes.forbidden_verbs == ("escalate", "bind", "impersonate")

@@ -10,12 +10,20 @@ from dataclasses import replace
 
 from plugingate.declaration import Declaration
 from plugingate.findings import Finding
+from plugingate.manifests.confinement import check_confinement
 from plugingate.manifests.inventory import check_inventory
 from plugingate.manifests.kinds import pod_spec
 from plugingate.manifests.loader import ManifestLimits, load_manifests
 from plugingate.manifests.model import ManifestObject, ManifestSet
 from plugingate.manifests.network import check_ingresses, check_network_policies, check_services
-from plugingate.manifests.rbac import check_bindings, check_pod_service_account, check_roles, service_accounts
+from plugingate.manifests.rbac import (
+    check_bindings,
+    check_pod_service_account,
+    check_pod_token,
+    check_roles,
+    service_accounts,
+    token_automounts,
+)
 from plugingate.manifests.workloads import PodChecker, check_secret_uses
 from plugingate.policy.model import CapabilitiesPolicy
 
@@ -25,13 +33,16 @@ def check_manifests(manifests: ManifestSet, declaration: Declaration, policy: Ca
     findings = check_inventory(manifests, declaration)
     pods = PodChecker(declaration, policy)
     accounts = service_accounts(manifests)
+    automounts = token_automounts(manifests)
     for obj in manifests.objects:
         found = pod_spec(obj)
         if found is None:
             continue
         spec, base = found
         findings += pods.check(obj, spec, base)
+        findings += check_confinement(obj, spec, base)
         findings += check_pod_service_account(obj, spec, base, accounts)
+        findings += check_pod_token(obj, spec, base, declaration, automounts)
     findings += check_secret_uses(pods.secret_uses, declaration)
     findings += check_roles(manifests, declaration)
     findings += check_bindings(manifests, declaration)

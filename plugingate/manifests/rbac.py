@@ -171,3 +171,51 @@ def check_pod_service_account(
                 )
             ]
     return []
+
+
+def token_automounts(manifests: ManifestSet) -> dict[str, bool]:
+    """``automountServiceAccountToken`` of each ServiceAccount the bundle defines, where it is set."""
+    return {
+        o.name: value
+        for o in manifests.objects
+        if o.kind == "ServiceAccount" and o.group == ""
+        for value in (o.data.get("automountServiceAccountToken"),)
+        if isinstance(value, bool)
+    }
+
+
+def check_pod_token(
+    obj: ManifestObject,
+    spec: dict[str, Any],
+    base: tuple[str, ...],
+    declaration: Declaration,
+    automounts: dict[str, bool],
+) -> list[Finding]:
+    """Without declared RBAC rules a pod needs no API token: it should not get one mounted (a warning).
+
+    The pod's field wins over its ServiceAccount's, as in Kubernetes; only a ServiceAccount of the bundle
+    is known here (``default`` and others mount the token unless they say otherwise).
+    """
+    if declaration.capabilities.rbac_rules:
+        return []
+    pod_value = spec.get("automountServiceAccountToken")
+    if pod_value is False:
+        return []
+    account = next(
+        (n for f in ("serviceAccountName", "serviceAccount") if isinstance(n := spec.get(f), str) and n), "default"
+    )
+    if pod_value is None and automounts.get(account) is False:
+        return []
+    if pod_value is True:
+        found, location = "sets automountServiceAccountToken: true", obj.location(*base, "automountServiceAccountToken")
+    else:
+        found = f"does not set automountServiceAccountToken: false (nor does ServiceAccount {account!r})"
+        location = obj.location(*base)
+    return [
+        rules.UNNEEDED_TOKEN.finding(
+            f"{obj.ref} {found}, so its pods get a Kubernetes API token; expected automountServiceAccountToken: "
+            "false, as plugin.yaml declares no kubernetes.rules",
+            location=location,
+            account=account,
+        )
+    ]

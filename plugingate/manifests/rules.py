@@ -194,6 +194,48 @@ FOREIGN_SERVICE_ACCOUNT = Rule(
     "whatever rights that account already has. Ship the ServiceAccount in the bundle.",
 )
 
+SECCOMP_UNCONFINED = Rule(
+    "PG-MAN-066",
+    _S,
+    "Seccomp switched off",
+    "A pod or container sets securityContext.seccompProfile.type: Unconfined, or the pod carries the legacy "
+    "annotation seccomp.security.alpha.kubernetes.io/pod or container.seccomp.security.alpha.kubernetes.io/"
+    "<name> set to unconfined, so every system call reaches the node's kernel unfiltered. No declaration "
+    "grants it; use RuntimeDefault (or a Localhost profile).",
+)
+APPARMOR_UNCONFINED = Rule(
+    "PG-MAN-067",
+    _S,
+    "AppArmor switched off",
+    "A pod or container sets securityContext.appArmorProfile.type: Unconfined, or the pod carries the legacy "
+    "annotation container.apparmor.security.beta.kubernetes.io/<name>: unconfined. No declaration grants it; "
+    "use RuntimeDefault (or a Localhost profile).",
+)
+PROC_MOUNT_UNMASKED = Rule(
+    "PG-MAN-068",
+    _S,
+    "Unmasked /proc",
+    "A container sets securityContext.procMount: Unmasked, which bares the parts of /proc the container "
+    "runtime hides (kernel and host details, writable sysctls). No declaration grants it; use Default.",
+)
+SELINUX_SPC = Rule(
+    "PG-MAN-069",
+    _S,
+    "SELinux super-privileged container",
+    "A pod or container sets securityContext.seLinuxOptions.type: spc_t, the SELinux type of a "
+    "super-privileged container that SELinux does not confine. No declaration grants it; leave the type "
+    "unset (the runtime's container type) or use container_t.",
+)
+UNNEEDED_TOKEN = Rule(
+    "PG-MAN-070",
+    _S,
+    "API token mounted but no RBAC declared",
+    "plugin.yaml declares no kubernetes.rules, yet a pod does not set automountServiceAccountToken: false "
+    "(and its ServiceAccount in the bundle does not either), so its containers get a Kubernetes API token "
+    "they do not need; a stolen token still reaches the API server. Set automountServiceAccountToken: false.",
+    severity=Severity.WARNING,
+)
+
 RULES: tuple[Rule, ...] = (
     UNKNOWN_KIND,
     NO_OBJECTS,
@@ -220,4 +262,9 @@ RULES: tuple[Rule, ...] = (
     FOREIGN_ROLE,
     FOREIGN_SUBJECT,
     FOREIGN_SERVICE_ACCOUNT,
+    SECCOMP_UNCONFINED,
+    APPARMOR_UNCONFINED,
+    PROC_MOUNT_UNMASKED,
+    SELINUX_SPC,
+    UNNEEDED_TOKEN,
 )

@@ -191,6 +191,29 @@ def test_release_downloads_are_refused_with_directions(tmp_path: Path) -> None:
     assert "downloads nothing" in done.stderr and "PLUGINGATE_TOOLS_FROM=path" in done.stderr
 
 
+@pytest.mark.parametrize("value", ["latest", "1.57", "v1.57.1; rm -rf /", "../v1.2.3"])
+def test_a_tool_version_override_must_be_a_release_version(tmp_path: Path, value: str) -> None:
+    env = {**os.environ, "PLUGINGATE_SYFT_VERSION": value, "PLUGINGATE_CACHE": str(tmp_path)}
+    done = subprocess.run(
+        [str(REPO / "scripts" / "setup-tools")], capture_output=True, text=True, timeout=60, env=env, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert "PLUGINGATE_SYFT_VERSION" in done.stderr and "not a release version" in done.stderr
+    assert not list((tmp_path / "tools").glob("syft-*")), "nothing may be built for a bad version"
+
+
+@pytest.mark.integration
+def test_a_tool_version_override_selects_that_build(tmp_path: Path) -> None:
+    script = REPO / "scripts" / "setup-tools"
+    pinned = subprocess.run([str(script), "--print-env"], capture_output=True, text=True, timeout=1800, check=True)
+    env = {**os.environ, "PLUGINGATE_GRYPE_VERSION": PINNED_VERSIONS["grype"]}  # without the v: normalised
+    override = subprocess.run(
+        [str(script), "--print-env"], capture_output=True, text=True, timeout=1800, env=env, check=True
+    )
+    assert override.stdout == pinned.stdout
+    assert f"using grype v{PINNED_VERSIONS['grype']} instead of the pinned version" in override.stderr
+
+
 @pytest.mark.integration
 @pytest.mark.slow
 def test_setup_tools_with_tools_on_path_builds_the_database_into_a_fresh_cache(tmp_path: Path) -> None:

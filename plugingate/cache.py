@@ -24,6 +24,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from plugingate.bundle.digest import sha256_file
+
 _FORMAT = 1
 _MANIFEST = "manifest.json"
 
@@ -32,15 +34,6 @@ def cache_key(kind: str, parts: Mapping[str, object]) -> str:
     """A stable key: the sha256 of the kind and its parts as canonical JSON."""
     doc = json.dumps({"format": _FORMAT, "kind": kind, **parts}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(doc.encode()).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +93,7 @@ class ResultCache:
             paths: dict[str, Path] = {}
             for name, digest in files.items():
                 path = entry / Path(name).name
-                if file_sha256(path) != digest:
+                if sha256_file(path) != digest:
                     raise ValueError(f"{name} does not match its digest")
                 paths[name] = path
         except (OSError, ValueError, KeyError, TypeError):
@@ -118,7 +111,7 @@ class ResultCache:
             for name, source in files.items():
                 target = staging / Path(name).name
                 shutil.copyfile(source, target)
-                digests[Path(name).name] = file_sha256(target)
+                digests[Path(name).name] = sha256_file(target)
             manifest = {"key": key, "files": digests, "meta": dict(meta or {})}
             (staging / _MANIFEST).write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
             entry = self._entry_dir(key)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,7 +68,6 @@ class GateSteps:
     vulnerabilities: StepFunction
     attest: Callable[[StepContext, GateResult], tuple[StepResult, dict[str, str]]]
     outputs: Callable[[StepContext, GateResult], dict[str, str]]
-    extra_tools: Callable[[StepContext], dict[str, str]] = field(default=lambda _ctx: {})
 
 
 def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult:
@@ -113,12 +112,10 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
             results.append(StepResult(Step.VULNERABILITIES, StepStatus.SKIPPED, "not scanned: no SBOM"))
         else:
             results.append(_timed(Step.VULNERABILITIES, steps.vulnerabilities, ctx))
-        result = _decide(request, ctx, results, now, steps)
+        result = _decide(request, ctx, results, now)
         attestation, attested = steps.attest(ctx, result)
         result = _with(result, attestation, attested)
         written = steps.outputs(ctx, result)
-        from dataclasses import replace
-
         return replace(result, outputs={**written, **attested})
 
 
@@ -159,9 +156,7 @@ def _timed(step: Step, function: StepFunction, ctx: StepContext) -> StepResult:
     )
 
 
-def _decide(
-    request: GateRequest, ctx: StepContext, results: list[StepResult], now: datetime, steps: GateSteps
-) -> GateResult:
+def _decide(request: GateRequest, ctx: StepContext, results: list[StepResult], now: datetime) -> GateResult:
     policy = request.policy
     errors = [r for r in results if r.status is StepStatus.ERROR]
     denying = [f for r in results for f in r.findings if f.severity is Severity.ERROR]
@@ -176,7 +171,6 @@ def _decide(
         versions = r.details.get("tools")
         if isinstance(versions, dict):
             tools.update({str(k): str(v) for k, v in versions.items()})
-    tools.update(steps.extra_tools(ctx))
     decl = ctx.declaration
     return GateResult(
         bundle=BundleInfo(
@@ -206,8 +200,6 @@ def _decide(
 
 def _with(result: GateResult, attestation: StepResult, outputs: dict[str, str]) -> GateResult:
     """The result with the attestation step and the output paths added."""
-    from dataclasses import replace
-
     steps = (*result.steps, attestation)
     if attestation.status is StepStatus.ERROR and result.verdict is not Verdict.UNDECIDED:
         return replace(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -116,18 +115,6 @@ def load_yaml(raw: bytes, *, path: str, limits: YamlLimits | None = None) -> lis
             continue
         docs.append(YamlDocument(data=data, path=path, lines=lines, index=index))
     return docs
-
-
-def load_yaml_file(file: Path, *, display: str | None = None, limits: YamlLimits | None = None) -> list[YamlDocument]:
-    """Read ``file`` (bounded) and parse it; ``display`` is the name used in messages."""
-    limits = limits or YamlLimits()
-    name = display or str(file)
-    try:
-        with file.open("rb") as handle:
-            raw = handle.read(limits.max_bytes + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path=name) from exc
-    return load_yaml(raw, path=name, limits=limits)
 
 
 def load_one(raw: bytes, *, path: str, limits: YamlLimits | None = None) -> YamlDocument:

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from plugingate.policy.model import Mode
+from plugingate.result import rfc3339 as result_rfc3339
 
 # NOTE: the predicate records the policy's mode; one enum serves the policy and the attestation.
 GateMode = Mode
@@ -45,7 +46,7 @@ def rfc3339(moment: datetime) -> str:
     """``2026-11-29T21:00:00Z``: UTC, whole seconds, the form Kyverno's and Rego's time functions parse."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: attestation times must be timezone-aware")
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return result_rfc3339(moment)
 
 
 def parse_rfc3339(text: str) -> datetime:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from plugingate.attestation.statement import (
     statement_bytes,
 )
 from plugingate.errors import UndecidedError
+from plugingate.files import write_atomic
 
 if TYPE_CHECKING:
     from plugingate.keys import PrivateKey
@@ -137,18 +137,3 @@ def _ambient_token() -> str | None:
         return detect_credential()
     except Exception:  # NOTE: a broken ambient credential is the same as none: we say so just after
         return None
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -10,15 +10,6 @@ import click
 from plugingate.cli.options import format_option, option, out_option, policy_option, verbosity_options
 
 
-def _beside(bundle: Path, *suffixes: str) -> Path | None:
-    """A file named ``BUNDLE<suffix>`` next to the bundle, the first that exists."""
-    for suffix in suffixes:
-        candidate = bundle.with_name(bundle.name.rstrip("/") + suffix)
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 @click.command("gate")
 @click.argument("bundle", type=click.Path(exists=True, path_type=Path))
 @policy_option()
@@ -89,8 +80,8 @@ def command(
         bundle=bundle,
         policy=policy,
         out_dir=out_dir,
-        signature=signature or _beside(bundle, ".sigstore.json", ".sigstore", ".sig"),
-        provenance=provenance or _beside(bundle, ".intoto.jsonl"),
+        signature=signature,
+        provenance=provenance,
         attest_key=attest_key,
         attest_private_key=private_key,
         attest_keyless=attest_keyless,

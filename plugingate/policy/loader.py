@@ -33,7 +33,7 @@ from plugingate.policy.model import (
     VulnException,
     VulnSeverity,
 )
-from plugingate.safeyaml import YamlDocument, YamlLimits, load_one
+from plugingate.safeyaml import YamlDocument, YamlLimits, format_path, load_one
 from plugingate.schemas import validate_document
 from plugingate.units import parse_bytes, parse_duration, parse_millicores
 
@@ -72,8 +72,6 @@ class _Builder:
         self.base_dir = base_dir
 
     def fail(self, message: str, *where: str | int) -> InputError:
-        from plugingate.safeyaml import format_path
-
         return InputError(message, path=self.doc.path, line=self.doc.line_of(where), field=format_path(where))
 
     def convert(self, parse: Any, value: Any, *where: str | int) -> Any:

@@ -35,8 +35,8 @@ from collections.abc import Mapping
 from datetime import UTC, timedelta
 from pathlib import Path
 
+from plugingate.files import write_atomic
 from plugingate.findings import Finding, Location, Severity, Step
-from plugingate.report.files import write_atomic
 from plugingate.report.paths import finding_repo_path
 from plugingate.result import GateResult, StepStatus, Verdict
 

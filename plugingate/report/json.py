@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 
-from plugingate.report.files import write_atomic
+from plugingate.files import write_atomic
 from plugingate.result import GateResult, rfc3339
 
 

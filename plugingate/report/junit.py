@@ -13,8 +13,8 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
+from plugingate.files import write_atomic
 from plugingate.findings import Finding, Rule, Severity, Step
-from plugingate.report.files import write_atomic
 from plugingate.result import GateResult, StepResult, StepStatus, rfc3339
 from plugingate.rules import all_rules
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plugingate.report.files import write_atomic
+from plugingate.files import write_atomic
 from plugingate.result import GateResult, StepStatus, Verdict
 
 _ICON = {

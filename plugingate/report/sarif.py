@@ -12,8 +12,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from plugingate.files import write_atomic
 from plugingate.findings import Finding, Rule, Severity
-from plugingate.report.files import write_atomic
 from plugingate.report.paths import bundle_repo_path, finding_repo_path
 from plugingate.result import GateResult, Verdict, rfc3339
 from plugingate.rules import all_rules

@@ -11,7 +11,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from plugingate.cache import ResultCache, cache_key, file_sha256
+from plugingate.bundle.digest import sha256_file
+from plugingate.cache import ResultCache, cache_key
 from plugingate.findings import Finding, Location, Severity
 from plugingate.sbom import rules
 from plugingate.sbom.images import (
@@ -155,7 +156,7 @@ def generate_sbom(
             return SbomResult(
                 cyclonedx_path=paths[CYCLONEDX_NAME],
                 spdx_path=paths[SPDX_NAME],
-                sha256=file_sha256(paths[CYCLONEDX_NAME]),
+                sha256=sha256_file(paths[CYCLONEDX_NAME]),
                 packages=hit_packages,
                 images=hit_scanned,
                 skipped_images=hit_skipped,
@@ -235,7 +236,7 @@ def generate_sbom(
     return SbomResult(
         cyclonedx_path=cdx_out,
         spdx_path=spdx_out,
-        sha256=file_sha256(cdx_out),
+        sha256=sha256_file(cdx_out),
         packages=packages,
         images=scanned_t,
         skipped_images=skipped_t,

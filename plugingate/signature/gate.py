@@ -36,12 +36,14 @@ def is_sigstore_bundle(path: Path) -> bool:
 
 
 def find_signature(source: Path, given: Path | None) -> tuple[Path | None, Path | None]:
-    """``(bundle, raw signature)``: the one given, else ``BUNDLE.sigstore.json``, else ``BUNDLE.sig``."""
+    """``(bundle, raw signature)``: the one given, else ``BUNDLE.sigstore.json`` or ``BUNDLE.sigstore``, else
+    ``BUNDLE.sig``."""
     if given is not None:
         return (given, None) if is_sigstore_bundle(given) else (None, given)
-    bundle = beside(source, ".sigstore.json")
-    if bundle.is_file():
-        return bundle, None
+    for suffix in (".sigstore.json", ".sigstore"):
+        bundle = beside(source, suffix)
+        if bundle.is_file():
+            return bundle, None
     raw = beside(source, ".sig")
     if raw.is_file():
         return None, raw

@@ -12,13 +12,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plugingate.errors import UndecidedError
+from plugingate.files import write_atomic
 from plugingate.keys import key_hint, sign_bytes
 
 if TYPE_CHECKING:
@@ -33,18 +32,6 @@ class SignedFiles:
 
     signature: Path | None
     bundle: Path
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, so no half file is left."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def key_bundle(data: bytes, signature: bytes, key: PrivateKey) -> dict[str, Any]:
@@ -70,8 +57,8 @@ def sign_with_key(
     signature = sign_bytes(key, data)
     sig_out = signature_path or artifact.with_name(artifact.name + ".sig")
     bundle_out = bundle_path or artifact.with_name(artifact.name + ".sigstore.json")
-    atomic_write(sig_out, base64.b64encode(signature) + b"\n")
-    atomic_write(bundle_out, json.dumps(key_bundle(data, signature, key), indent=2).encode() + b"\n")
+    write_atomic(sig_out, base64.b64encode(signature) + b"\n")
+    write_atomic(bundle_out, json.dumps(key_bundle(data, signature, key), indent=2).encode() + b"\n")
     return SignedFiles(signature=sig_out, bundle=bundle_out)
 
 
@@ -106,5 +93,5 @@ def sign_keyless(artifact: Path, *, bundle_path: Path | None = None, staging: bo
                 f"keyless signing failed: {exc}",
                 hint="keyless signing needs network access to Fulcio and Rekor; sign with --key otherwise",
             ) from exc
-    atomic_write(bundle_out, bundle.to_json().encode() + b"\n")
+    write_atomic(bundle_out, bundle.to_json().encode() + b"\n")
     return SignedFiles(signature=None, bundle=bundle_out)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from plugingate.cache import ResultCache, cache_key, file_sha256
+from plugingate.bundle.digest import sha256_file
+from plugingate.cache import ResultCache, cache_key
 from plugingate.errors import InputError, UndecidedError
 from plugingate.findings import Finding, Severity
 from plugingate.policy.model import VulnerabilityPolicy, VulnException
@@ -126,7 +127,7 @@ def scan_sbom(
         stale_findings.append(rules.STALE_DATABASE.finding(message, built=database.built.isoformat()))
     statements = load_vex(policy.vex)
     grype_version = runner.info(Tool.GRYPE).version
-    sbom_sha256 = file_sha256(sbom_path)
+    sbom_sha256 = sha256_file(sbom_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     key = cache_key(
         "scan",

@@ -1,4 +1,4 @@
-"""Atomic output files: a run that fails leaves no half-written report."""
+"""Atomic output files: a run that fails leaves no half-written report, signature or attestation."""
 
 from __future__ import annotations
 

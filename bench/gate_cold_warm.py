@@ -9,13 +9,17 @@ requirements.txt, a package-lock.json and a go.mod that together list about 1,00
 - raw: `syft scan dir:TREE -o cyclonedx-json=… && grype sbom:… -o json`, on the unpacked tree, with
   an explicit configuration, HOME and working folder outside the bundle (as plugingate runs them:
   the bundle must not be able to change their configuration either);
+- raw, all formats: the same, with syft writing the three SBOMs the gate writes (syft JSON,
+  CycloneDX, SPDX) in its one run: for reference, the plain tools doing all of the gate's tool work;
 - cold: a whole `gate` (digest + unpack, signature/provenance/capability/manifest checks beside
-  syft, grype, decision, reports) with an empty result cache, in a fresh Python process;
+  syft, grype beside the conversion into CycloneDX and SPDX, decision, reports) with an empty result
+  cache, in a fresh Python process;
 - warm: the same gate again, with the cache the cold run filled: neither tool runs.
 
 Gate times are measured two ways: `run_gate` inside the child process (what the pipeline costs) and
 the child's whole wall time (adding the interpreter's start-up and imports). Peak memory: the
-gate process's own peak RSS plus the largest tool's, against syft's own peak in the raw run.
+gate process's own peak RSS plus the most its tools held at once (syft's catalogue alone, or the
+conversion and grype together), against syft's own peak in the raw run.
 Goals: cold at most 1.05x raw; warm at most 0.05x cold; memory at most syft's peak + 100 MiB.
 """
 
@@ -86,7 +90,7 @@ def build_bundle(deps: int) -> Path:
     return out
 
 
-def raw(tree: Path, work: Path, env: dict[str, str]) -> dict[str, float]:
+def raw(tree: Path, work: Path, env: dict[str, str], *, all_formats: bool = False) -> dict[str, float]:
     """`syft … && grype …` with explicit configs, HOME and working folder outside the bundle."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "home").mkdir(exist_ok=True)
@@ -97,6 +101,7 @@ def raw(tree: Path, work: Path, env: dict[str, str]) -> dict[str, float]:
     )
     tool_env = {"PATH": "/usr/bin:/bin", "HOME": str(work / "home"), "TMPDIR": str(work)}
     sbom, vulns = work / "sbom.cdx.json", work / "grype.json"
+    more = ["-o", f"syft-json={work / 'sbom.syft.json'}", "-o", f"spdx-json={work / 'sbom.spdx.json'}"]
     started = time.perf_counter()
     syft, syft_cpu = _wait(
         [
@@ -108,6 +113,7 @@ def raw(tree: Path, work: Path, env: dict[str, str]) -> dict[str, float]:
             "-q",
             "-o",
             f"cyclonedx-json={sbom}",
+            *(more if all_formats else []),
         ],
         work,
         tool_env,
@@ -179,10 +185,13 @@ def child(bundle: str, out: str, policy: str) -> None:
     cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
     by_step = {str(s.step): round(s.seconds, 3) for s in result.steps}
     cached = {str(s.step): s.details.get("cached") for s in result.steps if "cached" in s.details}
-    tool_rss = max(
-        [int(str(s.details.get("maxRssKib", 0))) for s in result.steps]
-        + [resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]
-    )
+    rss = {str(s.step): s.details for s in result.steps}
+
+    def kib(step: str, key: str = "maxRssKib") -> int:
+        return int(str(rss.get(step, {}).get(key, 0)))
+
+    # NOTE: syft's catalogue runs alone; its conversion runs beside grype, so those two add up.
+    tool_rss = max(kib("sbom"), kib("sbom", "convertMaxRssKib") + kib("vulnerabilities"))
     print(
         json.dumps(
             {
@@ -239,7 +248,7 @@ def main() -> int:
         tree = scratch / "tree"
         with tarfile.open(bundle) as tar:
             tar.extractall(tree, filter="data")
-        raws, colds, warms = [], [], []
+        raws, raws_all, colds, warms = [], [], [], []
         # NOTE: an installed plugingate runs from compiled bytecode; a shell that sets
         # PYTHONDONTWRITEBYTECODE (some sandboxes do) would make every gate recompile its modules.
         base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -247,6 +256,7 @@ def main() -> int:
         for rep in range(args.reps):
             env = {**base, **tools, "PLUGINGATE_RESULT_CACHE": str(scratch / f"cache{rep}")}
             raws.append(raw(tree, scratch / f"raw{rep}", tools))
+            raws_all.append(raw(tree, scratch / f"rawall{rep}", tools, all_formats=True))
             colds.append(gate(bundle, scratch / f"cold{rep}", policy, env))
             warms.append(gate(bundle, scratch / f"warm{rep}", policy, env))
             print(
@@ -274,7 +284,9 @@ def main() -> int:
         )
         print(f"cold gate steps (last rep): {colds[-1]['steps']}")
         print(f"warm gate cached: {warms[-1]['cached']}")
+        raw_all_s = med(float(r["seconds"]) for r in raws_all)
         print(f"raw syft && grype      {raw_s:7.3f} s   (median of {args.reps})")
+        print(f"  (syft writing all three SBOM formats: {raw_all_s:.3f} s; cold gate to it {cold_s / raw_all_s:.3f})")
         print(f"cold gate (run_gate)   {cold_s:7.3f} s   ratio {cold_s / raw_s:.3f}  (goal <= 1.05)")
         print(f"cold gate (process)    {cold_wall:7.3f} s   ratio {cold_wall / raw_s:.3f}")
         print(f"warm gate (run_gate)   {warm_s:7.3f} s   ratio to cold {warm_s / cold_s:.3f}  (goal <= 0.05)")
@@ -283,7 +295,7 @@ def main() -> int:
         tool_peak = max(float(c["tools_rss_mib"]) for c in colds)
         print(
             f"peak memory: syft alone {syft_peak:.0f} MiB; gate process {self_peak:.0f} MiB "
-            f"+ largest tool {tool_peak:.0f} MiB = {gate_peak:.0f} MiB (goal <= {syft_peak + 100:.0f} MiB)"
+            f"+ tools at once {tool_peak:.0f} MiB = {gate_peak:.0f} MiB (goal <= {syft_peak + 100:.0f} MiB)"
         )
         print(f"load average at the end: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores)")
     finally:

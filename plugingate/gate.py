@@ -4,8 +4,10 @@
 2. Verify the signature and the provenance against the policy's trusted signers and builders.
 3. Validate plugin.yaml; check the declared capabilities against the policy and the manifests
    against the declaration.
-4. SBOM with syft, 5. vulnerability scan with grype (started at once in a worker thread: the
-   checks of steps 2 and 3 are cheap and run while syft reads the tree).
+4. SBOM with syft, started at once in a worker thread: the checks of steps 2 and 3 are cheap and
+   run while syft reads the tree.
+5. Vulnerability scan with grype, started as soon as syft's own JSON is written, while syft
+   converts it into CycloneDX and SPDX in the worker thread.
 6. Decide, write every output, sign the attestations.
 
 A step that cannot be made (a tool missing or failing, a stale database, a trust root that can't be
@@ -18,11 +20,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from plugingate import __version__
 from plugingate.errors import ExitCode, UndecidedError
@@ -68,6 +70,9 @@ class GateSteps:
     vulnerabilities: StepFunction
     attest: Callable[[StepContext, GateResult], tuple[StepResult, dict[str, str]]]
     outputs: Callable[[StepContext, GateResult], dict[str, str]]
+    # NOTE: called once the checks are done, while syft still runs on a core of its own: whatever
+    # the later steps can get ready (their imports) then stays off the critical path.
+    prepare: Callable[[], None] | None = None
 
 
 def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult:
@@ -99,6 +104,13 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
                     (Step.MANIFESTS, steps.manifests),
                 ):
                     results.append(_timed(step, function, ctx))
+                if steps.prepare is not None and not sbom_future.done():
+                    steps.prepare()
+                either: list[Future[Any]] = [sbom_future, ctx.scan_input]
+                wait(either, return_when=FIRST_COMPLETED)
+                vulnerabilities = (
+                    _timed(Step.VULNERABILITIES, steps.vulnerabilities, ctx) if ctx.scan_input.done() else None
+                )
                 sbom = sbom_future.result()
             except BaseException:
                 # NOTE: bad input, Ctrl-C or SIGTERM while syft runs: stop it now rather than wait for
@@ -108,7 +120,9 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
                 stop_running_tools()
                 raise
         results.append(sbom)
-        if sbom.status is StepStatus.ERROR:
+        if vulnerabilities is not None:
+            results.append(vulnerabilities)
+        elif sbom.status is StepStatus.ERROR:
             results.append(StepResult(Step.VULNERABILITIES, StepStatus.SKIPPED, "not scanned: no SBOM"))
         else:
             results.append(_timed(Step.VULNERABILITIES, steps.vulnerabilities, ctx))

@@ -8,7 +8,8 @@ the adapters so that ``plugingate --help`` stays fast.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,12 +34,18 @@ OUTPUT_FILES = {
 
 @dataclass(frozen=True, slots=True)
 class StepContext:
-    """What every step may read."""
+    """What every step may read.
+
+    ``scan_input`` is the one hand-over between two steps that run at once: the SBOM step sets it
+    to the SBOM grype may read as soon as that file is complete, and the gate starts the
+    vulnerability step then, while the SBOM step goes on converting formats.
+    """
 
     request: GateRequest
     bundle: OpenedBundle
     declaration: Declaration
     now: datetime
+    scan_input: Future[Path] = field(default_factory=Future)
 
     @property
     def out_dir(self) -> Path:
@@ -159,6 +166,18 @@ def _write_ci_reports(result: GateResult, out: Path) -> None:
     write_code_quality(result, out / OUTPUT_FILES["gitlabCodeQuality"])
 
 
+def prepare_later_steps() -> None:
+    """Import what the scan, the attestations and the reports need (the gate calls this while syft runs)."""
+    import plugingate.attestation.gate
+    import plugingate.report.gitlab
+    import plugingate.report.json
+    import plugingate.report.junit
+    import plugingate.report.markdown
+    import plugingate.report.sarif
+    import plugingate.vulnerabilities.gate
+    import plugingate.vulnerabilities.scan  # noqa: F401
+
+
 def default_steps() -> GateSteps:
     """The real pipeline."""
     from plugingate.gate import GateSteps
@@ -172,4 +191,5 @@ def default_steps() -> GateSteps:
         vulnerabilities=vulnerabilities_step,
         attest=attest_step,
         outputs=write_outputs,
+        prepare=prepare_later_steps,
     )

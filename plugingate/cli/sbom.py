@@ -1,4 +1,4 @@
-"""``plugingate sbom BUNDLE``: the SBOM step alone (CycloneDX and SPDX JSON of a bundle and its images)."""
+"""``plugingate sbom BUNDLE``: the SBOM step alone (CycloneDX, SPDX and syft JSON of a bundle and its images)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from plugingate.cli.options import OutputFormat, format_option, option, out_opti
 @click.command("sbom")
 @click.argument("bundle", type=click.Path(exists=True, path_type=Path))
 @policy_option()
-@out_option("sbom.cdx.json and sbom.spdx.json")
+@out_option("sbom.cdx.json, sbom.spdx.json and sbom.syft.json")
 @option("--no-cache", is_flag=True, help="Run syft even when a cached SBOM of this bundle exists.")
 @option("--no-docker", is_flag=True, help="Do not ask a Docker engine for the images of spec.images.")
 @format_option()
@@ -73,7 +73,8 @@ def command(
             for finding in result.findings:
                 click.echo(f"{finding.severity:7} {finding.rule_id}  {finding.message}")
         cached = " (cached: syft did not run)" if result.cached else ""
-        click.echo(f"{result.packages} packages -> {result.cyclonedx_path}, {result.spdx_path}{cached}")
+        written = ", ".join(str(p) for p in (result.cyclonedx_path, result.spdx_path, result.syft_path))
+        click.echo(f"{result.packages} packages -> {written}{cached}")
         if verbose:
             click.echo(f"syft {result.syft_version}, {result.seconds:.2f} s", err=True)
     if any(f.severity is Severity.ERROR for f in result.findings) and policy.mode is Mode.ENFORCE:

@@ -1,10 +1,11 @@
-"""The SBOM step: syft on the unpacked bundle and the images it runs (CycloneDX and SPDX JSON)."""
+"""The SBOM step: syft on the unpacked bundle and the images it runs (CycloneDX, SPDX and syft JSON)."""
 
 from __future__ import annotations
 
 from plugingate.sbom.generate import (
     CYCLONEDX_NAME,
     SPDX_NAME,
+    SYFT_NAME,
     OnSkippedImage,
     SbomResult,
     ScannedImage,
@@ -15,6 +16,7 @@ from plugingate.sbom.images import Image, ImageRef, SkippedImage
 __all__ = [
     "CYCLONEDX_NAME",
     "SPDX_NAME",
+    "SYFT_NAME",
     "Image",
     "ImageRef",
     "OnSkippedImage",

@@ -29,6 +29,7 @@ def sbom_step(ctx: StepContext) -> StepResult:
         bundle_digest=ctx.bundle.sha256,
         cache=ResultCache.default(enabled=request.use_cache),
         on_skipped_image=OnSkippedImage(request.policy.vulnerabilities.on_skipped_image),
+        on_scan_input=ctx.scan_input.set_result,
     )
     images = f", {len(result.images)} image(s)" if result.images else ""
     skipped = f", {len(result.skipped_images)} image(s) not scanned" if result.skipped_images else ""
@@ -37,5 +38,10 @@ def sbom_step(ctx: StepContext) -> StepResult:
         status_of(result.findings),
         f"{result.packages} package(s){images}{skipped}" + (" (cached)" if result.cached else ""),
         result.findings,
-        details={"tools": {"syft": result.syft_version}, **result.to_dict(), "maxRssKib": result.max_rss_kib},
+        details={
+            "tools": {"syft": result.syft_version},
+            **result.to_dict(),
+            "maxRssKib": result.max_rss_kib,
+            "convertMaxRssKib": result.convert_max_rss_kib,
+        },
     )

@@ -1,11 +1,16 @@
-"""The SBOM step: syft on the unpacked bundle and on every image it runs, one SBOM of each format."""
+"""The SBOM step: syft on the unpacked bundle and on every image it runs, one SBOM of each format.
+
+syft catalogues the bundle once, into its own JSON (``sbom.syft.json``); the CycloneDX and SPDX
+documents are converted from it. A caller that wants to scan early (the gate) is told the moment a
+scannable SBOM exists, so grype runs while the conversion does.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -25,11 +30,15 @@ from plugingate.sbom.images import (
     save_from_engine,
 )
 from plugingate.sbom.merge import count_packages, merge_cyclonedx, merge_spdx
-from plugingate.sbom.syft import read_sbom, run_syft
+from plugingate.sbom.syft import SbomFormat, convert_sbom, read_sbom, run_syft
 from plugingate.tools import Tool, ToolRunner
 
 CYCLONEDX_NAME = "sbom.cdx.json"
 SPDX_NAME = "sbom.spdx.json"
+SYFT_NAME = "sbom.syft.json"
+_OUTPUT_NAMES = {name: name for name in (CYCLONEDX_NAME, SPDX_NAME, SYFT_NAME)}
+# NOTE: part of the cache key: entries written before sbom.syft.json was kept lack it.
+_CACHE_LAYOUT = 2
 
 
 class OnSkippedImage(StrEnum):
@@ -53,12 +62,14 @@ class ScannedImage:
 class SbomResult:
     """What the SBOM step produced.
 
-    ``sha256`` is the CycloneDX file's digest (the attestation's ``sbom.sha256`` and the scan
-    cache's key); ``cached`` says the files came from the result cache and syft did not run.
+    ``sha256`` is the CycloneDX file's digest (the attestation's ``sbom.sha256``); ``syft_path`` is
+    syft's own JSON of the bundle's files (images are only in the CycloneDX and SPDX documents);
+    ``cached`` says the files came from the result cache and syft did not run.
     """
 
     cyclonedx_path: Path
     spdx_path: Path
+    syft_path: Path
     sha256: str
     packages: int
     images: tuple[ScannedImage, ...]
@@ -68,12 +79,19 @@ class SbomResult:
     cached: bool
     seconds: float
     max_rss_kib: int
+    convert_max_rss_kib: int = 0
+
+    @property
+    def scan_input(self) -> Path:
+        """The SBOM grype reads: syft's own JSON, or the merged CycloneDX when images were scanned."""
+        return self.cyclonedx_path if self.images else self.syft_path
 
     def to_dict(self) -> dict[str, object]:
         """The step's summary as it appears in ``report.json``."""
         return {
             "cyclonedx": self.cyclonedx_path.name,
             "spdx": self.spdx_path.name,
+            "syft": self.syft_path.name,
             "sha256": self.sha256,
             "packages": self.packages,
             "images": [{"name": i.name, "ref": i.ref, "origin": i.origin, "packages": i.packages} for i in self.images],
@@ -97,14 +115,17 @@ def generate_sbom(
     use_docker: bool = True,
     pull_images: bool = False,
     timeout: float | None = None,
+    on_scan_input: Callable[[Path], None] | None = None,
 ) -> SbomResult:
-    """Catalogue the unpacked bundle at ``root`` and its images; write ``sbom.cdx.json``, ``sbom.spdx.json``.
+    """Catalogue the unpacked bundle at ``root`` and its images; write ``sbom.{cdx,spdx,syft}.json``.
 
     Images come from image archives inside the bundle (``*.tar``: docker-archive or oci-archive)
     and, for each image of ``images`` (``spec.images``) that no archive holds, from the Docker
     engine when ``use_docker`` and one answers (pulled first only when ``pull_images``). The
     outputs are replaced atomically. With a ``cache`` and the ``bundle_digest``, an unchanged
-    bundle is answered from the cache without running syft.
+    bundle is answered from the cache without running syft. ``on_scan_input`` is called with
+    ``SbomResult.scan_input`` as soon as that file is complete: for a bundle without images, before
+    the conversion into CycloneDX and SPDX starts.
     """
     # NOTE: syft runs in its own working folder: a relative path would name another place there.
     root, out_dir = root.absolute(), out_dir.absolute()
@@ -138,11 +159,12 @@ def generate_sbom(
                 "useDocker": use_docker,
                 "engineImages": engine_image_ids(pending) if use_docker else {},
                 "pending": sorted(i.ref for i in pending),
+                "layout": _CACHE_LAYOUT,
             },
         )
         entry = cache.get(key)
         if entry is not None:
-            paths = cache.restore(entry, out_dir, {CYCLONEDX_NAME: CYCLONEDX_NAME, SPDX_NAME: SPDX_NAME})
+            paths = cache.restore(entry, out_dir, _OUTPUT_NAMES)
             meta = entry.meta
             hit_scanned = tuple(
                 ScannedImage(str(i["name"]), str(i["ref"]), str(i["origin"]), int(i["packages"]))
@@ -153,9 +175,10 @@ def generate_sbom(
             )
             hit_skipped = (*broken, *hit_skipped)
             hit_packages = int(str(meta.get("packages", 0)))
-            return SbomResult(
+            hit = SbomResult(
                 cyclonedx_path=paths[CYCLONEDX_NAME],
                 spdx_path=paths[SPDX_NAME],
+                syft_path=paths[SYFT_NAME],
                 sha256=sha256_file(paths[CYCLONEDX_NAME]),
                 packages=hit_packages,
                 images=hit_scanned,
@@ -166,22 +189,25 @@ def generate_sbom(
                 seconds=time.monotonic() - started,
                 max_rss_kib=0,
             )
+            if on_scan_input is not None:
+                on_scan_input(hit.scan_input)
+            return hit
 
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".sbom-", dir=out_dir))
     engine_dir = Path(tempfile.mkdtemp(prefix="plugingate-images-", dir=runner.work_root))
     try:
-        main_cdx, main_spdx = staging / CYCLONEDX_NAME, staging / SPDX_NAME
+        main_cdx, main_spdx, syft_out = staging / CYCLONEDX_NAME, staging / SPDX_NAME, out_dir / SYFT_NAME
         run = run_syft(
             runner,
             f"dir:{root.resolve()}",
-            cdx_path=main_cdx,
-            spdx_path=main_spdx,
+            outputs={SbomFormat.SYFT: staging / SYFT_NAME},
             name=name,
             version=version,
             timeout=timeout,
         )
         max_rss = run.max_rss_kib
+        (staging / SYFT_NAME).replace(syft_out)
         saved: list[ImageArchive] = []
         skipped: list[SkippedImage] = []
         if pending and use_docker:
@@ -189,6 +215,11 @@ def generate_sbom(
         elif pending:
             skipped = [SkippedImage(i.name, i.ref, "Docker engine use is turned off") for i in pending]
         to_scan = [*_named_archives(archives, images), *saved]
+        if not to_scan and on_scan_input is not None:
+            on_scan_input(syft_out)
+        converted = convert_sbom(
+            runner, syft_out, outputs={SbomFormat.CYCLONEDX: main_cdx, SbomFormat.SPDX: main_spdx}, timeout=timeout
+        )
         cdx_docs: list[tuple[str, str, dict[str, Any]]] = []
         spdx_docs: list[tuple[str, str, dict[str, Any]]] = []
         scanned: list[ScannedImage] = []
@@ -197,8 +228,7 @@ def generate_sbom(
             run = run_syft(
                 runner,
                 f"{archive.kind}:{archive.path}",
-                cdx_path=cdx,
-                spdx_path=spdx,
+                outputs={SbomFormat.CYCLONEDX: cdx, SbomFormat.SPDX: spdx},
                 name=f"{name}/{archive.name}",
                 version=archive.ref.rpartition("@")[2] or version,
                 timeout=timeout,
@@ -224,7 +254,7 @@ def generate_sbom(
     if cache is not None and key is not None:
         cache.put(
             key,
-            {CYCLONEDX_NAME: cdx_out, SPDX_NAME: spdx_out},
+            {CYCLONEDX_NAME: cdx_out, SPDX_NAME: spdx_out, SYFT_NAME: syft_out},
             {
                 "packages": packages,
                 "images": [
@@ -233,9 +263,10 @@ def generate_sbom(
                 "skipped": [{"name": s.name, "ref": s.ref, "reason": s.reason} for s in skipped],
             },
         )
-    return SbomResult(
+    result = SbomResult(
         cyclonedx_path=cdx_out,
         spdx_path=spdx_out,
+        syft_path=syft_out,
         sha256=sha256_file(cdx_out),
         packages=packages,
         images=scanned_t,
@@ -245,7 +276,11 @@ def generate_sbom(
         cached=False,
         seconds=time.monotonic() - started,
         max_rss_kib=max_rss,
+        convert_max_rss_kib=converted.max_rss_kib,
     )
+    if to_scan and on_scan_input is not None:
+        on_scan_input(result.scan_input)
+    return result
 
 
 def _named_archives(archives: Sequence[ImageArchive], images: Sequence[ImageRef]) -> list[ImageArchive]:

@@ -12,7 +12,10 @@ if TYPE_CHECKING:
 
 
 def vulnerabilities_step(ctx: StepContext) -> StepResult:
-    """grype on the SBOM the SBOM step wrote into ``--out``, then the policy; cached by SBOM digest."""
+    """grype on the SBOM the SBOM step handed over (else its CycloneDX in ``--out``), then the policy.
+
+    Results are cached by the scanned SBOM's digest.
+    """
     from plugingate.cache import ResultCache
     from plugingate.sbom import CYCLONEDX_NAME
     from plugingate.steps import status_of
@@ -20,8 +23,10 @@ def vulnerabilities_step(ctx: StepContext) -> StepResult:
     from plugingate.vulnerabilities import scan_sbom
 
     request = ctx.request
+    handed = ctx.scan_input
+    sbom = handed.result() if handed.done() else request.out_dir / CYCLONEDX_NAME
     result = scan_sbom(
-        request.out_dir / CYCLONEDX_NAME,
+        sbom,
         request.policy.vulnerabilities,
         runner=ToolRunner(),
         now=ctx.now,

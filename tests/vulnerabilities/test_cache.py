@@ -23,7 +23,7 @@ NOW = datetime(2027, 1, 15, tzinfo=UTC)
 
 
 class CountingRunner(ToolRunner):
-    """The real runner, counting the tool runs (not the one-off `version` runs).
+    """The real runner, counting the tool runs (not the one-off `version` runs): syft twice (catalogue, convert).
 
     ToolRunner is slotted; this subclass has no __slots__, so it gets a __dict__ for ``runs``.
     """
@@ -50,7 +50,7 @@ def _gate(runner: ToolRunner, cache: ResultCache, out: Path, *, digest: str = "s
         cache=cache,
     )
     scan = scan_sbom(
-        sbom.cyclonedx_path,
+        sbom.scan_input,
         policy(),
         runner=runner,
         now=NOW,
@@ -66,7 +66,8 @@ def test_an_unchanged_regate_runs_neither_tool(scanners: dict[str, str], tmp_pat
     cache = ResultCache(tmp_path / "cache")
     runner = CountingRunner({**os.environ, **scanners})
     cold_sbom, cold_scan = _gate(runner, cache, tmp_path / "cold")
-    assert runner.runs == ["syft", "grype"]
+    assert runner.runs == ["syft", "syft", "grype"]
+    assert cold_sbom.scan_input == cold_sbom.syft_path
     assert not cold_sbom.cached and not cold_scan.cached
 
     runner.runs.clear()
@@ -75,7 +76,7 @@ def test_an_unchanged_regate_runs_neither_tool(scanners: dict[str, str], tmp_pat
     assert warm_sbom.cached and warm_scan.cached
     assert warm_sbom.sha256 == cold_sbom.sha256
     assert [f.to_dict() for f in warm_scan.findings] == [f.to_dict() for f in cold_scan.findings]
-    for name in ("sbom.cdx.json", "sbom.spdx.json"):
+    for name in ("sbom.cdx.json", "sbom.spdx.json", "sbom.syft.json"):
         assert (tmp_path / "warm" / name).read_bytes() == (tmp_path / "cold" / name).read_bytes()
     assert (
         json.loads((tmp_path / "warm" / "vulns.json").read_text())["matches"]
@@ -94,7 +95,7 @@ def test_a_disabled_cache_runs_both_tools_every_time(scanners: dict[str, str], t
     runner = CountingRunner({**os.environ, **scanners})
     _gate(runner, cache, tmp_path / "a")
     _gate(runner, cache, tmp_path / "b")
-    assert runner.runs == ["syft", "grype", "syft", "grype"]
+    assert runner.runs == ["syft", "syft", "grype", "syft", "syft", "grype"]
     assert not (tmp_path / "cache").exists()
 
 

@@ -206,10 +206,16 @@ def test_bundle_config_files_change_nothing(
     assert sorted(m.match.id for m in result.matches) == sorted(m["id"] for m in expected["matches"])
 
 
-def test_the_sbom_names_the_plugin_and_has_both_formats(runner: ToolRunner, tmp_path: Path) -> None:
+def test_the_sbom_names_the_plugin_in_every_format(runner: ToolRunner, tmp_path: Path) -> None:
     result = generate_sbom(BUNDLES / "vulnerable", name="vuln-demo", version="0.3.0", out_dir=tmp_path, runner=runner)
     cdx = json.loads(result.cyclonedx_path.read_text())
     spdx = json.loads(result.spdx_path.read_text())
+    native = json.loads(result.syft_path.read_text())
+    # NOTE: CycloneDX and SPDX are converted from syft's own JSON: the same packages in all three
+    # (SPDX adds one package for the scanned folder itself).
+    assert native["source"]["name"] == "vuln-demo" and native["source"]["version"] == "0.3.0"
+    assert len(native["artifacts"]) == result.packages == len(spdx["packages"]) - 1
+    assert result.scan_input == result.syft_path
     assert cdx["bomFormat"] == "CycloneDX"
     assert cdx["metadata"]["component"]["name"] == "vuln-demo"
     assert cdx["metadata"]["component"]["version"] == "0.3.0"
@@ -221,4 +227,4 @@ def test_the_sbom_names_the_plugin_and_has_both_formats(runner: ToolRunner, tmp_
     assert {"pyyaml", "lodash", "golang.org/x/text"} <= spdx_names
     assert result.packages >= 10
     assert result.syft_version == "1.57.1"
-    assert sorted(os.listdir(tmp_path)) == ["sbom.cdx.json", "sbom.spdx.json"]
+    assert sorted(os.listdir(tmp_path)) == ["sbom.cdx.json", "sbom.spdx.json", "sbom.syft.json"]

@@ -8,6 +8,7 @@ not be made fails closed with exit 3 — and the report still says why.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -132,6 +133,40 @@ def test_no_sbom_means_no_scan(bundle: Path, tmp_path: Path) -> None:
     vulns = result.step(Step.VULNERABILITIES)
     assert vulns is not None and vulns.status is StepStatus.SKIPPED
     assert result.exit_code is ExitCode.UNDECIDED
+
+
+def test_the_scan_starts_as_soon_as_the_sbom_is_handed_over(bundle: Path, tmp_path: Path) -> None:
+    # The SBOM step hands its SBOM over, then waits (as syft's conversion does) until the scan has
+    # started: a gate that scanned only after the SBOM step ended would never get there.
+    scanning = threading.Event()
+    seen: list[Path] = []
+
+    def sbom(ctx: StepContext) -> StepResult:
+        ctx.scan_input.set_result(tmp_path / "sbom.syft.json")
+        converted = scanning.wait(timeout=10)
+        return StepResult(Step.SBOM, StepStatus.PASSED if converted else StepStatus.ERROR, "converted")
+
+    def vulnerabilities(ctx: StepContext) -> StepResult:
+        scanning.set()
+        seen.append(ctx.scan_input.result())
+        return StepResult(Step.VULNERABILITIES, StepStatus.PASSED, "scanned")
+
+    result = gate(bundle, tmp_path, Mode.ENFORCE, steps(sbom=sbom, vulnerabilities=vulnerabilities))
+    assert result.verdict is Verdict.PASSED, result.error
+    assert seen == [tmp_path / "sbom.syft.json"]
+    assert [s.step for s in result.steps][5:7] == [Step.SBOM, Step.VULNERABILITIES]
+
+
+def test_an_sbom_step_that_fails_after_the_hand_over_still_fails_closed(bundle: Path, tmp_path: Path) -> None:
+    def sbom(ctx: StepContext) -> StepResult:
+        ctx.scan_input.set_result(tmp_path / "sbom.syft.json")
+        raise UndecidedError("syft convert failed")
+
+    result = gate(bundle, tmp_path, Mode.ENFORCE, steps(sbom=sbom))
+    assert result.exit_code is ExitCode.UNDECIDED and result.error is not None
+    assert "syft convert failed" in result.error
+    scanned = result.step(Step.VULNERABILITIES)
+    assert scanned is not None and scanned.status is StepStatus.PASSED
 
 
 def test_attestation_failure_fails_closed(bundle: Path, tmp_path: Path) -> None:

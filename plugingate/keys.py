@@ -123,7 +123,6 @@ def _read_bounded(path: Path, limit: int, what: str) -> bytes:
 
 def public_key_from_pem(data: bytes, *, source: str = "<inline>") -> LoadedPublicKey:
     """Parse a PEM ``PUBLIC KEY`` (or a certificate, whose key is taken) into a supported key."""
-    from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -132,6 +131,9 @@ def public_key_from_pem(data: bytes, *, source: str = "<inline>") -> LoadedPubli
     key: Any
     try:
         if b"-----BEGIN CERTIFICATE-----" in data:
+            # NOTE: cryptography.x509 doubles the import time of a key-signed gate; plain keys don't need it.
+            from cryptography import x509
+
             key = x509.load_pem_x509_certificate(data).public_key()
         else:
             key = serialization.load_pem_public_key(data)

@@ -14,6 +14,7 @@ them. What is signed when:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -38,7 +39,13 @@ from plugingate.attestation.predicate import (
     parse_rfc3339,
     rfc3339,
 )
-from plugingate.attestation.statement import gate_statement, sbom_statement, vuln_statement
+from plugingate.attestation.statement import (
+    CYCLONEDX_PREDICATE_TYPE,
+    gate_statement,
+    sbom_statement,
+    unembedded_statement,
+    vuln_statement,
+)
 from plugingate.errors import InputError, UndecidedError
 from plugingate.findings import Finding, Severity, Step
 from plugingate.result import GateResult, StepResult, StepStatus, Verdict
@@ -66,8 +73,10 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
     policy = request.policy
     if result.verdict is Verdict.UNDECIDED:
         return StepResult(Step.ATTESTATION, StepStatus.SKIPPED, "not attested: the gate could not decide"), {}
+    signing = request.attest_key is not None or request.attest_keyless
+    unsigned = not signing or (str(policy.mode) == GateMode.DRY_RUN and not request.attest_in_dry_run)
     try:
-        statements, valid_until, notes = build_statements(result, ctx, ctx.out_dir)
+        statements, valid_until, notes = build_statements(result, ctx, ctx.out_dir, embed=not unsigned)
     except UndecidedError as exc:
         return (
             StepResult(
@@ -83,8 +92,7 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
         "validUntil": rfc3339(valid_until),
         "predicateTypes": [s["predicateType"] for s in statements],
     }
-    signing = request.attest_key is not None or request.attest_keyless
-    if not signing or (str(policy.mode) == GateMode.DRY_RUN and not request.attest_in_dry_run):
+    if unsigned:
         why = (
             "dry-run mode (add --attest-dry-run to sign anyway)"
             if signing
@@ -121,9 +129,14 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
 
 
 def build_statements(
-    result: GateResult, ctx: StepContext, out_dir: Path
+    result: GateResult, ctx: StepContext, out_dir: Path, *, embed: bool = True
 ) -> tuple[list[dict[str, Any]], datetime, list[Finding]]:
-    """The gate statement, and the SBOM and vulnerability statements when their files exist."""
+    """The gate statement, and the SBOM and vulnerability statements when their files exist.
+
+    ``embed=False`` is for a run that signs nothing, whose report only names the statements' types:
+    the SBOM statement then carries no predicate, so that a large SBOM is not read whole for nothing
+    (see ``_is_recorded_cyclonedx``).
+    """
     policy = ctx.request.policy
     predicate = gate_predicate(
         result,
@@ -143,8 +156,10 @@ def build_statements(
     }
     statements = [gate_statement(**common, predicate=predicate)]
     notes: list[Finding] = []
-    sbom = _read_json(out_dir / SBOM_FILE)
-    if isinstance(sbom, dict) and sbom.get("bomFormat") == "CycloneDX":
+    recorded = _details(result, Step.SBOM).get("sha256")
+    if not embed and isinstance(recorded, str) and _is_recorded_cyclonedx(out_dir / SBOM_FILE, recorded):
+        statements.append(unembedded_statement(**common, predicate_type=CYCLONEDX_PREDICATE_TYPE))
+    elif isinstance(sbom := _read_json(out_dir / SBOM_FILE), dict) and sbom.get("bomFormat") == "CycloneDX":
         statements.append(sbom_statement(**common, sbom=sbom))
     else:
         notes.append(rules.NOT_EMBEDDED.finding(f"no CycloneDX SBOM attestation: {SBOM_FILE} is missing or too large"))
@@ -237,6 +252,29 @@ def _sbom_sha256(result: GateResult, out_dir: Path) -> str:
         return hashlib.sha256((out_dir / SBOM_FILE).read_bytes()).hexdigest()
     except OSError as exc:
         raise UndecidedError(f"no SBOM to attest: {out_dir / SBOM_FILE}: {exc.strerror}") from exc
+
+
+# NOTE: syft writes "$schema" (when it does) and then "bomFormat" first; anything else is read whole.
+_CYCLONEDX_HEAD = re.compile(rb'\A\s*\{\s*(?:"\$schema"\s*:\s*"[^"\\]*"\s*,\s*)?"bomFormat"\s*:\s*"CycloneDX"\s*[,}]')
+
+
+def _is_recorded_cyclonedx(path: Path, recorded_sha256: str) -> bool:
+    """Whether ``path`` is the SBOM the SBOM step recorded, within the size limit, and CycloneDX.
+
+    The SBOM step read that document as a JSON object (or the result cache vouches for it by digest),
+    so its bytes' digest and head are enough to know it would be embedded; anything else (no record,
+    another digest, an unusual head) returns False and is read whole as before.
+    """
+    from plugingate.bundle.digest import sha256_file
+
+    try:
+        if path.stat().st_size > MAX_EMBEDDED_BYTES:
+            return False
+        with path.open("rb") as fh:
+            head = fh.read(1024)
+        return bool(_CYCLONEDX_HEAD.match(head)) and sha256_file(path) == recorded_sha256.removeprefix("sha256:")
+    except OSError:
+        return False
 
 
 def image_digests(result: GateResult) -> list[tuple[str, str]]:

@@ -104,6 +104,21 @@ def sbom_statement(
     )
 
 
+def unembedded_statement(
+    *,
+    bundle_name: str,
+    bundle_sha256: str,
+    image_digests: Sequence[tuple[str, str]],
+    predicate_type: str,
+) -> dict[str, Any]:
+    """A statement of ``predicate_type`` without its predicate: never signed, only its type is reported."""
+    return _statement(
+        subjects(bundle_name=bundle_name, bundle_sha256=bundle_sha256, image_digests=image_digests),
+        predicate_type,
+        None,
+    )
+
+
 def vuln_statement(
     *,
     bundle_name: str,

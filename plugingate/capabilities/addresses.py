@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -119,6 +118,8 @@ def _legacy_ipv4(raw: str) -> ipaddress.IPv4Address | None:
     """The address inet_aton would make of ``raw`` (``2852039166``, ``0xa9.0xfe.43518``), if any."""
     if not re.fullmatch(r"[0-9a-fx.]+", raw) or not any(c.isdigit() for c in raw):
         return None
+    import socket  # NOTE: only for this rare form; socket costs a few milliseconds to import
+
     try:
         return ipaddress.IPv4Address(socket.inet_aton(raw))
     except (OSError, ValueError):

@@ -62,8 +62,9 @@ def command(
     ARTIFACT is a product of the chain. Exit 0 verified, 1 denied, 2 bad input, 3 undecided.
     """
     from plugingate.errors import InputError, VerificationError
+    from plugingate.provenance.result import ProvenanceResult
     from plugingate.provenance.slsa import ProvenanceRequirements
-    from plugingate.provenance.verify import ProvenanceResult, verify_slsa_provenance
+    from plugingate.provenance.verify import verify_slsa_provenance
     from plugingate.signature.artifact import Artifact
     from plugingate.signature.cli_support import signers_from_options
     from plugingate.signature.trust import Instance, TrustSettings

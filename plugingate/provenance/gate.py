@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from plugingate.findings import Step
-from plugingate.provenance.step import verify_bundle_provenance
-from plugingate.provenance.verify import ProvenanceResult
+from plugingate.provenance.result import ProvenanceResult
 from plugingate.result import StepResult
 from plugingate.signature.gate import beside
 
@@ -35,6 +34,11 @@ def provenance_step(ctx: StepContext) -> StepResult:
         found_links = beside(source, ".links")
         links = found_links if found_links.is_dir() else None
     policy = ctx.request.policy
+    if attestation is None and policy.provenance.in_toto.layout is None and not policy.provenance.required:
+        # NOTE: nothing to verify: the verifiers (cryptography, sigstore) stay unloaded.
+        return to_step_result(ProvenanceResult(findings=()))
+    from plugingate.provenance.step import verify_bundle_provenance
+
     result = verify_bundle_provenance(
         source if source.is_file() else None,
         ctx.bundle.sha256,

@@ -20,7 +20,7 @@ from plugingate.errors import InputError
 from plugingate.findings import Location
 from plugingate.keys import load_public_key
 from plugingate.provenance import rules
-from plugingate.provenance.verify import ProvenanceResult
+from plugingate.provenance.result import ProvenanceResult
 from plugingate.signature.artifact import Artifact
 
 MAX_LAYOUT_BYTES = 4 * 1024 * 1024

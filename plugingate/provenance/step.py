@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plugingate.provenance import rules
+from plugingate.provenance.result import ProvenanceResult
 from plugingate.provenance.slsa import ProvenanceRequirements
-from plugingate.provenance.verify import ProvenanceResult, verify_slsa_provenance
+from plugingate.provenance.verify import verify_slsa_provenance
 from plugingate.signature.artifact import Artifact
 from plugingate.signature.step import signers_from_policy, trust_from_policy
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,9 @@ from plugingate.dsse import verify_envelope_with
 from plugingate.errors import InputError, VerificationError
 from plugingate.findings import Finding, Location
 from plugingate.provenance import rules
+from plugingate.provenance.result import ProvenanceResult
 from plugingate.provenance.slsa import (
     NotProvenanceError,
-    ProvenanceFacts,
     ProvenanceRequirements,
     check_facts,
     extract_facts,
@@ -40,46 +39,6 @@ _SIG_TO_PRV = {
     sig_rules.ARTIFACT_MISMATCH.id: rules.SUBJECT_MISMATCH,
     sig_rules.UNTRUSTED_SIGNER.id: rules.UNTRUSTED_SIGNER,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ProvenanceResult:
-    """What the provenance step found: denials, and the facts and signer of the accepted provenance."""
-
-    findings: tuple[Finding, ...]
-    facts: ProvenanceFacts | None = None
-    signer: SignerIdentity | None = None
-    layout: dict[str, object] | None = field(default=None)
-
-    @property
-    def verified(self) -> bool:
-        """Whether trusted provenance (or a verified layout) was found without denials."""
-        return not self.findings and (self.facts is not None or self.layout is not None)
-
-    def describe(self) -> str:
-        """One line for reports."""
-        if self.findings:
-            return self.findings[0].message
-        if self.facts is not None:
-            return (
-                f"built by {self.facts.builder_id!r} from {self.facts.source_repository!r}"
-                f" ({self.facts.source_ref or 'any ref'})"
-                + (f", signed by {self.signer.describe()}" if self.signer else "")
-            )
-        if self.layout is not None:
-            return f"in-toto layout verified ({self.layout.get('layout')})"
-        return "no provenance (not required)"
-
-    def to_dict(self) -> dict[str, object]:
-        """For the report and the gate attestation's ``provenance`` field."""
-        out: dict[str, object] = {"verified": self.verified}
-        if self.facts is not None:
-            out.update(self.facts.to_dict())
-        if self.signer is not None:
-            out["signer"] = self.signer.to_dict()
-        if self.layout is not None:
-            out["inToto"] = dict(self.layout)
-        return out
 
 
 def read_documents(path: Path) -> list[dict[str, Any]]:

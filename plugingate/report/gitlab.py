@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -45,7 +44,8 @@ SCHEMA_URL = (
     "https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/v15.2.1/dist/"
     "dependency-scanning-report-format.json"
 )
-_NAMESPACE = uuid.UUID("6f1c1a5e-8d0b-4a53-9a7c-2f3c1b7d9e10")
+# NOTE: the UUID namespace 6f1c1a5e-8d0b-4a53-9a7c-2f3c1b7d9e10 of the vulnerabilities' stable ids.
+_NAMESPACE = bytes.fromhex("6f1c1a5e8d0b4a539a7c2f3c1b7d9e10")
 _GL_SEVERITY = {
     "critical": "Critical",
     "high": "High",
@@ -61,6 +61,15 @@ _CQ_SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.
 _MAX_NAME = 255
 _MAX_DESCRIPTION = 1_048_576
 _MAX_SOLUTION = 7000
+
+
+def uuid5(name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))`` (RFC 4122), without importing uuid, which imports platform."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE + name.encode("utf-8"), usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _text(props: Mapping[str, object], *names: str) -> str:
@@ -119,9 +128,9 @@ def _vulnerability(result: GateResult, finding: Finding) -> dict[str, object] | 
     description = _text(props, "description") or finding.message
     links = [{"url": u} for u in _texts(props, "urls") if u.startswith(("https://", "http://"))][:20]
     # NOTE: the id is stable across runs for the same match, so GitLab tracks one vulnerability, not many.
-    stable = uuid.uuid5(_NAMESPACE, "\x00".join((vuln_id, purl or f"{package}@{version}", file)))
+    stable = uuid5("\x00".join((vuln_id, purl or f"{package}@{version}", file)))
     out: dict[str, object] = {
-        "id": str(stable),
+        "id": stable,
         "name": f"{vuln_id} in {package}"[:_MAX_NAME],
         "description": description[:_MAX_DESCRIPTION],
         "severity": severity,

@@ -24,11 +24,16 @@ def load_schema(name: str) -> dict[str, Any]:
 def validate_document(doc: YamlDocument, schema_name: str, *, what: str) -> None:
     """Raise ``InputError`` listing every schema violation of ``doc``, each with its line and field.
 
-    ``what`` names the document for the hint (``plugin.yaml``, ``gate policy``).
+    ``what`` names the document for the hint (``plugin.yaml``, ``gate policy``). A document the quick
+    check accepts is valid; any other is validated (and explained) by ``jsonschema``.
     """
-    import jsonschema
+    from plugingate.schemas.accept import surely_valid
 
     schema = load_schema(schema_name)
+    if surely_valid(schema, doc.data):
+        return
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(doc.data), key=lambda e: (doc.line_of(_where(e)) or 0, str(e.path)))
     if not errors:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from plugingate.findings import Step
 from plugingate.result import StepResult
-from plugingate.signature.step import SignatureResult, verify_bundle_signature
+from plugingate.signature.result import SignatureResult
 
 if TYPE_CHECKING:
     from plugingate.steps import StepContext
@@ -54,14 +54,14 @@ def signature_step(ctx: StepContext) -> StepResult:
     """Verify the bundle's signature against ``policy.signature``; ``UndecidedError`` propagates (exit 3)."""
     source = ctx.bundle.source
     bundle, raw = find_signature(source, ctx.request.signature)
+    section = ctx.request.policy.signature
+    if bundle is None and raw is None and not section.required and not section.trusted_signers:
+        # NOTE: nothing to verify and no key to parse: the verifiers (cryptography, sigstore) stay unloaded.
+        return to_step_result(SignatureResult(findings=()))
+    from plugingate.signature.step import verify_bundle_signature
+
     artifact = source if source.is_file() else None
-    result = verify_bundle_signature(
-        artifact,
-        ctx.bundle.sha256,
-        ctx.request.policy.signature,
-        signature=raw,
-        bundle=bundle,
-    )
+    result = verify_bundle_signature(artifact, ctx.bundle.sha256, section, signature=raw, bundle=bundle)
     return to_step_result(result)
 
 

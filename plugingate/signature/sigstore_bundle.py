@@ -480,6 +480,55 @@ def _check_key_entry_body(
     raise ValueError(f"unsupported log entry kind {kind}/{version}")
 
 
+_BUNDLE_MEDIA_TYPES = (
+    "application/vnd.dev.sigstore.bundle+json;version=0.1",
+    "application/vnd.dev.sigstore.bundle+json;version=0.2",
+    "application/vnd.dev.sigstore.bundle+json;version=0.3",
+    "application/vnd.dev.sigstore.bundle.v0.3+json",
+)
+_HASH_ALGORITHMS = frozenset({"SHA2_256", "SHA2_384", "SHA2_512", "SHA3_256", "SHA3_384"})
+
+
+def simple_key_bundle(doc: dict[str, Any]) -> tuple[str, str | None, bytes] | None:
+    """``(media type, key hint, signature)`` of a key bundle of the one common shape, else None.
+
+    ``plugingate sign --key`` and ``cosign sign-blob --key --tlog-upload=false`` write a message
+    signature, a key hint and no log entry. Such a bundle is read here as ``sigstore_models`` (strict,
+    no unknown field, lenient base64) would read it, because that pydantic model costs more to import
+    than the rest of a cached re-gate; any other shape (log entries, a DSSE envelope, a certificate,
+    snake_case or unknown fields, a null where an object is expected) returns None and goes to the model.
+    """
+    if doc.keys() != {"mediaType", "verificationMaterial", "messageSignature"}:
+        return None
+    media_type, material, message = doc["mediaType"], doc["verificationMaterial"], doc["messageSignature"]
+    if not isinstance(media_type, str) or media_type not in _BUNDLE_MEDIA_TYPES:
+        return None
+    if not isinstance(material, dict) or material.keys() != {"publicKey", "tlogEntries"}:
+        return None
+    if not isinstance(material["tlogEntries"], list) or material["tlogEntries"]:
+        return None
+    key = material["publicKey"]
+    if not isinstance(key, dict) or key.keys() != {"hint"} or not isinstance(key["hint"], str | None):
+        return None
+    if not isinstance(message, dict) or not {"signature"} <= message.keys() <= {"signature", "messageDigest"}:
+        return None
+    encoded = [message["signature"]]
+    digest = message.get("messageDigest")
+    if "messageDigest" in message:
+        if not isinstance(digest, dict) or digest.keys() != {"algorithm", "digest"}:
+            return None
+        if not isinstance(digest["algorithm"], str) or digest["algorithm"] not in _HASH_ALGORITHMS:
+            return None
+        encoded.append(digest["digest"])
+    if not all(isinstance(value, str) for value in encoded):
+        return None
+    try:
+        decoded = [base64.b64decode(value) for value in encoded]
+    except (binascii.Error, ValueError):
+        return None
+    return media_type, key["hint"], decoded[0]
+
+
 def verify_with_key(
     doc: dict[str, Any],
     artifact: Artifact,
@@ -497,26 +546,33 @@ def verify_with_key(
     """
     # NOTE: sigstore.models (TUF, Rekor types) costs half a second to import; a key bundle without log
     # entries, the common case for key-signed plugins, never needs it.
-    from sigstore_models.bundle.v1 import Bundle as InnerBundle
 
     # NOTE: protobuf JSON omits an empty repeated field: cosign writes no "tlogEntries" at all when it
     # did not upload to a log, which the model requires.
     material_doc = doc.get("verificationMaterial")
     if isinstance(material_doc, dict) and "tlogEntries" not in material_doc:
         doc = {**doc, "verificationMaterial": {**material_doc, "tlogEntries": []}}
-    try:
-        inner = InnerBundle.from_json(json.dumps(doc))
-    except Exception as exc:  # NOTE: the model layer raises assorted errors on hostile input
-        raise _invalid(source, "not a valid Sigstore bundle", exc) from exc
-    if inner.media_type not in (
-        "application/vnd.dev.sigstore.bundle+json;version=0.1",
-        "application/vnd.dev.sigstore.bundle+json;version=0.2",
-        "application/vnd.dev.sigstore.bundle+json;version=0.3",
-        "application/vnd.dev.sigstore.bundle.v0.3+json",
-    ):
-        raise _invalid(source, f"unsupported bundle media type {inner.media_type!r}")
-    material = inner.verification_material
-    hint = material.public_key.hint if material.public_key is not None else None
+    inner: Any = None
+    hint: str | None
+    message_signature: bytes | None
+    simple = simple_key_bundle(doc)
+    if simple is not None:
+        media_type, hint, message_signature = simple
+        entries: list[Any] = []
+    else:
+        from sigstore_models.bundle.v1 import Bundle as InnerBundle
+
+        try:
+            inner = InnerBundle.from_json(json.dumps(doc))
+        except Exception as exc:  # NOTE: the model layer raises assorted errors on hostile input
+            raise _invalid(source, "not a valid Sigstore bundle", exc) from exc
+        media_type = inner.media_type
+        material = inner.verification_material
+        hint = material.public_key.hint if material.public_key is not None else None
+        message_signature = inner.message_signature.signature if inner.message_signature is not None else None
+        entries = list(material.tlog_entries or [])
+    if media_type not in _BUNDLE_MEDIA_TYPES:
+        raise _invalid(source, f"unsupported bundle media type {media_type!r}")
     if not keys:
         raise VerificationError(
             f"{source}: the bundle is signed with a managed key (hint {hint!r}) and no trusted key was given",
@@ -540,10 +596,10 @@ def verify_with_key(
             raise _invalid(source, f"expected exactly one DSSE signature, found {len(signatures)}")
         signature = signatures[0]
     else:
-        if inner.message_signature is None:
+        if message_signature is None:
             raise _invalid(source, "the bundle has neither a message signature nor a DSSE envelope")
         _check_message_digest(doc, artifact, source)
-        signature = inner.message_signature.signature
+        signature = message_signature
 
     signer: LoadedPublicKey | None = None
     for key in keys:
@@ -570,7 +626,6 @@ def verify_with_key(
     if payload_type is not None and payload is not None:
         check_subject(payload_type, payload, artifact, source=source)
 
-    entries = list(material.tlog_entries or [])
     if len(entries) > _MAX_TLOG_ENTRIES:
         raise _invalid(source, f"more than {_MAX_TLOG_ENTRIES} transparency log entries")
     if not entries and require_tlog:

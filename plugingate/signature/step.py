@@ -8,7 +8,6 @@ reproducible pack) and the signature files found or given. Denials come back as 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,46 +17,13 @@ from plugingate.keys import public_key_from_pem
 from plugingate.rules import all_rules
 from plugingate.signature import rules
 from plugingate.signature.artifact import Artifact
-from plugingate.signature.identity import KeylessIdentity, SignerIdentity, TrustedSigner
+from plugingate.signature.identity import KeylessIdentity, TrustedSigner
+from plugingate.signature.result import SignatureResult
 from plugingate.signature.trust import TrustSettings
 from plugingate.signature.verify import verify_bundle_file, verify_raw_signature
 
 if TYPE_CHECKING:
     from plugingate.policy import model
-
-
-@dataclass(frozen=True, slots=True)
-class SignatureResult:
-    """What the signature step found: denials (findings), and who signed when it verified."""
-
-    findings: tuple[Finding, ...]
-    signer: SignerIdentity | None = None
-    trusted_signer: str | None = None
-    source: str | None = None
-
-    @property
-    def verified(self) -> bool:
-        """Whether a trusted signature was found."""
-        return self.signer is not None and self.trusted_signer is not None
-
-    def describe(self) -> str:
-        """One line for the report."""
-        if self.verified and self.signer is not None:
-            return f"signed by {self.signer.describe()} (trusted as {self.trusted_signer!r})"
-        if self.findings:
-            return self.findings[0].message
-        return "not signed (no signature required)"
-
-    def to_dict(self) -> dict[str, object]:
-        """For the report and the gate attestation's ``signature`` field."""
-        out: dict[str, object] = {"verified": self.verified}
-        if self.signer is not None:
-            out["signer"] = self.signer.to_dict()
-        if self.trusted_signer is not None:
-            out["trustedSigner"] = self.trusted_signer
-        if self.source is not None:
-            out["source"] = self.source
-        return out
 
 
 def signers_from_policy(signers: Sequence[model.TrustedSigner]) -> list[TrustedSigner]:

@@ -8,6 +8,7 @@ inherited that could change what it does). The caller hands the tool its configu
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -125,15 +126,20 @@ class ToolRunner:
         timeout: float | None = None,
         files: Mapping[str, str] | None = None,
         stdout_limit: int = 64 * 1024 * 1024,
+        background: bool = False,
     ) -> ToolRun:
         """Run ``tool args`` in a fresh private folder and wait for it, at most ``timeout`` seconds.
 
         ``files`` are written into the private folder first (``{"grype.yaml": "..."}``); an argument
         ``{work}`` is replaced by that folder's path, so configuration files can be named
         explicitly. A timeout raises ``ToolError``; a non-zero exit does not (see ``ToolRun.check``).
+        A ``background`` run (work off the critical path, beside another tool) runs at a lower CPU
+        priority, so that on a busy machine the tool it runs beside is not slowed down.
         """
         info = self.info(tool)
-        return self._run(info, args, env=env, timeout=timeout, files=files, stdout_limit=stdout_limit)
+        return self._run(
+            info, args, env=env, timeout=timeout, files=files, stdout_limit=stdout_limit, background=background
+        )
 
     def _run(
         self,
@@ -144,6 +150,7 @@ class ToolRunner:
         timeout: float | None,
         files: Mapping[str, str] | None,
         stdout_limit: int,
+        background: bool = False,
     ) -> ToolRun:
         limit = self.timeout if timeout is None else timeout
         if self.work_root is not None:
@@ -171,7 +178,7 @@ class ToolRunner:
             run_env.update(env or {})
             run_env.update(_TOOL_ENV[info.tool])
             argv = (str(info.path), *(a.replace("{work}", str(work)) for a in args))
-            return self._spawn(info, argv, work, run_env, limit, stdout_limit)
+            return self._spawn(info, argv, work, run_env, limit, stdout_limit, background=background)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -183,6 +190,8 @@ class ToolRunner:
         env: dict[str, str],
         limit: float,
         stdout_limit: int,
+        *,
+        background: bool = False,
     ) -> ToolRun:
         import subprocess
 
@@ -192,7 +201,7 @@ class ToolRunner:
         with out_path.open("wb") as out, err_path.open("wb") as err:
             try:
                 proc = subprocess.Popen(
-                    argv,
+                    (*_lower_priority(), *argv) if background else argv,
                     cwd=work,
                     env=env,
                     stdin=subprocess.DEVNULL,
@@ -280,6 +289,17 @@ class ToolRunner:
         memo[memo_key] = version
         _write_memo(memo_path, memo)
         return version
+
+
+@functools.cache
+def _lower_priority() -> tuple[str, ...]:
+    """``nice -n 10``, which execs the tool (same process, so its timeout and memory are still its own).
+
+    NOTE: Python cannot lower a child's priority before exec without ``preexec_fn``, which is unsafe
+    with threads; without ``nice`` on the PATH the tool runs at normal priority.
+    """
+    nice = shutil.which("nice", path=SAFE_PATH)
+    return (nice, "-n", "10") if nice else ()
 
 
 def _parse_version(stdout: bytes) -> str | None:

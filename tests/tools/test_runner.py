@@ -26,6 +26,7 @@ PROBE = """#!/bin/sh
 if [ "$1" = version ]; then echo '{"version": "9.9.9"}'; exit 0; fi
 if [ "$1" = sleep ]; then sleep "$2"; exit 0; fi
 if [ "$1" = fail ]; then echo "first line" >&2; echo "the real reason" >&2; exit 7; fi
+if [ "$1" = nice ]; then echo "$$ $(nice)"; exit 0; fi
 echo "{"
 echo "\\"cwd\\": \\"$(pwd)\\","
 echo "\\"configs\\": \\"$(ls -A | tr "\\n" " ")\\","
@@ -111,6 +112,18 @@ def test_a_timeout_stops_the_tool_and_fails_closed(tmp_path: Path) -> None:
         runner.run(Tool.GRYPE, ["sleep", "30"], timeout=0.5)
     assert time.monotonic() - started < 10
     assert caught.value.exit_code == 3
+
+
+def test_a_background_run_yields_the_cpu_and_is_still_the_tool_itself(tmp_path: Path) -> None:
+    probe = _probe(tmp_path / "bin")
+    runner = ToolRunner(env=_env(tmp_path, PLUGINGATE_GRYPE=str(probe)))
+    ours = os.nice(0)
+    normal = runner.run(Tool.GRYPE, ["nice"]).check("testing")
+    background = runner.run(Tool.GRYPE, ["nice"], background=True, timeout=10).check("testing")
+    assert int(normal.stdout.split()[1]) == ours
+    assert int(background.stdout.split()[1]) == min(ours + 10, 19)
+    # NOTE: nice execs the tool (one process: its timeout and memory are the tool's); the record names the tool.
+    assert background.argv == normal.argv and background.max_rss_kib > 0
 
 
 def test_a_failing_run_is_reported_with_the_end_of_its_stderr(tmp_path: Path) -> None:

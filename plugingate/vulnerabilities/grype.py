@@ -108,12 +108,8 @@ def _dict(obj: object, where: str) -> dict[str, Any]:
     return obj
 
 
-# NOTE: a report put together from several grype runs (see ``split``) lists each run here.
-SCANS_KEY = "plugingateScans"
-
-
-def load_grype_json(path: Path) -> dict[str, Any]:
-    """A grype JSON report as a document, bounded in size; ``ToolError`` when it is not one."""
+def parse_grype_json(path: Path) -> list[Match]:
+    """The matches of a grype JSON report, validated field by field and bounded in size."""
     try:
         size = path.stat().st_size
         if size > MAX_OUTPUT_BYTES:
@@ -121,31 +117,7 @@ def load_grype_json(path: Path) -> dict[str, Any]:
         doc = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
         raise _bad(str(exc)) from exc
-    return _dict(doc, "document")
-
-
-def distros(doc: dict[str, Any]) -> list[str]:
-    """``name version`` of the distribution(s) grype matched OS packages against (none: no OS found)."""
-    runs = doc.get(SCANS_KEY)
-    found = [run.get("distro") for run in runs if isinstance(run, dict)] if isinstance(runs, list) else []
-    if not isinstance(runs, list):
-        found = [doc.get("distro")]
-    names = {
-        f"{d.get('name', '')} {d.get('version', '')}".strip()
-        for d in found
-        if isinstance(d, dict) and isinstance(d.get("name"), str) and d.get("name")
-    }
-    return sorted(str(n)[:200] for n in names)
-
-
-def parse_grype_json(path: Path) -> list[Match]:
-    """The matches of a grype JSON report, validated field by field and bounded in size."""
-    return parse_matches(load_grype_json(path))
-
-
-def parse_matches(doc: dict[str, Any]) -> list[Match]:
-    """The matches of a loaded grype JSON report, validated field by field."""
-    matches_raw = doc.get("matches")
+    matches_raw = _dict(doc, "document").get("matches")
     if not isinstance(matches_raw, list):
         raise _bad("no matches list")
     if len(matches_raw) > MAX_MATCHES:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from plugingate.bundle.digest import sha256_file
 from plugingate.cache import ResultCache, cache_key
@@ -21,8 +19,7 @@ from plugingate.tools import Tool, ToolRunner
 from plugingate.vulnerabilities import rules
 from plugingate.vulnerabilities.database import DatabaseInfo, database_dir, read_database_info
 from plugingate.vulnerabilities.evaluate import EvaluatedMatch, evaluate, exception_dict
-from plugingate.vulnerabilities.grype import SCANS_KEY, distros, load_grype_json, parse_matches, run_grype
-from plugingate.vulnerabilities.split import split_by_image
+from plugingate.vulnerabilities.grype import parse_grype_json, run_grype
 from plugingate.vulnerabilities.vex import load_vex
 
 VULNS_NAME = "vulns.json"
@@ -35,8 +32,7 @@ class ScanResult:
     """What the scan found and what the policy made of it.
 
     ``counts`` are by severity of the matches that remain after exceptions and VEX; ``database``
-    says which database was used and when it was built; ``distros`` which distribution(s) grype
-    matched OS packages against; ``cached`` says grype did not run.
+    says which database was used and when it was built; ``cached`` says grype did not run.
     """
 
     findings: tuple[Finding, ...]
@@ -52,7 +48,6 @@ class ScanResult:
     cached: bool
     seconds: float
     max_rss_kib: int
-    distros: tuple[str, ...] = ()
 
     @property
     def denied(self) -> bool:
@@ -82,7 +77,6 @@ class ScanResult:
                 "grypeDbSchema": self.database.schema,
             },
             "database": {**self.database.to_dict(), "stale": self.database_stale},
-            "distros": list(self.distros),
             "counts": dict(self.counts),
             "suppressed": self.suppressed,
             "exceptionsApplied": [exception_dict(e) for e in self.exceptions_applied],
@@ -153,11 +147,11 @@ def scan_sbom(
             grype_json = entry.files[_GRYPE_JSON]
         else:
             grype_json = staging / _GRYPE_JSON
-            max_rss = _run_scans(runner, sbom_path, grype_json, staging, database.cache_dir, timeout)
+            run = run_grype(runner, sbom_path, grype_json, database.cache_dir, timeout=timeout)
+            max_rss = run.max_rss_kib
             if cache is not None:
                 cache.put(key, {_GRYPE_JSON: grype_json}, {"sbom": sbom_sha256})
-        report = load_grype_json(grype_json)
-        matches = parse_matches(report)
+        matches = parse_grype_json(grype_json)
         evaluation = evaluate(matches, policy, statements, now=now, policy_source=policy_source)
         result = ScanResult(
             findings=(*stale_findings, *evaluation.findings),
@@ -173,7 +167,6 @@ def scan_sbom(
             cached=entry is not None,
             seconds=time.monotonic() - started,
             max_rss_kib=max_rss,
-            distros=tuple(distros(report)),
         )
         document = vulns_document(result, policy, sbom_path, now)
         tmp = staging / VULNS_NAME
@@ -183,52 +176,6 @@ def scan_sbom(
 
 
 MAX_SBOM_BYTES = 512 * 1024 * 1024
-# NOTE: syft's own JSON starts with its packages; it has one "distro" field, so it is never split.
-_SYFT_JSON_HEAD = re.compile(rb'\A\s*\{\s*"artifacts"\s*:')
-
-
-def _run_scans(
-    runner: ToolRunner, sbom_path: Path, out: Path, staging: Path, db_dir: Path, timeout: float | None
-) -> int:
-    """grype on the SBOM into ``out``: once, or once per image when images run different systems.
-
-    Returns the largest run's peak memory (KiB).
-    """
-    parts = _parts(sbom_path)
-    if parts is None:
-        return run_grype(runner, sbom_path, out, db_dir, timeout=timeout).max_rss_kib
-    matches: list[object] = []
-    scans: list[dict[str, object]] = []
-    peak = 0
-    for number, (label, doc) in enumerate(parts):
-        part_sbom, part_out = staging / f"part-{number}.cdx.json", staging / f"part-{number}.grype.json"
-        part_sbom.write_text(json.dumps(doc), encoding="utf-8")
-        peak = max(peak, run_grype(runner, part_sbom, part_out, db_dir, timeout=timeout).max_rss_kib)
-        report = load_grype_json(part_out)
-        found = report.get("matches")
-        matches.extend(found if isinstance(found, list) else [])
-        scans.append({"part": label, "distro": report.get("distro")})
-    out.write_text(json.dumps({"matches": matches, SCANS_KEY: scans}), encoding="utf-8")
-    return peak
-
-
-def _parts(sbom_path: Path) -> list[tuple[str, dict[str, Any]]] | None:
-    """The SBOM split per image when it holds more than one operating system (CycloneDX only), else None.
-
-    Anything that cannot be read here is left to grype, which reads it whole (and fails on it).
-    """
-    try:
-        if sbom_path.stat().st_size > MAX_SBOM_BYTES:
-            return None
-        with sbom_path.open("rb") as fh:
-            if _SYFT_JSON_HEAD.match(fh.read(256)):
-                return None
-        doc = json.loads(sbom_path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
-        return None
-    return split_by_image(doc)
 
 
 def check_sbom_file(path: Path) -> str:
@@ -268,7 +215,6 @@ def vulns_document(
         "schemaVersion": VULNS_SCHEMA_VERSION,
         "scanner": {"name": "grype", "version": result.tools["grype"], "db": result.database.to_dict()},
         "sbom": {"path": sbom_path.name, "sha256": result.sbom_sha256},
-        "distros": list(result.distros),
         "evaluatedAt": now.isoformat().replace("+00:00", "Z"),
         "policy": {
             "failOn": str(policy.fail_on),

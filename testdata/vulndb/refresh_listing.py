@@ -16,6 +16,12 @@ import xxhash
 
 VULNDB = Path(__file__).resolve().parent
 STATE_SCHEMA = "https://raw.githubusercontent.com/anchore/vunnel/main/schema/provider-workspace-state/schema-1.0.3.json"
+# NOTE: where each provider's real advisories come from (recorded in the database's provider table).
+URLS = {
+    "github": "https://github.com/advisories",
+    "alpine": "https://secdb.alpinelinux.org",
+    "debian": "https://security-tracker.debian.org/tracker/data/json",
+}
 
 
 def refresh(workspace: Path) -> None:
@@ -26,7 +32,7 @@ def refresh(workspace: Path) -> None:
     (workspace / "checksums").write_text(listing)
     metadata = {
         "provider": workspace.name,
-        "urls": ["https://github.com/advisories"],
+        "urls": [URLS.get(workspace.name, "https://example.invalid/" + workspace.name)],
         "store": "flat-file",
         # NOTE: a fixed timestamp keeps the tree (and so the database cache key) reproducible.
         "timestamp": "2026-02-01T00:00:00Z",

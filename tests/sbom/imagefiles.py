@@ -17,6 +17,22 @@ FILES = {
 }
 ADVISORY = "GHSA-pgpy-2q3r-0005"
 
+# NOTE: two distributions' package databases, as their package managers write them, one package each:
+# busybox 1.36.1-r2 is affected by CVE-2026-91001 (testdata/vulndb/alpine, fixed in 1.36.1-r5) and
+# bash 5.2.15-2+b2 by CVE-2026-91002 (testdata/vulndb/debian, fixed in 5.2.15-2+b3).
+ALPINE = {
+    "etc/os-release": 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.18.4\n',
+    "lib/apk/db/installed": "P:busybox\nV:1.36.1-r2\nA:x86_64\nS:1\nI:1\nT:Size optimized toolbox\no:busybox\n\n",
+}
+DEBIAN = {
+    "etc/os-release": 'NAME="Debian GNU/Linux"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
+    "var/lib/dpkg/status": (
+        "Package: bash\nStatus: install ok installed\nPriority: required\nArchitecture: amd64\n"
+        "Version: 5.2.15-2+b2\nDescription: GNU Bourne Again SHell\n\n"
+    ),
+}
+OS_ADVISORIES = {"CVE-2026-91001", "CVE-2026-91002"}
+
 
 def write_tree(root: Path) -> Path:
     """The image's files under ``root`` (a Docker build context)."""
@@ -39,9 +55,11 @@ def _tar_bytes(members: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def write_docker_archive(path: Path, tag: str = "plugingate-test/vulnimg:1") -> str:
-    """A docker-archive (as ``docker save`` writes) of a one-layer image; returns its image id."""
-    layer = _tar_bytes({name: text.encode() for name, text in FILES.items()})
+def write_docker_archive(
+    path: Path, tag: str = "plugingate-test/vulnimg:1", files: dict[str, str] | None = None
+) -> str:
+    """A docker-archive (as ``docker save`` writes) of a one-layer image of ``files``; returns its image id."""
+    layer = _tar_bytes({name: text.encode() for name, text in (FILES if files is None else files).items()})
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
     config = json.dumps(
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,10 @@ from plugingate.units import parse_bytes, parse_millicores
 
 PLUGIN_FILE = "plugin.yaml"
 _LIMITS = YamlLimits(max_bytes=1 << 20, max_depth=32, max_nodes=50_000, max_documents=1)
+# NOTE: the OCI digest grammar (algorithm:encoded); a sha256 digest is 64 lowercase hex digits. An
+# image pinned by digest becomes a subject of the attestations, which admission control matches.
+_DIGEST = re.compile(r"@(?P<algorithm>[a-z0-9]+(?:[+._-][a-z0-9]+)*):(?P<encoded>[A-Za-z0-9=_-]+)\Z")
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}\Z")
 
 
 def load_declaration(root: Path) -> Declaration:
@@ -56,6 +61,8 @@ def _build(doc: YamlDocument) -> Declaration:
         ImageRef(name=i["name"], ref=i["ref"], archive=i.get("archive"), line=doc.line_of(("spec", "images", n)))
         for n, i in enumerate(spec.get("images") or [])
     )
+    for number, image in enumerate(images):
+        _check_digest(doc, number, image.ref)
     manifests = spec.get("manifests") or []
     if isinstance(manifests, str):
         manifests = [manifests]
@@ -143,6 +150,22 @@ def _build(doc: YamlDocument) -> Declaration:
         ),
         document=doc,
     )
+
+
+def _check_digest(doc: YamlDocument, number: int, ref: str) -> None:
+    """A reference with ``@`` must end in a well-formed digest (``InputError`` naming the line)."""
+    if "@" not in ref:
+        return
+    found = _DIGEST.search(ref)
+    if found is None or (found["algorithm"] == "sha256" and not _SHA256_HEX.match(found["encoded"])):
+        raise InputError(
+            f"image reference {ref!r} is not pinned by a well-formed digest",
+            path=doc.path,
+            line=doc.line_of(("spec", "images", number, "ref")),
+            field=f"spec.images[{number}].ref",
+            hint="write NAME@sha256:<64 lowercase hex digits> (as `docker inspect` or `crane digest` print it), "
+            "or NAME:TAG without a digest",
+        )
 
 
 def _quantity(doc: YamlDocument, res: dict[str, Any], key: str, parse: Any) -> int | None:

@@ -69,3 +69,27 @@ def test_bad_quantity_names_the_field() -> None:
 def test_egress_without_reason_is_refused() -> None:
     err = expect_error(GOOD.replace(b', reason: "push metrics"', b""))
     assert "'reason' is a required property" in err.message and "egress[0]" in err.message
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        b"registry.example.com/acme/exporter@sha256:" + b"A" * 64,  # upper-case hex
+        b"registry.example.com/acme/exporter@sha256:" + b"a" * 63,  # one digit short
+        b"registry.example.com/acme/exporter@sha256:zz",
+        b"registry.example.com/acme/exporter@",
+        b"registry.example.com/acme/exporter@latest",
+    ],
+)
+def test_a_malformed_image_digest_is_bad_input_on_its_line(ref: bytes) -> None:
+    # The digest becomes an attestation subject: a malformed one must stop the gate as bad input
+    # (exit 2, naming the line), not later as a crash in the attestation step.
+    err = expect_error(GOOD.replace(b"registry.example.com/acme/exporter@sha256:" + b"a" * 64, ref))
+    assert err.field == "spec.images[0].ref" and err.line == 7
+    assert "not pinned by a well-formed digest" in err.message and err.hint and "sha256:<64" in err.hint
+
+
+def test_other_digest_algorithms_and_tags_are_accepted() -> None:
+    for ref in (b"registry.example.com/acme/exporter@sha512:" + b"b" * 128, b"registry.example.com/acme/exporter:1.4"):
+        decl = parse_declaration(GOOD.replace(b"registry.example.com/acme/exporter@sha256:" + b"a" * 64, ref))
+        assert decl.images[0].ref == ref.decode()

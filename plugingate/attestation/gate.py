@@ -279,11 +279,10 @@ def _is_recorded_cyclonedx(path: Path, recorded_sha256: str) -> bool:
 
 def image_digests(result: GateResult) -> list[tuple[str, str]]:
     """``(reference, sha256:<hex>)`` of every image of ``spec.images`` pinned by digest."""
-    out = []
-    for _name, ref in result.plugin.images if result.plugin else ():
-        if "@sha256:" in ref:
-            out.append((ref, ref.rsplit("@", 1)[1]))
-    return out
+    from plugingate.declaration.model import pinned_digest
+
+    pinned = ((ref, pinned_digest(ref)) for _name, ref in (result.plugin.images if result.plugin else ()))
+    return [(ref, digest) for ref, digest in pinned if digest is not None]
 
 
 def _details(result: GateResult, step: Step) -> Mapping[str, object]:

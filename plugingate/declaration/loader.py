@@ -16,6 +16,7 @@ from plugingate.declaration.model import (
     RbacRule,
     Resources,
     SecretRef,
+    pinned_digest,
 )
 from plugingate.errors import InputError
 from plugingate.safeyaml import YamlDocument, YamlLimits, load_one
@@ -24,10 +25,9 @@ from plugingate.units import parse_bytes, parse_millicores
 
 PLUGIN_FILE = "plugin.yaml"
 _LIMITS = YamlLimits(max_bytes=1 << 20, max_depth=32, max_nodes=50_000, max_documents=1)
-# NOTE: the OCI digest grammar (algorithm:encoded); a sha256 digest is 64 lowercase hex digits. An
-# image pinned by digest becomes a subject of the attestations, which admission control matches.
+# NOTE: the OCI digest grammar (algorithm:encoded); a sha256 digest must also be one ``pinned_digest``
+# reads. An image pinned by digest becomes a subject of the attestations, which admission control matches.
 _DIGEST = re.compile(r"@(?P<algorithm>[a-z0-9]+(?:[+._-][a-z0-9]+)*):(?P<encoded>[A-Za-z0-9=_-]+)\Z")
-_SHA256_HEX = re.compile(r"[0-9a-f]{64}\Z")
 
 
 def load_declaration(root: Path) -> Declaration:
@@ -157,7 +157,7 @@ def _check_digest(doc: YamlDocument, number: int, ref: str) -> None:
     if "@" not in ref:
         return
     found = _DIGEST.search(ref)
-    if found is None or (found["algorithm"] == "sha256" and not _SHA256_HEX.match(found["encoded"])):
+    if found is None or (found["algorithm"] == "sha256" and pinned_digest(ref) is None):
         raise InputError(
             f"image reference {ref!r} is not pinned by a well-formed digest",
             path=doc.path,

@@ -10,6 +10,12 @@ from plugingate.safeyaml import YamlDocument
 _DIGEST = re.compile(r"@(sha256:[0-9a-f]{64})$")
 
 
+def pinned_digest(ref: str) -> str | None:
+    """``sha256:<hex>`` when ``ref`` is pinned by a well-formed sha256 digest, else None."""
+    match = _DIGEST.search(ref)
+    return match.group(1) if match else None
+
+
 @dataclass(frozen=True, slots=True)
 class ImageRef:
     """An image the plugin runs. ``digest`` is set only when the reference pins one."""
@@ -22,8 +28,7 @@ class ImageRef:
     @property
     def digest(self) -> str | None:
         """``sha256:<hex>`` when the reference is pinned by digest."""
-        match = _DIGEST.search(self.ref)
-        return match.group(1) if match else None
+        return pinned_digest(self.ref)
 
     @property
     def repository(self) -> str:

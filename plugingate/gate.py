@@ -83,13 +83,7 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
     steps = steps or default_steps()
     now = request.now or datetime.now(UTC)
     policy = request.policy
-    limits = BundleLimits(
-        max_archive_bytes=policy.bundle.max_archive_bytes,
-        max_unpacked_bytes=policy.bundle.max_unpacked_bytes,
-        max_files=policy.bundle.max_files,
-        max_compression_ratio=policy.bundle.max_compression_ratio,
-        max_file_bytes=policy.bundle.max_file_bytes,
-    )
+    limits = BundleLimits.from_policy(policy.bundle)
     with open_bundle(request.bundle, limits) as bundle:
         declaration = load_declaration(bundle.root)
         ctx = StepContext(request=request, bundle=bundle, declaration=declaration, now=now)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from plugingate.policy.model import BundleLimitsPolicy
 
 # NOTE: below this many decompressed bytes the compression ratio is not checked, so that a tiny
 # archive of a few highly compressible files (a YAML manifest, a page of zeros) does not trip it; a
@@ -38,6 +42,17 @@ class BundleLimits:
                 raise ValueError(f"bundle limit {name} must be positive")
         if self.max_compression_ratio < 1:
             raise ValueError("bundle limit max_compression_ratio must be at least 1")
+
+    @classmethod
+    def from_policy(cls, policy: BundleLimitsPolicy) -> BundleLimits:
+        """The limits a gate policy's ``spec.bundle`` sets (every command that unpacks uses these)."""
+        return cls(
+            max_archive_bytes=policy.max_archive_bytes,
+            max_unpacked_bytes=policy.max_unpacked_bytes,
+            max_files=policy.max_files,
+            max_compression_ratio=policy.max_compression_ratio,
+            max_file_bytes=policy.max_file_bytes,
+        )
 
 
 DEFAULT_LIMITS = BundleLimits()

@@ -44,13 +44,7 @@ def command(
     from plugingate.tools import ToolRunner
 
     policy = load_policy(policy_path)
-    limits = BundleLimits(
-        max_archive_bytes=policy.bundle.max_archive_bytes,
-        max_unpacked_bytes=policy.bundle.max_unpacked_bytes,
-        max_files=policy.bundle.max_files,
-        max_compression_ratio=policy.bundle.max_compression_ratio,
-        max_file_bytes=policy.bundle.max_file_bytes,
-    )
+    limits = BundleLimits.from_policy(policy.bundle)
     with open_bundle(bundle, limits) as opened:
         declaration = load_declaration(opened.root)
         result = generate_sbom(

@@ -57,6 +57,10 @@ class ScannedImage:
     origin: str
     packages: int
 
+    def to_dict(self) -> dict[str, str | int]:
+        """As in ``report.json`` and the result cache."""
+        return {"name": self.name, "ref": self.ref, "origin": self.origin, "packages": self.packages}
+
 
 @dataclass(frozen=True, slots=True)
 class SbomResult:
@@ -94,8 +98,8 @@ class SbomResult:
             "syft": self.syft_path.name,
             "sha256": self.sha256,
             "packages": self.packages,
-            "images": [{"name": i.name, "ref": i.ref, "origin": i.origin, "packages": i.packages} for i in self.images],
-            "skippedImages": [{"name": s.name, "ref": s.ref, "reason": s.reason} for s in self.skipped_images],
+            "images": [i.to_dict() for i in self.images],
+            "skippedImages": [s.to_dict() for s in self.skipped_images],
             "syftVersion": self.syft_version,
             "cached": self.cached,
         }
@@ -257,10 +261,8 @@ def generate_sbom(
             {CYCLONEDX_NAME: cdx_out, SPDX_NAME: spdx_out, SYFT_NAME: syft_out},
             {
                 "packages": packages,
-                "images": [
-                    {"name": i.name, "ref": i.ref, "origin": i.origin, "packages": i.packages} for i in scanned_t
-                ],
-                "skipped": [{"name": s.name, "ref": s.ref, "reason": s.reason} for s in skipped],
+                "images": [i.to_dict() for i in scanned_t],
+                "skipped": [s.to_dict() for s in skipped],
             },
         )
     result = SbomResult(

@@ -68,6 +68,10 @@ class SkippedImage:
     ref: str
     reason: str
 
+    def to_dict(self) -> dict[str, str]:
+        """As in ``report.json`` and the result cache."""
+        return {"name": self.name, "ref": self.ref, "reason": self.reason}
+
 
 def ref_digest(ref: str) -> str | None:
     """The ``sha256:<hex>`` a reference is pinned to, if any."""

@@ -37,6 +37,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -227,6 +228,11 @@ def gate(bundle: Path, out: Path, policy: Path, env: dict[str, str]) -> dict[str
     return doc
 
 
+def column(runs: Sequence[Mapping[str, object]], key: str, pick: Callable[[list[float]], float]) -> float:
+    """One measure over all repetitions (``statistics.median``, ``min`` or ``max`` of ``key``)."""
+    return pick([float(str(run[key])) for run in runs])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=3)
@@ -276,10 +282,10 @@ def main() -> int:
                 file=sys.stderr,
             )
         med = statistics.median
-        raw_s = med(float(r["seconds"]) for r in raws)
-        cold_s, cold_wall = med(float(c["seconds"]) for c in colds), med(float(c["wall"]) for c in colds)
-        warm_s, warm_wall = med(float(w["seconds"]) for w in warms), med(float(w["wall"]) for w in warms)
-        syft_peak = max(float(r["syft_rss_mib"]) for r in raws)
+        raw_s = column(raws, "seconds", med)
+        cold_s, cold_wall = column(colds, "seconds", med), column(colds, "wall", med)
+        warm_s, warm_wall = column(warms, "seconds", med), column(warms, "wall", med)
+        syft_peak = column(raws, "syft_rss_mib", max)
         gate_peak = max(float(c["self_rss_mib"]) + float(c["tools_rss_mib"]) for c in colds)
         print(
             f"bundle: {bundle} ({bundle.stat().st_size} bytes), {raws[0]['components']} SBOM components, "
@@ -287,15 +293,14 @@ def main() -> int:
         )
         if colds[0]["note"]:
             print(f"NOTE: {colds[0]['note']}")
-        raw_cpu, cold_cpu = med(float(r["cpu"]) for r in raws), med(float(c["cpu"]) for c in colds)
-        warm_cpu = med(float(w["cpu"]) for w in warms)
+        raw_cpu, cold_cpu, warm_cpu = column(raws, "cpu", med), column(colds, "cpu", med), column(warms, "cpu", med)
         print(
             f"CPU time (user+system; steadier under load): raw {raw_cpu:.2f} s, cold gate process {cold_cpu:.2f} s "
             f"(ratio {cold_cpu / raw_cpu:.3f}), warm gate process {warm_cpu:.2f} s"
         )
         print(f"cold gate steps (last rep): {colds[-1]['steps']}")
         print(f"warm gate cached: {warms[-1]['cached']}")
-        raw_all_s = med(float(r["seconds"]) for r in raws_all)
+        raw_all_s = column(raws_all, "seconds", med)
         print(f"raw syft && grype      {raw_s:7.3f} s   (median of {args.reps})")
         print(f"  (syft writing all three SBOM formats: {raw_all_s:.3f} s; cold gate to it {cold_s / raw_all_s:.3f})")
         print(f"cold gate (run_gate)   {cold_s:7.3f} s   ratio {cold_s / raw_s:.3f}  (goal <= 1.05)")
@@ -304,8 +309,8 @@ def main() -> int:
         paired = med(float(c["seconds"]) / float(r["seconds"]) for r, c in zip(raws, colds, strict=True))
         paired_wall = med(float(c["wall"]) / float(r["seconds"]) for r, c in zip(raws, colds, strict=True))
         print(f"  paired (median of per-repetition ratios): run_gate {paired:.3f}, process {paired_wall:.3f}")
-        best_raw, best_cold = min(float(r["seconds"]) for r in raws), min(float(c["seconds"]) for c in colds)
-        best_wall = min(float(c["wall"]) for c in colds)
+        best_raw, best_cold = column(raws, "seconds", min), column(colds, "seconds", min)
+        best_wall = column(colds, "wall", min)
         print(
             f"  best of {args.reps}: raw {best_raw:.3f} s, cold {best_cold:.3f} s (ratio {best_cold / best_raw:.3f}), "
             f"process {best_wall:.3f} s (ratio {best_wall / best_raw:.3f})"
@@ -313,8 +318,7 @@ def main() -> int:
         print(f"cold gate (process)    {cold_wall:7.3f} s   ratio {cold_wall / raw_s:.3f}")
         print(f"warm gate (run_gate)   {warm_s:7.3f} s   ratio to cold {warm_s / cold_s:.3f}  (goal <= 0.05)")
         print(f"warm gate (process)    {warm_wall:7.3f} s   ratio to cold {warm_wall / cold_wall:.3f}")
-        self_peak = max(float(c["self_rss_mib"]) for c in colds)
-        tool_peak = max(float(c["tools_rss_mib"]) for c in colds)
+        self_peak, tool_peak = column(colds, "self_rss_mib", max), column(colds, "tools_rss_mib", max)
         print(
             f"peak memory: syft alone {syft_peak:.0f} MiB; gate process {self_peak:.0f} MiB "
             f"+ tools at once {tool_peak:.0f} MiB = {gate_peak:.0f} MiB (goal <= {syft_peak + 100:.0f} MiB)"

@@ -228,9 +228,14 @@ def gate(bundle: Path, out: Path, policy: Path, env: dict[str, str]) -> dict[str
     return doc
 
 
+def num(run: Mapping[str, object], key: str) -> float:
+    """One measure of one run (the child's JSON holds numbers; ``str`` keeps the typing honest)."""
+    return float(str(run[key]))
+
+
 def column(runs: Sequence[Mapping[str, object]], key: str, pick: Callable[[list[float]], float]) -> float:
     """One measure over all repetitions (``statistics.median``, ``min`` or ``max`` of ``key``)."""
-    return pick([float(str(run[key])) for run in runs])
+    return pick([num(run, key) for run in runs])
 
 
 def main() -> int:
@@ -286,7 +291,7 @@ def main() -> int:
         cold_s, cold_wall = column(colds, "seconds", med), column(colds, "wall", med)
         warm_s, warm_wall = column(warms, "seconds", med), column(warms, "wall", med)
         syft_peak = column(raws, "syft_rss_mib", max)
-        gate_peak = max(float(c["self_rss_mib"]) + float(c["tools_rss_mib"]) for c in colds)
+        gate_peak = max(num(c, "self_rss_mib") + num(c, "tools_rss_mib") for c in colds)
         print(
             f"bundle: {bundle} ({bundle.stat().st_size} bytes), {raws[0]['components']} SBOM components, "
             f"{raws[0]['matches']} grype matches; verdict {colds[0]['verdict']}"
@@ -306,8 +311,8 @@ def main() -> int:
         print(f"cold gate (run_gate)   {cold_s:7.3f} s   ratio {cold_s / raw_s:.3f}  (goal <= 1.05)")
         # NOTE: each repetition runs raw and cold back to back, so the median of their per-repetition
         # ratios cancels most of a shared host's drift; best of N is the least disturbed run of each.
-        paired = med(float(c["seconds"]) / float(r["seconds"]) for r, c in zip(raws, colds, strict=True))
-        paired_wall = med(float(c["wall"]) / float(r["seconds"]) for r, c in zip(raws, colds, strict=True))
+        paired = med(num(c, "seconds") / num(r, "seconds") for r, c in zip(raws, colds, strict=True))
+        paired_wall = med(num(c, "wall") / num(r, "seconds") for r, c in zip(raws, colds, strict=True))
         print(f"  paired (median of per-repetition ratios): run_gate {paired:.3f}, process {paired_wall:.3f}")
         best_raw, best_cold = column(raws, "seconds", min), column(colds, "seconds", min)
         best_wall = column(colds, "wall", min)

@@ -73,11 +73,16 @@ class ToolRun:
 # stops them itself when it is interrupted while a worker thread waits for one.
 _LIVE: set[int] = set()
 _LIVE_LOCK = threading.Lock()
+# NOTE: how many times the tools were stopped. A tool being started while they are stopped is not in
+# _LIVE yet; its thread sees the count change when it registers the tool, and kills it then.
+_STOPS = 0
 
 
 def stop_running_tools() -> None:
     """Kill every tool process group still running (on Ctrl-C, SIGTERM or an error in another step)."""
+    global _STOPS
     with _LIVE_LOCK:
+        _STOPS += 1
         pids = list(_LIVE)
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -199,6 +204,8 @@ class ToolRunner:
         timed_out = threading.Event()
         started = time.monotonic()
         with out_path.open("wb") as out, err_path.open("wb") as err:
+            with _LIVE_LOCK:
+                stops = _STOPS
             try:
                 proc = subprocess.Popen(
                     (*_lower_priority(), *argv) if background else argv,
@@ -226,6 +233,10 @@ class ToolRunner:
             timer.start()
             with _LIVE_LOCK:
                 _LIVE.add(proc.pid)
+                missed = stops != _STOPS
+            if missed:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
             try:
                 # NOTE: wait4 rather than Popen.wait: it returns this child's own peak memory.
                 _, status, usage = os.wait4(proc.pid, 0)

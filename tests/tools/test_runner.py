@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,6 +126,33 @@ def test_a_background_run_yields_the_cpu_and_is_still_the_tool_itself(tmp_path: 
     assert int(background.stdout.split()[1]) == min(ours + 10, 19)
     # NOTE: nice execs the tool (one process: its timeout and memory are the tool's); the record names the tool.
     assert background.argv == normal.argv and background.max_rss_kib > 0
+
+
+def test_a_tool_started_while_the_tools_are_stopped_is_killed_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The gate's SIGTERM can land after a worker thread started a tool and before it registered it:
+    # stop_running_tools() then cannot see it, and the gate would wait for a long scan to end.
+    import plugingate.tools.runner as runner_module
+
+    real_popen = subprocess.Popen
+
+    def popen_then_stop(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        proc = real_popen(*args, **kwargs)
+        runner_module.stop_running_tools()  # the signal, in that window
+        return proc
+
+    probe = _probe(tmp_path / "bin")
+    runner = ToolRunner(env=_env(tmp_path, PLUGINGATE_GRYPE=str(probe)))
+    runner.info(Tool.GRYPE)
+    monkeypatch.setattr(subprocess, "Popen", popen_then_stop)
+    started = time.monotonic()
+    run = runner.run(Tool.GRYPE, ["sleep", "30"], timeout=60)
+    assert time.monotonic() - started < 10
+    assert run.returncode == -signal.SIGKILL
+    # A tool started after the stop runs as usual.
+    monkeypatch.setattr(subprocess, "Popen", real_popen)
+    assert runner.run(Tool.GRYPE, ["sleep", "0"], timeout=60).returncode == 0
 
 
 def test_a_failing_run_is_reported_with_the_end_of_its_stderr(tmp_path: Path) -> None:

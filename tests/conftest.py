@@ -1,4 +1,4 @@
-"""Shared fixtures: where the repository and the shared fixtures are, and a CLI runner."""
+"""Shared fixtures: where the repository and its test data are, and a CLI runner."""
 
 from __future__ import annotations
 
@@ -11,31 +11,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _shared() -> Path:
-    """``shared/`` beside the checkout (CI clones elsewhere with a copy of shared/ beside it)."""
-    env = os.environ.get("PLUGINGATE_SHARED_DIR")
-    if env:
-        return Path(env)
-    return (REPO / ".." / "shared").resolve()
-
-
-SHARED = _shared()
+# NOTE: real-world data the tests read (Sigstore bundles, provenance, the conformance suite, report
+# schemas) is copied into testdata/ with a SOURCES.md each: the suite runs from a clone alone.
+FIXTURES = REPO / "testdata" / "fixtures"
+SCHEMAS = REPO / "testdata" / "schemas"
 
 
 @pytest.fixture(scope="session")
 def repo_dir() -> Path:
     """The repository root."""
     return REPO
-
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The shared fixtures and schemas (read-only)."""
-    if not SHARED.is_dir():
-        pytest.fail(f"shared/ not found at {SHARED}: set PLUGINGATE_SHARED_DIR")
-    return SHARED
 
 
 @dataclass(frozen=True)

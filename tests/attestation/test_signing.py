@@ -14,11 +14,11 @@ from plugingate.attestation.statement import statement_bytes
 from plugingate.dsse import pae
 from plugingate.errors import ExitCode, UndecidedError
 from plugingate.keys import private_key_from_pem, public_key_from_pem, verify_bytes
+from tests.conftest import FIXTURES
 
 from .cli import run
 from .conftest import make_predicate
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 STATEMENT = {
     "_type": "https://in-toto.io/Statement/v1",
     "subject": [{"name": "a.tgz", "digest": {"sha256": "a" * 64}}],
@@ -120,7 +120,7 @@ def test_keyless_without_network_fails_closed(no_ambient_identity: None, tmp_pat
     assert not out.exists()
 
 
-KEYLESS_FIXTURE = SHARED / "fixtures" / "sigstore" / "a.dsse.staging-rekor-v2.txt.sigstore.json"
+KEYLESS_FIXTURE = FIXTURES / "sigstore" / "a.dsse.staging-rekor-v2.txt.sigstore.json"
 BEACON = (
     "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/"
     ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"

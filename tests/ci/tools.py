@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SCHEMAS = REPO / ".." / "shared" / "schemas"
+SCHEMAS = REPO / "testdata" / "schemas"
 EXAMPLE_BUNDLE = "examples/acme-exporter.tgz"
 EXAMPLE_POLICY = "policies/default.yaml"
 # NOTE: keep in step with .github/workflows/self-test.yml.

@@ -1,4 +1,4 @@
-"""SLSA provenance: the real attestations in shared/fixtures/provenance, and key-signed DSSE envelopes."""
+"""SLSA provenance: the real attestations in testdata/fixtures/provenance, and key-signed DSSE envelopes."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from plugingate.dsse import sign_envelope
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 from tests.signature.cliutil import invoke
 
-FIX = SHARED / "fixtures" / "provenance"
+FIX = FIXTURES / "provenance"
 RW_DIGEST = "sha256:49a3aa6075e0f49f82843e74b5baa614ad2a588e6675612bf108a0a008c5ac25"
 RW_SIGNER = r"^https://github\.com/github/artifact-attestations-workflows/\.github/workflows/attest\.yml@.+$"
 GEN = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@"

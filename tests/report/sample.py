@@ -10,8 +10,7 @@ from plugingate.errors import ExitCode
 from plugingate.findings import Finding, Location, Severity, Step
 from plugingate.result import BundleInfo, GateResult, PluginInfo, PolicyInfo, StepResult, StepStatus, Verdict
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
-SCHEMAS = SHARED / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[2] / "testdata" / "schemas"
 WHEN = datetime(2026, 11, 29, 21, 30, 5, tzinfo=UTC)
 
 HOSTILE = 'evil\x1b[31m <script>alert("x")</script> | pipe\nnew line \x00 end'

@@ -14,6 +14,7 @@ from plugingate.policy.model import VulnerabilityPolicy
 from plugingate.sbom import Image, OnSkippedImage, generate_sbom
 from plugingate.tools import ToolRunner
 from plugingate.vulnerabilities import scan_sbom
+from tests.conftest import SCHEMAS
 
 from .conftest import BUNDLES
 from .imagefiles import ADVISORY, write_docker_archive
@@ -139,9 +140,7 @@ def test_an_image_whose_archive_is_not_an_image_is_skipped_not_looked_up(runner:
     assert result.cached
 
 
-def test_the_merged_cyclonedx_is_valid_against_the_shared_schema(
-    runner: ToolRunner, tmp_path: Path, shared_dir: Path
-) -> None:
+def test_the_merged_cyclonedx_is_valid_against_the_shared_schema(runner: ToolRunner, tmp_path: Path) -> None:
     import jsonschema
     from referencing import Registry, Resource
 
@@ -154,7 +153,7 @@ def test_the_merged_cyclonedx_is_valid_against_the_shared_schema(
         images=[Image("exporter", f"registry.example.com/acme/exporter@{image_id}")],
         runner=runner,
     )
-    schemas = shared_dir / "schemas" / "cyclonedx"
+    schemas = SCHEMAS / "cyclonedx"
     resources = []
     for path in schemas.glob("*.json"):
         doc = json.loads(path.read_text())

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 from tests.signature.cliutil import invoke
 
-SUITE = SHARED / "fixtures" / "sigstore-conformance"
+SUITE = FIXTURES / "sigstore-conformance"
 DEFAULT_IDENTITY = (
     "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/"
     ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 from tests.signature.cliutil import invoke
 
-FIX = SHARED / "fixtures" / "sigstore"
+FIX = FIXTURES / "sigstore"
 GH = "https://token.actions.githubusercontent.com"
 
 pytestmark = pytest.mark.skipif(not FIX.is_dir(), reason=f"Sigstore fixtures not found at {FIX}")

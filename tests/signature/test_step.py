@@ -17,9 +17,9 @@ from plugingate.result import StepStatus
 from plugingate.signature.gate import signature_step
 from plugingate.signature.sign import sign_with_key
 from plugingate.signature.step import verify_bundle_signature
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 
-FIX = SHARED / "fixtures" / "sigstore"
+FIX = FIXTURES / "sigstore"
 WHEEL = "sha256:c4e92e9ecc828bef2aa7dba1de8ac983511f7532a0df11c770d39099a25cf201"
 WHEEL_ID = "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"
 GH = "https://token.actions.githubusercontent.com"

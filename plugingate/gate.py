@@ -36,6 +36,7 @@ from plugingate.steps import StepContext, default_steps
 if TYPE_CHECKING:
     from plugingate.bundle import OpenedBundle
     from plugingate.keys import PrivateKey
+    from plugingate.signature.keyless import KeylessSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class GateRequest:
     attest_key: Path | None = None
     attest_private_key: PrivateKey | None = None  # ``attest_key`` loaded up front, so a bad key fails first
     attest_keyless: bool = False
+    attest_keyless_settings: KeylessSettings | None = None  # the instance and token; None: public + ambient
     attest_in_dry_run: bool = False
     use_cache: bool = True
     now: datetime | None = None

@@ -109,7 +109,9 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
             key = request.attest_private_key or load_private_key(request.attest_key)
             paths = sign_statements(statements, key=key, out_dir=ctx.out_dir)
         else:
-            paths = sign_statements(statements, keyless=True, out_dir=ctx.out_dir)
+            paths = sign_statements(
+                statements, keyless=True, out_dir=ctx.out_dir, keyless_settings=request.attest_keyless_settings
+            )
     except UndecidedError as exc:
         return (
             StepResult(

@@ -14,7 +14,6 @@ no half-written attestation behind.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,14 +27,15 @@ from plugingate.attestation.statement import (
 )
 from plugingate.errors import UndecidedError
 from plugingate.files import write_atomic
+from plugingate.signature.keyless import ID_TOKEN_ENV as ID_TOKEN_ENV
 
 if TYPE_CHECKING:
     from plugingate.keys import PrivateKey
+    from plugingate.signature.keyless import KeylessSettings
 
 ATTESTATIONS_FILE = "attestations.intoto.jsonl"
 _KIND_BY_TYPE = {GATE_PREDICATE_TYPE: "gate", CYCLONEDX_PREDICATE_TYPE: "sbom", VULN_PREDICATE_TYPE: "vuln"}
 # NOTE: the variable sigstore's own CLI and the GitHub action read for an explicit token.
-ID_TOKEN_ENV = "SIGSTORE_ID_TOKEN"  # noqa: S105 (a variable name, not a secret)
 
 
 def envelope_file_name(statement: Mapping[str, Any], index: int) -> str:
@@ -58,6 +58,7 @@ def sign_statements(
     out_dir: Path,
     identity_token: str | None = None,
     trust_config: Path | None = None,
+    keyless_settings: KeylessSettings | None = None,
 ) -> list[Path]:
     """Sign every statement and write the result into ``out_dir``; returns the paths written.
 
@@ -65,8 +66,9 @@ def sign_statements(
     statement. Keyless: one ``attestation-<kind>.sigstore.json`` per statement.
 
     Exactly one of ``key`` and ``keyless`` must be given. Keyless takes the identity token from
-    ``identity_token``, ``$SIGSTORE_ID_TOKEN`` or the CI's ambient credential, and the Sigstore
-    instance from ``trust_config`` (a ClientTrustConfig JSON) or the public-good one.
+    ``identity_token``, ``keyless_settings.identity_token`` (a file), ``$SIGSTORE_ID_TOKEN`` or the CI's
+    ambient credential, and the Sigstore instance from ``keyless_settings`` or ``trust_config`` (a
+    ClientTrustConfig JSON), else the public-good one.
     """
     if (key is None) == (not keyless):
         raise ValueError("sign_statements needs exactly one of key= and keyless=True")
@@ -89,7 +91,10 @@ def sign_statements(
         for single, line in zip(singles, lines, strict=True):
             write_atomic(single, (line + "\n").encode())
         return [path, *singles]
-    bundles = _sign_keyless(payloads, identity_token=identity_token, trust_config=trust_config)
+    from plugingate.signature.keyless import KeylessSettings
+
+    settings = keyless_settings or KeylessSettings(trust_config=trust_config)
+    bundles = _sign_keyless(payloads, identity_token=identity_token, settings=settings)
     paths = [out_dir / keyless_bundle_name(s, i) for i, s in enumerate(statements)]
     if len(set(paths)) != len(paths):
         raise ValueError("two statements of the same predicate type: one bundle file each is expected")
@@ -98,42 +103,26 @@ def sign_statements(
     return paths
 
 
-def _sign_keyless(payloads: Sequence[bytes], *, identity_token: str | None, trust_config: Path | None) -> list[str]:
+def _sign_keyless(payloads: Sequence[bytes], *, identity_token: str | None, settings: KeylessSettings) -> list[str]:
     """One Sigstore bundle (JSON text) per payload, signed with a Fulcio certificate."""
-    token = identity_token or os.environ.get(ID_TOKEN_ENV) or _ambient_token()
-    if not token:
-        raise UndecidedError(
-            "keyless signing needs an OIDC identity token, and none was found "
-            f"(no --identity-token, no ${ID_TOKEN_ENV}, no ambient CI credential)",
-            hint="in GitHub Actions grant 'permissions: id-token: write'; in GitLab CI add an 'id_tokens:' "
-            "entry with 'aud: sigstore'; or sign with a key (--attest-key)",
-        )
+    from plugingate.signature.keyless import private_trust_config, public_trust_config, resolve_identity_token
+
+    # NOTE: unreadable trust files are bad input (exit 2) and are found before any network use.
+    private = private_trust_config(settings)
+    token = identity_token or resolve_identity_token(settings.identity_token)
     try:
         from sigstore.dsse import Statement
-        from sigstore.models import ClientTrustConfig
         from sigstore.oidc import IdentityToken
         from sigstore.sign import SigningContext
 
-        trust = (
-            ClientTrustConfig.from_json(trust_config.read_text(encoding="utf-8"))
-            if trust_config is not None
-            else ClientTrustConfig.production()
-        )
+        trust = private if private is not None else public_trust_config(staging=settings.staging)
         context = SigningContext.from_trust_config(trust)
         with context.signer(IdentityToken(token), cache=True) as signer:
             return [signer.sign_dsse(Statement(p)).to_json() for p in payloads]
     except Exception as exc:  # NOTE: any failure here (network, TUF, Fulcio, token) must fail closed
         raise UndecidedError(
-            f"keyless signing failed ({type(exc).__name__}: {exc}); no attestation was written",
+            f"keyless signing failed with {settings.describe()} ({type(exc).__name__}: {exc}); "
+            "no attestation was written",
             hint="keyless signing needs network access to Fulcio and Rekor and a valid identity token; "
             "sign with a key (--attest-key) where the network is not available",
         ) from exc
-
-
-def _ambient_token() -> str | None:
-    try:
-        from sigstore.oidc import detect_credential
-
-        return detect_credential()
-    except Exception:  # NOTE: a broken ambient credential is the same as none: we say so just after
-        return None

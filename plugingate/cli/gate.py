@@ -30,6 +30,16 @@ from plugingate.cli.options import format_option, option, out_option, policy_opt
     help="Sign the attestations with this cosign-compatible private key.",
 )
 @option("--attest-keyless", is_flag=True, help="Sign the attestations keyless (Sigstore, ambient CI identity).")
+@option(
+    "--trust-config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="--attest-keyless: a private Sigstore instance (ClientTrustConfig JSON); default: the public-good one.",
+)
+@option(
+    "--identity-token",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="--attest-keyless: a file holding the OIDC token (default: $SIGSTORE_ID_TOKEN, else the CI's own).",
+)
 @option("--attest-dry-run", is_flag=True, help="Sign attestations in dry-run mode too.")
 @option(
     "--mode",
@@ -47,6 +57,8 @@ def command(
     provenance: Path | None,
     attest_key: Path | None,
     attest_keyless: bool,
+    trust_config: Path | None,
+    identity_token: Path | None,
     attest_dry_run: bool,
     mode: str | None,
     no_cache: bool,
@@ -76,6 +88,15 @@ def command(
 
         # NOTE: a wrong passphrase or a broken key must fail before minutes of scanning, not after.
         private_key = load_private_key(attest_key)
+    if (trust_config or identity_token) and not attest_keyless:
+        raise click.UsageError("--trust-config and --identity-token go with --attest-keyless")
+    keyless_settings = None
+    if attest_keyless:
+        from plugingate.signature.keyless import KeylessSettings, private_trust_config
+
+        keyless_settings = KeylessSettings(trust_config=trust_config, identity_token=identity_token)
+        # NOTE: like the key above, a broken trust config fails before minutes of scanning.
+        private_trust_config(keyless_settings)
     request = GateRequest(
         bundle=bundle,
         policy=policy,
@@ -85,6 +106,7 @@ def command(
         attest_key=attest_key,
         attest_private_key=private_key,
         attest_keyless=attest_keyless,
+        attest_keyless_settings=keyless_settings,
         attest_in_dry_run=attest_dry_run,
         use_cache=not no_cache,
     )

@@ -3,8 +3,9 @@
 With a key, two files are written beside the artifact: ``ARTIFACT.sig`` (the base64 signature
 ``cosign sign-blob --key`` writes) and ``ARTIFACT.sigstore.json`` (a Sigstore bundle v0.3 whose
 verification material is the key's hint, with no transparency log entry: it verifies with
-``cosign verify-blob --key --bundle --insecure-ignore-tlog``). Keyless signing uses the CI's ambient
-OIDC credential (GitHub ``id-token: write``, GitLab ``SIGSTORE_ID_TOKEN``) and needs Fulcio and Rekor.
+``cosign verify-blob --key --bundle --insecure-ignore-tlog``). Keyless signing uses an OIDC identity
+token (a file, ``SIGSTORE_ID_TOKEN``, or the CI's ambient credential) and a Sigstore instance: the
+public-good one, or a private one given by its trust files.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from plugingate.keys import key_hint, sign_bytes
 
 if TYPE_CHECKING:
     from plugingate.keys import PrivateKey
+    from plugingate.signature.keyless import KeylessSettings
 
 BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
@@ -62,21 +64,26 @@ def sign_with_key(
     return SignedFiles(signature=sig_out, bundle=bundle_out)
 
 
-def sign_keyless(artifact: Path, *, bundle_path: Path | None = None, staging: bool = False) -> SignedFiles:
-    """Sign ``artifact`` with the CI's ambient identity; any failure to reach Sigstore is undecided."""
-    from sigstore.oidc import IdentityToken, detect_credential
+def sign_keyless(
+    artifact: Path, *, bundle_path: Path | None = None, settings: KeylessSettings | None = None
+) -> SignedFiles:
+    """Sign ``artifact`` keyless: a Fulcio certificate for the OIDC identity, logged in Rekor.
 
-    try:
-        credential = detect_credential()
-    except Exception as exc:  # NOTE: a broken ambient credential is as good as none
-        raise UndecidedError(f"cannot obtain the ambient OIDC credential: {exc}") from exc
-    if not credential:
-        raise UndecidedError(
-            "keyless signing needs an ambient OIDC credential and none was found",
-            hint="in GitHub Actions grant 'permissions: id-token: write'; in GitLab CI add an id_tokens entry"
-            " SIGSTORE_ID_TOKEN with 'aud: sigstore'; or sign with --key",
-        )
-    from sigstore.models import ClientTrustConfig
+    The instance and the token come from ``settings`` (see :mod:`plugingate.signature.keyless`);
+    bad trust files are bad input (exit 2); no token, or any failure to reach the instance, is
+    undecided (exit 3).
+    """
+    from plugingate.signature.keyless import (
+        KeylessSettings,
+        private_trust_config,
+        public_trust_config,
+        resolve_identity_token,
+    )
+
+    settings = settings or KeylessSettings()
+    private = private_trust_config(settings)
+    token = resolve_identity_token(settings.identity_token)
+    from sigstore.oidc import IdentityToken
     from sigstore.sign import SigningContext
 
     from plugingate.signature.trust import private_sigstore_home
@@ -84,14 +91,15 @@ def sign_keyless(artifact: Path, *, bundle_path: Path | None = None, staging: bo
     bundle_out = bundle_path or artifact.with_name(artifact.name + ".sigstore.json")
     with private_sigstore_home():
         try:
-            config = ClientTrustConfig.staging() if staging else ClientTrustConfig.production()
+            config = private if private is not None else public_trust_config(staging=settings.staging)
             context = SigningContext.from_trust_config(config)
-            with context.signer(IdentityToken(credential)) as signer:
+            with context.signer(IdentityToken(token)) as signer:
                 bundle = signer.sign_artifact(artifact.read_bytes())
         except Exception as exc:  # NOTE: network, Fulcio, Rekor or token failure: could not sign
             raise UndecidedError(
-                f"keyless signing failed: {exc}",
-                hint="keyless signing needs network access to Fulcio and Rekor; sign with --key otherwise",
+                f"keyless signing failed with {settings.describe()}: {exc}",
+                hint="keyless signing needs network access to Fulcio and Rekor and a valid identity token; "
+                "sign with --key otherwise",
             ) from exc
     write_atomic(bundle_out, bundle.to_json().encode() + b"\n")
     return SignedFiles(signature=None, bundle=bundle_out)

@@ -25,7 +25,7 @@ SCRIPTS = REPO / "scripts"
 TOOL_VARIABLE = re.compile(
     r"\"(PLUGINGATE_(?:SYFT|GRYPE|COSIGN|GRYPEDB_BUILD|KYVERNO|POLICY_TESTER|ACT|GITLAB_CI_LOCAL))\""
 )
-SETUP_SCRIPTS = ("setup-tools", "setup-admission-tools", "setup-ci-tools")
+SETUP_SCRIPTS = ("setup-tools", "setup-admission-tools", "setup-ci-tools", "setup-sigstore-tools")
 
 
 def tool_variables_read_by_tests() -> set[str]:

@@ -38,6 +38,8 @@ MAX_DOCUMENTS = 64
 _SIG_TO_PRV = {
     sig_rules.ARTIFACT_MISMATCH.id: rules.SUBJECT_MISMATCH,
     sig_rules.UNTRUSTED_SIGNER.id: rules.UNTRUSTED_SIGNER,
+    sig_rules.ISSUER_NOT_TRUSTED.id: rules.UNTRUSTED_SIGNER,
+    sig_rules.IDENTITY_NOT_TRUSTED.id: rules.UNTRUSTED_SIGNER,
 }
 
 

@@ -232,6 +232,28 @@ def match_signer(identity: SignerIdentity, signers: Sequence[TrustedSigner]) -> 
     return None, " | ".join(reasons)
 
 
+class Mismatch(StrEnum):
+    """Why no trusted signer matched a verified signer."""
+
+    ISSUER = "issuer"  # a keyless certificate from an issuer no trusted keyless signer names
+    IDENTITY = "identity"  # the issuer is trusted; the SAN or a CI claim is not
+    SIGNER = "signer"  # anything else: another key, keyless against keys only
+
+
+def classify_mismatch(identity: SignerIdentity, signers: Sequence[TrustedSigner]) -> Mismatch:
+    """Which kind of mismatch an unmatched ``identity`` is, so that each gets its own rule id.
+
+    # NOTE: "issuer" is only said when *no* trusted keyless signer has the certificate's issuer:
+    # a token from another provider. Otherwise the issuer was right and the identity was wrong.
+    """
+    keyless = [s.keyless for s in signers if s.keyless is not None]
+    if identity.kind is not SignerKind.KEYLESS or identity.claims is None or not keyless:
+        return Mismatch.SIGNER
+    if all(k.issuer != identity.claims.issuer for k in keyless):
+        return Mismatch.ISSUER
+    return Mismatch.IDENTITY
+
+
 def _der_utf8(raw: bytes) -> str | None:
     # NOTE: a DER UTF8String (tag 0x0c) with a short or long length; anything else is not a claim.
     if len(raw) < 2 or raw[0] != 0x0C:

@@ -46,6 +46,22 @@ NO_TRUSTED_SIGNERS = Rule(
     help="A signature was required but the policy lists no trusted signers, so no signature can be"
     " trusted (fail closed). Add signature.trustedSigners to the policy.",
 )
+ISSUER_NOT_TRUSTED = Rule(
+    id="PG-SIG-007",
+    step=Step.SIGNATURE,
+    title="certificate issuer is not trusted",
+    help="The keyless signature is valid, but its certificate was issued for an OIDC token from an"
+    " issuer that none of the trusted keyless signers names (another CI, another Sigstore-trusted"
+    " provider, a personal account). Sign from the trusted CI, or add its issuer to the policy.",
+)
+IDENTITY_NOT_TRUSTED = Rule(
+    id="PG-SIG-008",
+    step=Step.SIGNATURE,
+    title="certificate identity is not trusted",
+    help="The keyless signature is valid and its issuer is trusted, but the certificate's identity (the"
+    " workflow or pipeline that signed, another repository, another branch) or its CI claims match no"
+    " trusted signer of that issuer. Sign from the trusted workflow, or correct the policy's identity.",
+)
 
 RULES = (
     SIGNATURE_INVALID,
@@ -54,4 +70,6 @@ RULES = (
     MISSING_SIGNATURE,
     INVALID_BUNDLE,
     NO_TRUSTED_SIGNERS,
+    ISSUER_NOT_TRUSTED,
+    IDENTITY_NOT_TRUSTED,
 )

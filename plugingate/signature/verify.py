@@ -18,9 +18,11 @@ from plugingate.keys import LoadedPublicKey, load_signature_file
 from plugingate.signature import rules
 from plugingate.signature.artifact import Artifact, signature_matches
 from plugingate.signature.identity import (
+    Mismatch,
     SignerIdentity,
     SignerKind,
     TrustedSigner,
+    classify_mismatch,
     describe_expected,
     match_signer,
 )
@@ -65,10 +67,15 @@ def _keys(signers: Sequence[TrustedSigner]) -> list[LoadedPublicKey]:
 def _trust(identity: SignerIdentity, signers: Sequence[TrustedSigner], source: str) -> TrustedSigner:
     match, why = match_signer(identity, signers)
     if match is None:
+        rule = {
+            Mismatch.ISSUER: rules.ISSUER_NOT_TRUSTED,
+            Mismatch.IDENTITY: rules.IDENTITY_NOT_TRUSTED,
+            Mismatch.SIGNER: rules.UNTRUSTED_SIGNER,
+        }[classify_mismatch(identity, signers)]
         raise VerificationError(
             f"{source}: signed by {identity.describe()}, which no trusted signer matches;"
             f" expected {describe_expected(signers)}" + (f" ({why})" if why else ""),
-            rule_id=rules.UNTRUSTED_SIGNER.id,
+            rule_id=rule.id,
             hint="sign with a trusted identity or key, or add the signer to the policy's trustedSigners",
         )
     return match

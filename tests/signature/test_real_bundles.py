@@ -98,7 +98,7 @@ def test_verifies(case: Case, tmp_path: Path) -> None:
 def test_wrong_identity_is_denied_naming_both(case: Case, tmp_path: Path) -> None:
     outcome = _run(case, _artifact(case, tmp_path), "someone-else@example.com", case.issuer)
     assert outcome.code == 1
-    assert "PG-SIG-003" in outcome.output
+    assert "PG-SIG-008" in outcome.output  # the issuer is right: the identity is not
     assert case.identity in outcome.output and "someone-else@example.com" in outcome.output
 
 
@@ -106,7 +106,7 @@ def test_wrong_identity_is_denied_naming_both(case: Case, tmp_path: Path) -> Non
 def test_wrong_issuer_is_denied(case: Case, tmp_path: Path) -> None:
     outcome = _run(case, _artifact(case, tmp_path), case.identity, "https://accounts.example.com")
     assert outcome.code == 1
-    assert "PG-SIG-003" in outcome.output and "https://accounts.example.com" in outcome.output
+    assert "PG-SIG-007" in outcome.output and "https://accounts.example.com" in outcome.output
 
 
 @pytest.mark.parametrize("case", PASSING, ids=lambda c: c.bundle)

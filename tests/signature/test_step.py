@@ -108,7 +108,7 @@ def test_keyless_policy_identity(signed: dict[str, object]) -> None:
         bundle=FIX / "bundle_v3_github.whl.sigstore",
         signature=None,
     )
-    assert [f.rule_id for f in result.findings] == ["PG-SIG-003"]
+    assert [f.rule_id for f in result.findings] == ["PG-SIG-008"]  # same issuer, another identity
     assert WHEEL_ID in result.findings[0].message and "acme" in result.findings[0].message
 
 

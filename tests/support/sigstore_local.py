@@ -60,6 +60,7 @@ TOOL_VARIABLES = {
 }
 OPERATOR = "plugingate-tests"
 PROMETHEUS_PORT = 2112
+CT_ORIGIN = "ct.plugingate.test"  # NOTE: TesseraCT wants a host[/path] origin, and a port is not one
 
 
 class SigstoreUnavailableError(RuntimeError):
@@ -148,8 +149,15 @@ class LocalSigstore:
     # -- processes ---------------------------------------------------------------------------
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         log = (self.work / f"{name}.log").open("wb")
+        # NOTE: TesseraCT's OpenTelemetry exporter would post metrics to localhost:4318 otherwise.
+        env = {
+            **os.environ,
+            "OTEL_SDK_DISABLED": "true",
+            "OTEL_METRICS_EXPORTER": "none",
+            "OTEL_TRACES_EXPORTER": "none",
+        }
         process = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env
         )
         self.processes.append((name, process))
         return process
@@ -272,7 +280,7 @@ class LocalSigstore:
         host_port = self.ct_url.removeprefix("http://")
         self._spawn(
             "ctlog",
-            [str(self.tools["tesseract"]), "--http_endpoint", host_port, "--origin", host_port,
+            [str(self.tools["tesseract"]), "--http_endpoint", host_port, "--origin", CT_ORIGIN,
              "--storage_dir", str(storage), "--roots_pem_file", str(roots), "--private_key", str(key_path),
              "--checkpoint_interval", "200ms", "--batch_max_age", "50ms"],
         )  # fmt: skip

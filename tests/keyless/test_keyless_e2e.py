@@ -179,3 +179,54 @@ def test_cosign_verifies_the_keyless_gate_attestation(local_sigstore: LocalSigst
     assert ok.returncode == 0, ok.stderr
     wrong = run(github_identity("acme/other"))
     assert wrong.returncode != 0
+
+
+def test_gate_verifies_a_keyless_signature_and_signs_its_attestations_keyless(
+    local_sigstore: LocalSigstore, tmp_path: Path
+) -> None:
+    """The whole gate: a bundle signed keyless, trusted by identity + issuer, attested keyless."""
+    import shutil
+
+    from tests.conftest import run_cli
+
+    repo = Path(__file__).resolve().parents[2]
+    artifact = tmp_path / "acme-exporter.tgz"
+    shutil.copyfile(repo / "examples" / "acme-exporter.tgz", artifact)
+    code, output, _ = _sign(local_sigstore, artifact, _token(local_sigstore, tmp_path))
+    assert code == 0, output
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        f"""apiVersion: plugingate.dev/v1
+kind: GatePolicy
+metadata: {{name: keyless-e2e}}
+spec:
+  signature:
+    required: true
+    trustedRoot: {local_sigstore.trusted_root}
+    trustedSigners:
+      - name: acme-ci
+        keyless: {{identity: "{github_identity()}", issuer: "{local_sigstore.github_issuer()}"}}
+  vulnerabilities: {{failOn: critical, onSkippedImage: warn}}
+"""
+    )
+    out = tmp_path / "out"
+    result = run_cli(
+        "gate", artifact, "--policy", policy, "--mode", "warn", "--attest-keyless",
+        "--trust-config", local_sigstore.trust_config, "--identity-token", _token(local_sigstore, tmp_path),
+        "--out", out, "--format", "json",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr + result.stdout
+    report = json.loads(result.stdout)
+    steps = {s["step"]: s for s in report["steps"]}
+    assert steps["signature"]["status"] == "passed", steps["signature"]
+    assert steps["attestation"]["status"] == "passed", steps["attestation"]
+    attestation = out / "attestation-gate.sigstore.json"
+    assert attestation.exists()
+    argv: list[str] = [
+        cosign(), "verify-blob-attestation", "--bundle", str(attestation),
+        "--trusted-root", str(local_sigstore.trusted_root), "--type", "https://plugingate.dev/attestation/gate/v1",
+        "--certificate-oidc-issuer", local_sigstore.github_issuer(), "--certificate-identity", github_identity(),
+        str(artifact),
+    ]  # fmt: skip
+    checked = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    assert checked.returncode == 0, checked.stderr

@@ -157,8 +157,10 @@ def test_attestations_signed_keyless_verify(local_sigstore: LocalSigstore, tmp_p
     assert good.code == 0, good.output
     other = invoke(*base, "--identity", github_identity("acme/other"), "--issuer", local_sigstore.github_issuer())
     assert other.code == 1, other.output
+    assert "PG-ATT-001" in other.output and "SANs do not match" in other.output
     issuer = invoke(*base, "--identity", github_identity(), "--issuer", local_sigstore.gitlab_issuer())
     assert issuer.code == 1, issuer.output
+    assert "PG-ATT-001" in issuer.output and "OIDCIssuer does not match" in issuer.output
 
 
 def test_cosign_verifies_the_keyless_gate_attestation(local_sigstore: LocalSigstore, tmp_path: Path) -> None:
@@ -230,3 +232,35 @@ spec:
     ]  # fmt: skip
     checked = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(lambda m: m.update(tlogEntries=[]), id="no-log-entry"),
+        pytest.param(lambda m: m["tlogEntries"][0].update(integratedTime=str(int(time.time()) + 86400)), id="log-time"),
+        pytest.param(lambda m: m["tlogEntries"][0]["inclusionProof"].update(logIndex="999"), id="inclusion-proof"),
+        pytest.param(lambda m: m.pop("timestampVerificationData"), id="no-timestamp-but-log"),
+    ],
+)
+def test_a_log_entry_that_does_not_cover_the_signature_is_denied(
+    local_sigstore: LocalSigstore, tmp_path: Path, tamper: object
+) -> None:
+    """Take away or alter the log's (or the timestamp's) account of the signature: PG-SIG-005.
+
+    Without its RFC 3161 timestamp the bundle still has the log's signed time, so that case must pass:
+    it shows the others fail for what was altered, not for being touched at all.
+    """
+    artifact = _bundle(tmp_path)
+    code, output, _ = _sign(local_sigstore, artifact, _token(local_sigstore, tmp_path))
+    assert code == 0, output
+    path = artifact.with_name(artifact.name + ".sigstore.json")
+    bundle = json.loads(path.read_text())
+    tamper(bundle["verificationMaterial"])  # type: ignore[operator]
+    path.write_text(json.dumps(bundle))
+    code, output = _verify(local_sigstore, artifact, github_identity(), local_sigstore.github_issuer())
+    if "timestampVerificationData" not in bundle["verificationMaterial"]:
+        assert code == 0, output
+    else:
+        assert code == 1, output
+        assert "PG-SIG-005" in output

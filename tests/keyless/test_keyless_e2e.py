@@ -264,3 +264,46 @@ def test_a_log_entry_that_does_not_cover_the_signature_is_denied(
     else:
         assert code == 1, output
         assert "PG-SIG-005" in output
+
+
+def test_keyless_slsa_provenance_verifies_with_the_private_root(local_sigstore: LocalSigstore, tmp_path: Path) -> None:
+    """SLSA v1 provenance signed by the workflow (as slsa-github-generator's is), checked as slsa-verifier does."""
+    artifact = _bundle(tmp_path)
+    workflow = github_identity()
+    statement = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": artifact.name, "digest": {"sha256": hashlib.sha256(artifact.read_bytes()).hexdigest()}}],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {
+            "buildDefinition": {
+                "buildType": "https://actions.github.io/buildtypes/workflow/v1",
+                "externalParameters": {
+                    "workflow": {
+                        "ref": "refs/heads/main",
+                        "repository": "https://github.com/acme/exporter",
+                        "path": ".github/workflows/release.yml",
+                    }
+                },
+                "resolvedDependencies": [],
+            },
+            "runDetails": {"builder": {"id": workflow}, "metadata": {"invocationId": "1000"}},
+        },
+    }
+    settings = KeylessSettings(
+        trust_config=local_sigstore.trust_config, identity_token=_token(local_sigstore, tmp_path)
+    )
+    provenance = sign_statements([statement], keyless=True, out_dir=tmp_path / "prov", keyless_settings=settings)[0]
+    base: list[str | Path] = ["verify-provenance", artifact, "--attestation", provenance, "--builder-id", workflow]
+    base += [
+        "--identity",
+        workflow,
+        "--issuer",
+        local_sigstore.github_issuer(),
+        "--trusted-root",
+        local_sigstore.trusted_root,
+    ]
+    good = invoke(*base, "--source-uri", "github.com/acme/exporter")
+    assert good.code == 0, good.output
+    other = invoke(*base, "--source-uri", "github.com/acme/other")
+    assert other.code == 1, other.output
+    assert "acme/other" in other.output

@@ -18,6 +18,7 @@ import base64
 import json
 import threading
 import time
+import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -135,6 +136,10 @@ class OIDCIssuer:
     paths: tuple[str, ...] = ("/github", "/gitlab")
     rsa_key: rsa.RSAPrivateKey = field(default_factory=lambda: rsa.generate_private_key(65537, 2048))
     ec_key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
+    # NOTE: GitHub's ambient credential: a runner asks ACTIONS_ID_TOKEN_REQUEST_URL with the bearer
+    # ACTIONS_ID_TOKEN_REQUEST_TOKEN and gets {"value": <token>}. These claims answer such requests.
+    request_token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    request_claims: dict[str, Any] = field(default_factory=lambda: github_claims())
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -191,11 +196,22 @@ class OIDCIssuer:
             return jwt.encode(body, self.ec_key, algorithm="ES256", headers={"kid": "ec-1"})
         raise ValueError(f"unsupported algorithm {algorithm}")
 
+    def token_request_url(self) -> str:
+        """Where a runner requests its token, as ``ACTIONS_ID_TOKEN_REQUEST_URL`` (GitHub issuer)."""
+        return self.url("/github") + "/token-request?api-version=2.0"
+
     def start(self) -> OIDCIssuer:
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if self.path.startswith("/github/token-request?"):
+                    if self.headers.get("Authorization", "").lower() != f"bearer {issuer.request_token}":
+                        self.send_error(401)
+                        return None
+                    audience = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("audience", [""])
+                    token = issuer.mint("/github", issuer.request_claims, audience=audience[0] or AUDIENCE)
+                    return self._json({"value": token})
                 for path in issuer.paths:
                     if self.path == f"{path}/.well-known/openid-configuration":
                         return self._json(issuer.discovery(path))

@@ -90,7 +90,8 @@ def check_network(declaration: Declaration, policy: NetworkPolicy) -> list[Findi
         elif ingress.external and not policy.allow_external_services:
             findings.append(
                 rules.EXTERNAL_INGRESS.finding(
-                    f"ingress on port {ingress.port} is declared external (LoadBalancer/NodePort); expected "
+                    f"ingress on port {ingress.port} is declared external (reachable from outside the cluster: "
+                    "a LoadBalancer/NodePort Service, externalIPs, an Ingress or a container hostPort); expected "
                     "in-cluster ingress only (network.allowExternalServices is false)",
                     location=at(declaration, *where, "external"),
                     port=ingress.port,

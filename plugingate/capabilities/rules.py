@@ -59,7 +59,8 @@ EXTERNAL_INGRESS = Rule(
     "PG-CAP-007",
     _S,
     "External ingress not allowed",
-    "The plugin declares ingress with `external: true` (a LoadBalancer or NodePort service) but the policy "
+    "The plugin declares ingress with `external: true` (a LoadBalancer or NodePort Service, externalIPs, an "
+    "Ingress, or a container hostPort) but the policy "
     "sets network.allowExternalServices: false. Expose the port inside the cluster only.",
 )
 WRITE_PATH = Rule(

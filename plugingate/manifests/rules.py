@@ -139,9 +139,9 @@ EXTERNAL = Rule(
     "PG-MAN-051",
     _S,
     "Exposed outside the cluster without declared external ingress",
-    "A LoadBalancer or NodePort Service, a Service with externalIPs, an Ingress, or a container hostPort "
-    "exposes a port outside the cluster, and plugin.yaml does not declare that port as ingress with "
-    "external: true.",
+    "A LoadBalancer or NodePort Service, a Service with externalIPs, or an Ingress exposes a port outside the "
+    "cluster, and plugin.yaml does not declare that port as ingress with external: true. (A container's "
+    "hostPort has its own rule, PG-MAN-053.)",
 )
 EGRESS = Rule(
     "PG-MAN-052",
@@ -150,6 +150,14 @@ EGRESS = Rule(
     "A NetworkPolicy allows egress on a port that no network.egress entry of plugin.yaml declares (DNS on "
     "port 53 is always allowed), allows every port, or reaches a cloud metadata address; or an "
     "ExternalName Service points at a host that is not declared as egress.",
+)
+HOST_PORT = Rule(
+    "PG-MAN-053",
+    _S,
+    "Undeclared hostPort",
+    "A container sets ports[].hostPort, which opens that port on the address of every node the pod runs on "
+    "(reachable from outside the cluster, bypassing Services and most NetworkPolicy implementations), and "
+    "plugin.yaml does not declare that port as ingress with external: true. Use a Service instead.",
 )
 RBAC = Rule(
     "PG-MAN-060",
@@ -256,6 +264,7 @@ RULES: tuple[Rule, ...] = (
     PORT,
     EXTERNAL,
     EGRESS,
+    HOST_PORT,
     RBAC,
     CLUSTER_BINDING,
     POWERFUL_ROLE,

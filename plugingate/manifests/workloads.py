@@ -285,11 +285,13 @@ class PodChecker:
                     )
                 )
             host_port = port.get("hostPort")
-            if host_port is not None and (host_port, protocol) not in external:
+            # NOTE: hostPort 0 is the API's "not set"; any other value opens the port on the node's address.
+            if host_port not in (None, 0) and (host_port, protocol) not in external:
                 out.append(
-                    rules.EXTERNAL.finding(
-                        f"{name} opens hostPort {host_port}/{protocol} on the node; expected no hostPort unless "
-                        "network.ingress declares that port with external: true",
+                    rules.HOST_PORT.finding(
+                        f"{name} sets hostPort {host_port}/{protocol}, which opens that port on every node the pod "
+                        "runs on, reachable at the node's address from outside the cluster; expected no hostPort "
+                        f"(use a Service) unless network.ingress declares port {host_port} with external: true",
                         location=obj.location(*where, "ports", k, "hostPort"),
                         port=str(host_port),
                     )

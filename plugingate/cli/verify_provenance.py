@@ -22,6 +22,12 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @option("--key", "keys", type=_FILE, multiple=True, help="Trusted public key of the provenance signer.")
 @option("--identity", "identity", help="Keyless: the exact identity of the provenance signer.")
 @option("--identity-regex", "identity_regex", help="Keyless: a regex the whole identity must match.")
+@option(
+    "--identity-regex-search",
+    "identity_regex_search",
+    is_flag=True,
+    help="Keyless: --identity-regex may match a part of the identity (cosign's --certificate-identity-regexp).",
+)
 @option("--issuer", "issuer", default=_GITHUB_ISSUER, show_default=True, help="Keyless: the OIDC issuer.")
 @option("--trusted-root", "trusted_root", type=click.Path(path_type=Path), help="A Sigstore trusted_root.json.")
 @option("--offline", "offline", is_flag=True, help="Use the embedded trusted root; no network.")
@@ -41,6 +47,7 @@ def command(
     keys: tuple[Path, ...],
     identity: str | None,
     identity_regex: str | None,
+    identity_regex_search: bool,
     issuer: str,
     trusted_root: Path | None,
     offline: bool,
@@ -83,7 +90,13 @@ def command(
         result = verify_layout(target, layout, layout_keys, links, enable_inspections=enable_inspections)
     else:
         assert attestation is not None
-        signers = signers_from_options(keys=keys, identity=identity, identity_regex=identity_regex, issuer=issuer)
+        signers = signers_from_options(
+            keys=keys,
+            identity=identity,
+            identity_regex=identity_regex,
+            identity_regex_search=identity_regex_search,
+            issuer=issuer,
+        )
         if not signers:
             raise InputError("no trusted signer: give --key or --identity/--identity-regex", field="--identity")
         trust = TrustSettings(

@@ -145,6 +145,7 @@ class _Builder:
                             workflow_ref=k.get("workflowRef"),
                             trigger=k.get("trigger"),
                             runner_environment=k.get("runnerEnvironment"),
+                            identity_regex_search=bool(k.get("identityRegexSearch", False)),
                         ),
                     )
                 )

@@ -46,7 +46,10 @@ class BundleLimitsPolicy:
 
 @dataclass(frozen=True, slots=True)
 class KeylessSigner:
-    """A Sigstore keyless identity: exact ``identity`` or ``identity_regex``, plus the issuer."""
+    """A Sigstore keyless identity: exact ``identity`` or ``identity_regex``, plus the issuer.
+
+    ``identity_regex`` must match the whole identity unless ``identity_regex_search`` (cosign's semantics).
+    """
 
     issuer: str
     identity: str | None = None
@@ -55,6 +58,7 @@ class KeylessSigner:
     workflow_ref: str | None = None
     trigger: str | None = None
     runner_environment: str | None = None
+    identity_regex_search: bool = False
 
 
 @dataclass(frozen=True, slots=True)

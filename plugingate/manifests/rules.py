@@ -91,6 +91,15 @@ WRITABLE_MOUNT = Rule(
     "A container mounts a writable volume (emptyDir, hostPath, a claim, …; not readOnly) at a path that is "
     "not in, or below, a path of filesystem.write in plugin.yaml.",
 )
+LINUX_FIELD_ON_WINDOWS = Rule(
+    "PG-MAN-019",
+    _S,
+    "Linux-only field on a Windows pod",
+    "A pod with spec.os.name: windows sets a field the API server forbids on Windows pods (securityContext "
+    "seccompProfile, seLinuxOptions, appArmorProfile, capabilities, privileged, allowPrivilegeEscalation, "
+    "procMount, readOnlyRootFilesystem, runAsUser, runAsGroup; the pod's fsGroup, supplementalGroups, sysctls; "
+    "hostUsers), so it would be rejected. Remove the field: Windows pods are exempt from the Linux-only controls.",
+)
 IMAGE = Rule(
     "PG-MAN-020",
     _S,
@@ -256,6 +265,7 @@ RULES: tuple[Rule, ...] = (
     ROOT,
     PRIVILEGE_ESCALATION,
     WRITABLE_MOUNT,
+    LINUX_FIELD_ON_WINDOWS,
     IMAGE,
     LIMITS_MISSING,
     LIMITS_OVER,

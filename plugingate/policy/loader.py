@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from plugingate.errors import InputError
 from plugingate.policy.model import (
+    AllowedService,
     AttestationPolicy,
     BundleLimitsPolicy,
     CapabilitiesPolicy,
@@ -125,6 +126,14 @@ class _Builder:
             name = item.get("name") or f"signer #{n + 1}"
             if "keyless" in item:
                 k = item["keyless"]
+                if k.get("identityRegexSearch") and "identityRegex" not in k:
+                    raise self.fail(
+                        "identityRegexSearch applies to identityRegex only; expected identityRegex beside it",
+                        *at,
+                        n,
+                        "keyless",
+                        "identityRegexSearch",
+                    )
                 if "identityRegex" in k:
                     import re
 
@@ -219,7 +228,7 @@ class _Builder:
         at = ("spec", "capabilities", "resources")
         max_cpu, max_mem = res.get("maxCpu"), res.get("maxMemory")
         return CapabilitiesPolicy(
-            network=_plain_section(NetworkPolicy, s.get("network")),
+            network=self.network(s.get("network") or {}),
             filesystem=_plain_section(FilesystemPolicy, s.get("filesystem")),
             secrets=_plain_section(SecretsPolicy, s.get("secrets")),
             kubernetes=_plain_section(KubernetesPolicy, s.get("kubernetes")),
@@ -237,6 +246,14 @@ class _Builder:
             ),
             images=_plain_section(ImagesPolicy, s.get("images")),
         )
+
+    def network(self, s: dict[str, Any]) -> NetworkPolicy:
+        plain = _plain_section(NetworkPolicy, {k: v for k, v in s.items() if k != "allowedServices"})
+        services = tuple(
+            AllowedService(namespace=e["namespace"], name=e.get("name", "*"), ports=tuple(e.get("ports") or ()))
+            for e in s.get("allowedServices") or ()
+        )
+        return dataclasses.replace(plain, allowed_services=services)
 
     def attestation(self, s: dict[str, Any]) -> AttestationPolicy:
         valid_for = s.get("validFor", "720h")

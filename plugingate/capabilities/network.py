@@ -130,10 +130,16 @@ def _check_service(
     entries = [e for e in policy.allowed_services if e.allows(service.name, service.namespace)]
     listed = ", ".join(f"{e.namespace}/{e.name}" for e in policy.allowed_services) or "none"
     if not entries:
+        # NOTE: kubernetes.default is the API server, whose use kubernetes.rules declares.
+        api = (
+            " (the Kubernetes API server: declare kubernetes.rules instead)"
+            if str(service) == "default/kubernetes"
+            else ""
+        )
         return [
             rules.SERVICE_NOT_ALLOWED.finding(
-                f"egress to Service {service.name!r} in namespace {service.namespace!r} is not allowed; expected a "
-                f"Service of network.allowedServices in the policy ({listed})",
+                f"egress to Service {service.name!r} in namespace {service.namespace!r}{api} is not allowed; expected "
+                f"a Service of network.allowedServices in the policy ({listed})",
                 location=at(declaration, *where),
                 service=str(service),
             )

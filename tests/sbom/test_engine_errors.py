@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -131,3 +132,55 @@ def test_an_engine_that_stops_answering_cannot_decide(
     assert message.startswith(f"the Docker engine stopped answering while looking up {IMAGE.ref}: ")
     assert f"no Docker engine answered at {forgetful_engine}" in message
     _plain(message)
+
+
+def _bundle_with_an_engine_image(root: Path) -> Path:
+    """The vulnerable test bundle, naming an image in spec.images that it does not ship."""
+    import shutil
+
+    from .conftest import BUNDLES
+
+    bundle = root / "bundle"
+    shutil.copytree(BUNDLES / "vulnerable", bundle)
+    plugin = bundle / "plugin.yaml"
+    text = plugin.read_text()
+    plugin.write_text(text.replace("spec:\n", f"spec:\n  images:\n    - {{name: app, ref: '{IMAGE.ref}'}}\n", 1))
+    return bundle
+
+
+def _sbom_cli(bundle: Path, out: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    import os
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "plugingate", "sbom", str(bundle), "--out", str(out), "--no-cache"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.integration
+def test_cli_without_an_engine_names_it_in_plain_words(scanners: dict[str, str], tmp_path: Path) -> None:
+    """The real command with syft: the skipped image's finding says which engine and why (the default denies)."""
+    address = f"tcp://127.0.0.1:{_closed_port()}"
+    done = _sbom_cli(_bundle_with_an_engine_image(tmp_path), tmp_path / "out", {**scanners, "DOCKER_HOST": address})
+    assert done.returncode == 1, done.stderr
+    assert f"no Docker engine answered at {address}: nothing is listening there" in done.stdout
+    _plain(done.stdout + done.stderr)
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.integration
+def test_cli_with_an_engine_that_stops_answering_exits_3(
+    scanners: dict[str, str], forgetful_engine: str, tmp_path: Path
+) -> None:
+    env = {**scanners, "DOCKER_HOST": forgetful_engine}
+    done = _sbom_cli(_bundle_with_an_engine_image(tmp_path), tmp_path / "out", env)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "plugingate: error: the Docker engine stopped answering while looking up" in done.stderr
+    assert "start the Docker engine" in done.stderr
+    _plain(done.stderr)
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr

@@ -113,6 +113,13 @@ def command(
             identity_regex_search=identity_regex_search,
             issuer=issuer,
         )
+        from plugingate.provenance.slsa import BuilderId
+
+        for text in builder_id:
+            if BuilderId.parse(text) is None:
+                raise InputError(
+                    f"{text!r} is not a builder id; expected NAME (any ref) or NAME@REF (one ref)", field="--builder-id"
+                )
         if not signers and builder_id:
             signers = _builder_signers(builder_id, source_uri)
         if not signers:

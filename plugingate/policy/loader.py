@@ -184,9 +184,21 @@ class _Builder:
     def provenance(self, s: dict[str, Any]) -> ProvenancePolicy:
         intoto = s.get("inToto") or {}
         layout = intoto.get("layout")
+        builders = tuple(s.get("trustedBuilders") or ())
+        for n, builder in enumerate(builders):
+            # NOTE: the form provenance.slsa.BuilderId reads: NAME or NAME@REF, one '@' at most.
+            name, _, ref = builder.partition("@")
+            if not name.strip() or "@" in ref:
+                raise self.fail(
+                    f"{builder!r} is not a builder id; expected NAME (any ref) or NAME@REF (one ref)",
+                    "spec",
+                    "provenance",
+                    "trustedBuilders",
+                    n,
+                )
         return ProvenancePolicy(
             required=bool(s.get("required", False)),
-            trusted_builders=tuple(s.get("trustedBuilders") or ()),
+            trusted_builders=builders,
             source_repositories=tuple(s.get("sourceRepositories") or ()),
             source_refs=tuple(s.get("sourceRefs") or ()),
             signers=self.signers(s.get("signers") or [], "spec", "provenance", "signers"),

@@ -6,6 +6,8 @@ generic generator at refs/heads/main (SLSA v0.2) and its container-based builder
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from plugingate.policy import model
@@ -129,3 +131,17 @@ def test_gate_step_takes_the_signer_from_a_trusted_builder() -> None:
     loose = model.ProvenancePolicy(required=True, trusted_builders=(GEN,))
     result = verify_bundle_provenance(None, HELLO, loose, attestation=GEN_FILE, signature_section=signature)
     assert [f.rule_id for f in result.findings] == ["PG-PRV-005"]
+
+
+def test_malformed_builder_ids_are_bad_input(tmp_path: Path) -> None:
+    from plugingate.errors import InputError
+    from plugingate.policy import parse_policy
+
+    outcome = _gen("--identity", f"{GEN}@refs/heads/main", "--builder-id", f"{GEN}@a@b", "--source-uri", SOURCE)
+    assert outcome.code == 2 and "is not a builder id" in outcome.output
+    head = b"apiVersion: plugingate.dev/v1\nkind: GatePolicy\nmetadata: {name: p}\n"
+    with pytest.raises(InputError, match="not a builder id") as caught:
+        parse_policy(
+            head + b"spec:\n  provenance:\n    trustedBuilders: ['x@y@z']\n", source="p.yaml", base_dir=tmp_path
+        )
+    assert caught.value.line == 6

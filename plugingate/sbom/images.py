@@ -209,18 +209,19 @@ def save_from_engine(
     dest.mkdir(parents=True, exist_ok=True)
     try:
         for number, image in enumerate(images):
+            # NOTE: the SDK's API errors (ImageNotFound, …) are requests HTTPErrors too, so they are caught
+            # first: the engine answered. Any other requests error means it stopped answering after the ping;
+            # nothing more can be learnt from it, and skipping silently would hide that the check was not made.
             try:
                 found = _engine_image(client, image.ref, pull=pull)
-            except requests.exceptions.RequestException as exc:
-                # NOTE: the engine answered the ping and then stopped answering: nothing more can be
-                # learnt from it, and skipping silently would hide that the check was not made.
-                raise EngineUnavailableError(
-                    f"the Docker engine stopped answering while looking up {image.ref}: {explain(exc)}"
-                ) from exc
             except docker.errors.DockerException as exc:
                 what = "pulling it failed" if pull else "the Docker engine has no such image (not pulled)"
                 skipped.append(SkippedImage(image.name, image.ref, f"{what}: {str(exc)[:300]}"))
                 continue
+            except requests.exceptions.RequestException as exc:
+                raise EngineUnavailableError(
+                    f"the Docker engine stopped answering while looking up {image.ref}: {explain(exc)}"
+                ) from exc
             digest = ref_digest(image.ref)
             known = {str(found.id), *(str(d).rpartition("@")[2] for d in found.attrs.get("RepoDigests") or [])}
             if digest is not None and digest not in known:
@@ -241,12 +242,17 @@ def save_from_engine(
                         if written > max_bytes:
                             raise ValueError(f"image is larger than {max_bytes} bytes")
                         out.write(chunk)
+            except docker.errors.DockerException as exc:
+                target.unlink(missing_ok=True)
+                skipped.append(SkippedImage(image.name, image.ref, f"saving the image failed: {exc}"))
+                continue
             except requests.exceptions.RequestException as exc:
+                # NOTE: before OSError, which requests' errors also are.
                 target.unlink(missing_ok=True)
                 raise EngineUnavailableError(
                     f"the Docker engine stopped answering while saving {image.ref}: {explain(exc)}"
                 ) from exc
-            except (docker.errors.DockerException, ValueError, OSError) as exc:
+            except (ValueError, OSError) as exc:
                 target.unlink(missing_ok=True)
                 skipped.append(SkippedImage(image.name, image.ref, f"saving the image failed: {exc}"))
                 continue

@@ -19,6 +19,7 @@ from plugingate.findings import Finding
 from plugingate.manifests import rules
 from plugingate.manifests.kinds import RBAC_GROUP, SYSTEM_NAMESPACES
 from plugingate.manifests.model import ManifestObject, ManifestSet
+from plugingate.safeyaml import JsonPath
 
 POWERFUL_ROLES = frozenset({"cluster-admin", "admin", "edit"})
 _SHOWN = 5
@@ -43,6 +44,25 @@ def manifest_rule(data: Any) -> RbacRule:
 def service_accounts(manifests: ManifestSet) -> set[str]:
     """Names of the ServiceAccounts the bundle defines."""
     return {o.name for o in manifests.objects if o.kind == "ServiceAccount" and o.group == ""}
+
+
+def home(obj: ManifestObject, declaration: Declaration) -> str:
+    """The namespace an object lands in: its own, else the plugin's (``""``: the one forced at install)."""
+    return obj.namespace or declaration.namespace or ""
+
+
+def account_homes(manifests: ManifestSet, declaration: Declaration) -> set[tuple[str, str]]:
+    """(name, namespace) of every ServiceAccount the bundle defines."""
+    return {(o.name, home(o, declaration)) for o in manifests.objects if o.kind == "ServiceAccount" and o.group == ""}
+
+
+def subject_home(binding: ManifestObject, subject: dict[str, Any], declaration: Declaration) -> str | None:
+    """The namespace of a ServiceAccount subject: its own, or (RoleBinding only) the binding's."""
+    namespace = subject.get("namespace")
+    if isinstance(namespace, str) and namespace:
+        # NOTE: the plugin's namespace named outright is the same place as "no namespace" when it is declared.
+        return namespace
+    return home(binding, declaration) if binding.kind == "RoleBinding" else None
 
 
 def check_roles(manifests: ManifestSet, declaration: Declaration) -> list[Finding]:
@@ -104,6 +124,7 @@ def check_bindings(manifests: ManifestSet, declaration: Declaration) -> list[Fin
     out = []
     roles = {(o.kind, o.name) for o in manifests.objects if o.group == RBAC_GROUP and o.kind in ("Role", "ClusterRole")}
     accounts = service_accounts(manifests)
+    homes = account_homes(manifests, declaration)
     for obj in manifests.objects:
         if obj.group != RBAC_GROUP or obj.kind not in ("RoleBinding", "ClusterRoleBinding"):
             continue
@@ -141,7 +162,9 @@ def check_bindings(manifests: ManifestSet, declaration: Declaration) -> list[Fin
             subject = subject if isinstance(subject, dict) else {}
             kind, name = str(subject.get("kind", "")), str(subject.get("name", ""))
             namespace = subject.get("namespace")
-            if kind == "ServiceAccount" and name in accounts and namespace not in SYSTEM_NAMESPACES:
+            # NOTE: an account is its name AND its namespace: `app` of another namespace is not the plugin's.
+            where = subject_home(obj, subject, declaration) if kind == "ServiceAccount" else None
+            if where is not None and (name, where) in homes and where not in SYSTEM_NAMESPACES:
                 continue
             out.append(
                 rules.FOREIGN_SUBJECT.finding(
@@ -156,7 +179,7 @@ def check_bindings(manifests: ManifestSet, declaration: Declaration) -> list[Fin
 
 
 def check_pod_service_account(
-    obj: ManifestObject, spec: dict[str, Any], base: tuple[str, ...], accounts: set[str]
+    obj: ManifestObject, spec: dict[str, Any], base: JsonPath, accounts: set[str]
 ) -> list[Finding]:
     """A pod must run as the default account or one the bundle defines."""
     for field in ("serviceAccountName", "serviceAccount"):
@@ -187,7 +210,7 @@ def token_automounts(manifests: ManifestSet) -> dict[str, bool]:
 def check_pod_token(
     obj: ManifestObject,
     spec: dict[str, Any],
-    base: tuple[str, ...],
+    base: JsonPath,
     declaration: Declaration,
     automounts: dict[str, bool],
 ) -> list[Finding]:

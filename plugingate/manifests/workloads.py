@@ -70,7 +70,7 @@ class PodChecker:
         self.images = {image.ref for image in declaration.images}
         self.secret_uses: list[SecretUse] = []
 
-    def check(self, obj: ManifestObject, spec: dict[str, Any], base: tuple[str, ...]) -> list[Finding]:
+    def check(self, obj: ManifestObject, spec: dict[str, Any], base: JsonPath) -> list[Finding]:
         """Every finding for one pod spec at ``base`` inside ``obj``."""
         findings: list[Finding] = []
         findings += self._host(obj, spec, base)
@@ -92,7 +92,7 @@ class PodChecker:
             self._env_secrets(obj, name, container, where)
         return findings
 
-    def _host(self, obj: ManifestObject, spec: dict[str, Any], base: tuple[str, ...]) -> list[Finding]:
+    def _host(self, obj: ManifestObject, spec: dict[str, Any], base: JsonPath) -> list[Finding]:
         out = []
         for field, declared in (
             ("hostNetwork", self.priv.host_network),
@@ -194,7 +194,7 @@ class PodChecker:
         container: dict[str, Any],
         where: tuple[str | int, ...],
         pod_sc: dict[str, Any],
-        base: tuple[str, ...],
+        base: JsonPath,
     ) -> list[Finding]:
         out = []
         sc = _map(container.get("securityContext"))

@@ -30,6 +30,7 @@ from plugingate.policy.model import (
     SignaturePolicy,
     TrustedSigner,
     VulnerabilityPolicy,
+    UnknownKinds,
     VulnException,
     VulnSeverity,
 )
@@ -221,7 +222,7 @@ class _Builder:
             network=_plain_section(NetworkPolicy, s.get("network")),
             filesystem=_plain_section(FilesystemPolicy, s.get("filesystem")),
             secrets=_plain_section(SecretsPolicy, s.get("secrets")),
-            kubernetes=_plain_section(KubernetesPolicy, s.get("kubernetes")),
+            kubernetes=self.kubernetes(s.get("kubernetes") or {}),
             privileges=_plain_section(PrivilegesPolicy, s.get("privileges")),
             resources=ResourcesPolicy(
                 require_limits=bool(res.get("requireLimits", dr.require_limits)),
@@ -236,6 +237,14 @@ class _Builder:
             ),
             images=_plain_section(ImagesPolicy, s.get("images")),
         )
+
+    def kubernetes(self, s: dict[str, Any]) -> KubernetesPolicy:
+        plain = {k: v for k, v in s.items() if k != "unknownKinds"}
+        section = _plain_section(KubernetesPolicy, plain)
+        if "unknownKinds" in s:
+            # NOTE: the schema limits the value to the enum's spellings.
+            section = dataclasses.replace(section, unknown_kinds=UnknownKinds(s["unknownKinds"]))
+        return section
 
     def attestation(self, s: dict[str, Any]) -> AttestationPolicy:
         valid_for = s.get("validFor", "720h")

@@ -65,15 +65,22 @@ def test_huge_rule_fails_closed(run: Runner) -> None:
 
 
 def test_cluster_role_binding_needs_cluster_scope(run: Runner) -> None:
-    objects = replace_kind("RoleBinding", binding("ClusterRoleBinding"))
-    assert ids(run(objects)) == ["PG-MAN-061"]
+    # NOTE: a ClusterRoleBinding must name its ServiceAccount's namespace: the plugin declares its own.
+    objects = replace_kind(
+        "RoleBinding",
+        binding("ClusterRoleBinding", subjects=[{"kind": "ServiceAccount", "name": "demo", "namespace": "demo"}]),
+    )
     plugin = plugin_with(
         kubernetes={
             "clusterScope": True,
             "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}],
         }
     )
+    plugin["spec"]["namespace"] = "demo"
     assert ids(run(objects, plugin)) == []
+    namespaced = plugin_with()
+    namespaced["spec"]["namespace"] = "demo"
+    assert ids(run(objects, namespaced)) == ["PG-MAN-061"]
 
 
 def test_powerful_builtin_roles(run: Runner) -> None:

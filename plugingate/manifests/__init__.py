@@ -15,8 +15,8 @@ from plugingate.manifests.inventory import check_inventory
 from plugingate.manifests.kinds import pod_specs
 from plugingate.manifests.loader import ManifestLimits, load_manifests
 from plugingate.manifests.model import ManifestObject, ManifestSet
-from plugingate.manifests.podsecurity import PodSecurity
 from plugingate.manifests.network import check_ingresses, check_network_policies, check_services
+from plugingate.manifests.podsecurity import PodSecurity
 from plugingate.manifests.rbac import (
     check_bindings,
     check_pod_service_account,

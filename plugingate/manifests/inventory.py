@@ -25,7 +25,7 @@ from plugingate.manifests.kinds import (
 from plugingate.manifests.model import ManifestObject, ManifestSet
 from plugingate.policy.model import CapabilitiesPolicy, UnknownKinds
 
-TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
+TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"  # noqa: S105 (a Secret type, not a password)
 BUILT_IN_ROLES = frozenset({"cluster-admin", "admin", "edit", "view"})
 # NOTE: cluster roles a namespaced plugin binds with a RoleBinding: cluster-scoped, yet not cluster-wide rights.
 _NO_SCOPE_NEEDED = frozenset({(RBAC_GROUP, "clusterrole"), (RBAC_GROUP, "clusterrolebinding")})

@@ -100,10 +100,10 @@ class PodSecurity:
                 aimed.append(("tolerates every taint (operator Exists, no key)", (*base, "tolerations", i)))
         node = _map(_map(spec.get("affinity")).get("nodeAffinity"))
         required = _map(node.get("requiredDuringSchedulingIgnoredDuringExecution"))
-        terms = [(t, ("required", i)) for i, t in enumerate(_list(required.get("nodeSelectorTerms")))]
+        terms = [(t, "required") for t in _list(required.get("nodeSelectorTerms"))]
         preferred = _list(node.get("preferredDuringSchedulingIgnoredDuringExecution"))
-        terms += [(_map(p).get("preference"), ("preferred", i)) for i, p in enumerate(preferred)]
-        for term, (how, i) in terms:
+        terms += [(_map(p).get("preference"), "preferred") for p in preferred]
+        for term, how in terms:
             for expression in _list(_map(term).get("matchExpressions")):
                 expression = _map(expression)
                 if expression.get("key") in CONTROL_PLANE_KEYS and expression.get("operator") in ("In", "Exists"):

@@ -29,8 +29,8 @@ from plugingate.policy.model import (
     SecretsPolicy,
     SignaturePolicy,
     TrustedSigner,
-    VulnerabilityPolicy,
     UnknownKinds,
+    VulnerabilityPolicy,
     VulnException,
     VulnSeverity,
 )

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from plugingate.capabilities import check_capabilities, granted_capabilities
 from plugingate.capabilities.kubernetes import check_kubernetes
 from plugingate.capabilities.privileges import check_privileges
 from plugingate.errors import InputError
-from plugingate.policy.model import CapabilitiesPolicy, FilesystemPolicy, KubernetesPolicy, PrivilegesPolicy
+from plugingate.policy import parse_policy
+from plugingate.policy.lint import lint_policy
+from plugingate.policy.model import (
+    CapabilitiesPolicy,
+    FilesystemPolicy,
+    KubernetesPolicy,
+    PrivilegesPolicy,
+    UnknownKinds,
+)
 
 from .conftest import declaration, rule_ids
 
@@ -73,3 +83,39 @@ def test_new_grants_are_recorded_only_when_declared() -> None:
     assert granted["privileges"]["volumeTypes"] == ["csi"]  # type: ignore[index]
     found = {f.rule_id for f in check_capabilities(decl, CapabilitiesPolicy())}
     assert {"PG-CAP-035", "PG-CAP-036", "PG-CAP-046"} <= found
+
+
+POLICY_YAML = """\
+apiVersion: plugingate.dev/v1
+kind: GatePolicy
+metadata: {name: p}
+spec:
+  capabilities:
+    kubernetes:
+      allowedNamespaces: ["*"]
+      allowedClusterKinds: [PersistentVolume, Namespace, CustomResourceDefinition.apiextensions.k8s.io]
+      allowAdmissionPolicies: true
+      unknownKinds: warn
+      allowedTokenAudiences: [vault]
+    privileges:
+      allowedVolumeTypes: [csi]
+      allowedRuntimeClasses: [gvisor]
+"""
+
+
+def test_policy_knobs_are_read_and_linted() -> None:
+    policy = parse_policy(POLICY_YAML.encode(), source="p.yaml", base_dir=Path("."))
+    kube = policy.capabilities.kubernetes
+    assert kube.unknown_kinds is UnknownKinds.WARN and kube.allow_admission_policies
+    assert kube.allowed_namespaces == ("*",) and kube.allowed_token_audiences == ("vault",)
+    assert policy.capabilities.privileges.allowed_volume_types == ("csi",)
+    assert policy.capabilities.privileges.allowed_runtime_classes == ("gvisor",)
+    codes = [i.code for i in lint_policy(policy)]
+    assert codes.count("PL031") == 1 and codes.count("PL032") == 2
+
+
+@pytest.mark.parametrize("bad", ["unknownKinds: allow", "allowedNamespaces: monitoring", "allowAdmission: true"])
+def test_policy_knobs_reject_bad_input(bad: str) -> None:
+    raw = POLICY_YAML.replace("      unknownKinds: warn\n", f"      {bad}\n")
+    with pytest.raises(InputError):
+        parse_policy(raw.encode(), source="p.yaml", base_dir=Path("."))

@@ -8,6 +8,7 @@ must not ride into the cluster on a signed approval.
 
 from __future__ import annotations
 
+from plugingate.capabilities.patterns import path_within
 from plugingate.declaration import Declaration
 from plugingate.findings import Finding, Location, Severity
 from plugingate.manifests import rules
@@ -102,7 +103,7 @@ def _kind(obj: ManifestObject, declaration: Declaration, policy: CapabilitiesPol
             )
         ]
     if is_cluster_scoped(obj):
-        out = []
+        out = _node_volume(obj, declaration)
         if not caps.cluster_scope and (obj.group.lower(), obj.kind.lower()) not in _NO_SCOPE_NEEDED:
             out.append(
                 rules.CLUSTER_OBJECT.finding(
@@ -148,6 +149,30 @@ def _kind(obj: ManifestObject, declaration: Declaration, policy: CapabilitiesPol
                 severity=Severity.WARNING if warn else None,
             )
         )
+    return out
+
+
+def _node_volume(obj: ManifestObject, declaration: Declaration) -> list[Finding]:
+    """A PersistentVolume of a node's folder (hostPath, local) is a hostPath mount for whichever pod claims it."""
+    if (obj.group, obj.kind.lower()) != ("", "persistentvolume"):
+        return []
+    spec = obj.data.get("spec")
+    out = []
+    declared = declaration.capabilities.privileges.host_path
+    for source in ("hostPath", "local"):
+        volume = spec.get(source) if isinstance(spec, dict) else None
+        if not isinstance(volume, dict):
+            continue
+        path = str(volume.get("path", ""))
+        if not any(path_within(path, d) for d in declared):
+            out.append(
+                rules.HOST_PATH.finding(
+                    f"{obj.ref} is a {source} volume of the node's {path!r}, mounted by any claim that binds it; "
+                    f"expected only declared privileges.hostPath ({', '.join(declared) or 'none'})",
+                    location=obj.location("spec", source),
+                    path=path,
+                )
+            )
     return out
 
 

@@ -46,8 +46,9 @@ HOST_PATH = Rule(
     "PG-MAN-010",
     _S,
     "Undeclared hostPath volume",
-    "A pod mounts a hostPath (a folder of the node) that is not in, or below, a path of "
-    "privileges.hostPath in plugin.yaml. Declare it (the policy decides) or use an emptyDir.",
+    "A pod mounts a hostPath (a folder of the node), or a PersistentVolume of the bundle is a hostPath or local "
+    "volume, whose path is not in, or below, a path of privileges.hostPath in plugin.yaml. Declare it (the "
+    "policy decides) or use an emptyDir.",
 )
 HOST_NAMESPACE = Rule(
     "PG-MAN-011",

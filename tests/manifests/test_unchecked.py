@@ -161,12 +161,23 @@ def test_cluster_scoped_object_with_a_namespace_is_not_placed_there(run: Runner)
 
 def test_persistent_volume_needs_the_policy(run: Runner) -> None:
     pv = obj("v1", "PersistentVolume", spec={"hostPath": {"path": "/"}, "capacity": {"storage": "1Gi"}})
-    plugin = plugin_with(kubernetes=CLUSTER)
+    plugin = plugin_with(kubernetes=CLUSTER, privileges={"runAsNonRoot": True, "hostPath": ["/"]})
     assert ids(run([*good_objects(), pv], plugin)) == ["PG-MAN-072"]
     listed = CapabilitiesPolicy(kubernetes=KubernetesPolicy(allowed_cluster_kinds=("persistentvolume",)))
     assert ids(run([*good_objects(), pv], plugin, listed)) == []
-    # listed but not declared: still cluster scope the plugin did not ask for
-    assert ids(run([*good_objects(), pv], None, listed)) == ["PG-MAN-004"]
+    # listed but not declared: still cluster scope (and a host folder) the plugin did not ask for
+    assert ids(run([*good_objects(), pv], None, listed)) == ["PG-MAN-004", "PG-MAN-010"]
+
+
+def test_persistent_volume_of_a_node_folder_is_a_host_path(run: Runner) -> None:
+    listed = CapabilitiesPolicy(kubernetes=KubernetesPolicy(allowed_cluster_kinds=("PersistentVolume",)))
+    for source in ("hostPath", "local"):
+        pv = obj("v1", "PersistentVolume", spec={source: {"path": "/var/lib/kubelet"}, "capacity": {"storage": "1Gi"}})
+        assert ids(run([*good_objects(), pv], plugin_with(kubernetes=CLUSTER), listed)) == ["PG-MAN-010"]
+        declared = plugin_with(kubernetes=CLUSTER, privileges={"runAsNonRoot": True, "hostPath": ["/var/lib"]})
+        assert ids(run([*good_objects(), pv], declared, listed)) == []
+    nfs = obj("v1", "PersistentVolume", spec={"nfs": {"server": "10.0.0.5", "path": "/"}})
+    assert ids(run([*good_objects(), nfs], plugin_with(kubernetes=CLUSTER), listed)) == []
 
 
 def test_namespace_object_is_cluster_scoped(run: Runner) -> None:

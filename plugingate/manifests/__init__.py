@@ -11,7 +11,7 @@ from dataclasses import replace
 from plugingate.declaration import Declaration
 from plugingate.findings import Finding
 from plugingate.manifests.confinement import check_confinement
-from plugingate.manifests.inventory import check_inventory
+from plugingate.manifests.inventory import bundle_volumes, check_inventory
 from plugingate.manifests.kinds import pod_specs
 from plugingate.manifests.loader import ManifestLimits, load_manifests
 from plugingate.manifests.model import ManifestObject, ManifestSet
@@ -33,7 +33,7 @@ def check_manifests(manifests: ManifestSet, declaration: Declaration, policy: Ca
     """Every finding of the manifests against the declaration (the policy sets only requireLimits and ceilings)."""
     findings = check_inventory(manifests, declaration, policy)
     pods = PodChecker(declaration, policy)
-    security = PodSecurity(declaration, policy)
+    security = PodSecurity(declaration, policy, bundle_volumes(manifests))
     accounts = service_accounts(manifests)
     automounts = token_automounts(manifests)
     for obj in manifests.objects:

@@ -25,6 +25,7 @@ from plugingate.manifests.kinds import (
 )
 from plugingate.manifests.model import ManifestObject, ManifestSet
 from plugingate.policy.model import CapabilitiesPolicy, UnknownKinds
+from plugingate.safeyaml import JsonPath
 
 TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"  # noqa: S105 (a Secret type, not a password)
 BUILT_IN_ROLES = frozenset({"cluster-admin", "admin", "edit", "view"})
@@ -48,7 +49,10 @@ def check_inventory(manifests: ManifestSet, declaration: Declaration, policy: Ca
                 location=Location(declaration.path, declaration.line("spec", "manifests") or declaration.line("spec")),
             )
         )
+    volumes = bundle_volumes(manifests)
     for obj in manifests.objects:
+        if obj.group == "" and obj.kind == "PersistentVolumeClaim":
+            out += check_claim(obj, obj.data.get("spec"), ("spec",), volumes, declaration)
         out += _placement(obj, declaration)
         out += _kind(obj, declaration, policy)
         out += _names(obj, declaration)
@@ -147,6 +151,40 @@ def _kind(obj: ManifestObject, declaration: Declaration, policy: CapabilitiesPol
                 ),
                 location=obj.location("kind"),
                 severity=Severity.WARNING if warn else None,
+            )
+        )
+    return out
+
+
+def bundle_volumes(manifests: ManifestSet) -> frozenset[str]:
+    """Names of the PersistentVolumes the bundle defines."""
+    return frozenset(o.name for o in manifests.objects if o.group == "" and o.kind.lower() == "persistentvolume")
+
+
+def check_claim(
+    obj: ManifestObject, spec: object, at: JsonPath, volumes: frozenset[str], declaration: Declaration
+) -> list[Finding]:
+    """A claim binds only volumes of the bundle, and copies data only from the plugin's own namespace."""
+    if not isinstance(spec, dict):
+        return []
+    out = []
+    name = spec.get("volumeName")
+    if isinstance(name, str) and name and name not in volumes:
+        out.append(
+            rules.FOREIGN_VOLUME.finding(
+                f"{obj.ref} claims PersistentVolume {name!r} by volumeName, which the bundle does not define; "
+                "expected a claim the cluster provisions (or a volume of the bundle)",
+                location=obj.location(*at, "volumeName"),
+            )
+        )
+    source = spec.get("dataSourceRef")
+    namespace = source.get("namespace") if isinstance(source, dict) else None
+    if isinstance(namespace, str) and namespace and namespace != (obj.namespace or declaration.namespace):
+        out.append(
+            rules.FOREIGN_VOLUME.finding(
+                f"{obj.ref} copies its data from namespace {namespace!r} (dataSourceRef.namespace); expected data of "
+                "the plugin's own namespace",
+                location=obj.location(*at, "dataSourceRef", "namespace"),
             )
         )
     return out

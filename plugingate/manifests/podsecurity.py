@@ -7,7 +7,7 @@ container (init, sidecar = init with ``restartPolicy: Always``, regular, ephemer
 sysctls, probe and hook hosts, a missing seccomp profile, capabilities not dropped, SELinux options;
 and the fields that move a pod onto other nodes, runtimes or identities: ``nodeName``, control-plane
 selectors and tolerations, ``runtimeClassName``, ``system-`` priority classes, ``hostAliases``,
-``shareProcessNamespace``, projected tokens for other audiences.
+``shareProcessNamespace``, projected tokens for other audiences, DNS settings of the pod's own.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from plugingate.declaration import Declaration
 from plugingate.findings import Finding
 from plugingate.manifests import rules
+from plugingate.manifests.inventory import check_claim
 from plugingate.manifests.model import ManifestObject
 from plugingate.manifests.workloads import containers
 from plugingate.policy.model import CapabilitiesPolicy
@@ -71,12 +72,15 @@ def sysctl_name(name: str) -> str:
 class PodSecurity:
     """Checks one pod spec at ``base`` inside ``obj`` against the declaration and the policy."""
 
-    def __init__(self, declaration: Declaration, policy: CapabilitiesPolicy) -> None:
+    def __init__(
+        self, declaration: Declaration, policy: CapabilitiesPolicy, volumes: frozenset[str] = frozenset()
+    ) -> None:
         self.declaration = declaration
         self.policy = policy
+        self.volumes = volumes
 
     def check(self, obj: ManifestObject, spec: dict[str, Any], base: JsonPath) -> list[Finding]:
-        """Every finding of PG-MAN-075 and PG-MAN-079..089 for one pod spec."""
+        """Every finding of PG-MAN-075, PG-MAN-079..089 and PG-MAN-090 (ephemeral claims) for one pod spec."""
         findings = self._scheduling(obj, spec, base)
         findings += self._pod_fields(obj, spec, base)
         findings += self._volumes(obj, spec, base)
@@ -141,14 +145,26 @@ class PodSecurity:
                     location=obj.location(*base, "priorityClassName"),
                 )
             )
-        if _list(spec.get("hostAliases")):
-            out.append(
-                rules.HOST_ALIASES.finding(
-                    f"{obj.ref} sets hostAliases, writing the pod's /etc/hosts; expected none (egress hosts "
-                    "resolve through DNS)",
-                    location=obj.location(*base, "hostAliases"),
-                )
+        resolution = [
+            (what, at)
+            for what, at, present in (
+                ("sets hostAliases, writing the pod's /etc/hosts", "hostAliases", bool(_list(spec.get("hostAliases")))),
+                (
+                    "sets dnsConfig.nameservers, choosing its own DNS servers",
+                    "dnsConfig",
+                    bool(_list(_map(spec.get("dnsConfig")).get("nameservers"))),
+                ),
+                ("sets dnsPolicy: None, leaving the cluster's DNS", "dnsPolicy", spec.get("dnsPolicy") == "None"),
             )
+            if present
+        ]
+        out += [
+            rules.HOST_ALIASES.finding(
+                f"{obj.ref} {what}; expected names resolved by the cluster's DNS",
+                location=obj.location(*base, at),
+            )
+            for what, at in resolution
+        ]
         if spec.get("shareProcessNamespace") is True:
             out.append(
                 rules.SHARED_PROCESSES.finding(
@@ -190,6 +206,14 @@ class PodSecurity:
                         volumeType=str(kind),
                     )
                 )
+            template = _map(_map(volume.get("ephemeral")).get("volumeClaimTemplate"))
+            out += check_claim(
+                obj,
+                template.get("spec"),
+                (*at, "ephemeral", "volumeClaimTemplate", "spec"),
+                self.volumes,
+                self.declaration,
+            )
             for j, source in enumerate(_list(_map(volume.get("projected")).get("sources"))):
                 token = _map(_map(source).get("serviceAccountToken"))
                 audience = token.get("audience")

@@ -331,9 +331,10 @@ SYSTEM_PRIORITY = Rule(
 HOST_ALIASES = Rule(
     "PG-MAN-082",
     _S,
-    "hostAliases",
-    "A pod sets hostAliases, which writes the pod's /etc/hosts: a declared egress host name can be pointed at "
-    "any address (the metadata service, the API server) without any DNS.",
+    "Pod rewrites its name resolution",
+    "A pod sets hostAliases (written into its /etc/hosts), dnsConfig.nameservers, or dnsPolicy: None: a declared "
+    "egress host name can then be pointed at any address (the metadata service, the API server), past the "
+    "cluster's DNS.",
 )
 SHARED_PROCESSES = Rule(
     "PG-MAN-083",
@@ -382,6 +383,14 @@ CAPABILITIES_NOT_DROPPED = Rule(
     "A container of a Linux pod does not drop ALL Linux capabilities (securityContext.capabilities.drop: "
     "[ALL]), so it keeps the runtime's default set (CHOWN, DAC_OVERRIDE, NET_RAW, SETUID, …). Drop ALL and "
     "add back only the declared ones.",
+)
+FOREIGN_VOLUME = Rule(
+    "PG-MAN-090",
+    _S,
+    "Claim of a volume outside the bundle",
+    "A PersistentVolumeClaim (or a pod's ephemeral volume claim template) names a PersistentVolume by "
+    "spec.volumeName that the bundle does not define, or copies its data from another namespace "
+    "(dataSourceRef.namespace): it would bind a volume, and read data, that were never the plugin's.",
 )
 SELINUX_OPTIONS = Rule(
     "PG-MAN-089",
@@ -442,4 +451,5 @@ RULES: tuple[Rule, ...] = (
     SECCOMP_MISSING,
     CAPABILITIES_NOT_DROPPED,
     SELINUX_OPTIONS,
+    FOREIGN_VOLUME,
 )

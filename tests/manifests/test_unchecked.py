@@ -338,6 +338,39 @@ def test_pod_fields(run: Runner, fields: dict[str, Any], rule: str) -> None:
     assert ids(run([*others(), deployment(pod_spec(**fields))])) == [rule]
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"dnsConfig": {"nameservers": ["203.0.113.53"]}},
+        {"dnsPolicy": "None", "dnsConfig": {"searches": ["svc.cluster.local"]}},
+    ],
+)
+def test_pod_dns_of_its_own(run: Runner, fields: dict[str, Any]) -> None:
+    assert "PG-MAN-082" in ids(run([*others(), deployment(pod_spec(**fields))]))
+
+
+def test_cluster_dns_settings_are_fine(run: Runner) -> None:
+    spec = pod_spec(dnsPolicy="ClusterFirst", dnsConfig={"options": [{"name": "ndots", "value": "2"}]})
+    assert ids(run([*others(), deployment(spec)])) == []
+
+
+def test_claims_of_volumes_outside_the_bundle(run: Runner) -> None:
+    claim = obj("v1", "PersistentVolumeClaim", "data", spec={"volumeName": "payments-db", "resources": {}})
+    assert ids(run([*good_objects(), claim])) == ["PG-MAN-090"]
+    copied = obj(
+        "v1",
+        "PersistentVolumeClaim",
+        "data",
+        spec={"dataSourceRef": {"kind": "PersistentVolumeClaim", "name": "db", "namespace": "payments"}},
+    )
+    assert ids(run([*good_objects(), copied])) == ["PG-MAN-090"]
+    provisioned = obj("v1", "PersistentVolumeClaim", "data", spec={"storageClassName": "standard"})
+    assert ids(run([*good_objects(), provisioned])) == []
+    template = {"volumeClaimTemplate": {"spec": {"volumeName": "payments-db"}}}
+    spec = pod_spec(volumes=[{"name": "tmp", "emptyDir": {}}, {"name": "e", "ephemeral": template}])
+    assert ids(run([*others(), deployment(spec)])) == ["PG-MAN-090"]
+
+
 def test_ordinary_priority_and_no_sharing_are_fine(run: Runner) -> None:
     spec = pod_spec(priorityClassName="plugins-high", shareProcessNamespace=False, hostAliases=[])
     assert ids(run([*others(), deployment(spec)])) == []

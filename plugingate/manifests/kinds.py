@@ -1,7 +1,9 @@
 """The kinds plugingate knows, by (API group, kind), and where each keeps its pod template.
 
 Kinds are matched with their group, so that a custom resource that happens to be called
-``Deployment`` is not mistaken for one (it is reported as a kind plugingate does not check).
+``Deployment`` is not mistaken for one (it is reported as a kind plugingate cannot classify). Deny
+lists ignore case; the kinds that make an object harmless or checked-elsewhere must match exactly,
+so that an odd spelling is never waved through as known.
 """
 
 from __future__ import annotations
@@ -37,14 +39,11 @@ OTHER_KNOWN: frozenset[tuple[str, str]] = frozenset(
         ("", "Service"),
         ("", "ConfigMap"),
         ("", "Secret"),
-        ("", "Namespace"),
         ("", "PersistentVolumeClaim"),
         ("", "LimitRange"),
         ("", "ResourceQuota"),
         (RBAC_GROUP, "Role"),
-        (RBAC_GROUP, "ClusterRole"),
         (RBAC_GROUP, "RoleBinding"),
-        (RBAC_GROUP, "ClusterRoleBinding"),
         ("networking.k8s.io", "NetworkPolicy"),
         ("networking.k8s.io", "Ingress"),
         ("extensions", "Ingress"),
@@ -117,7 +116,7 @@ def _folded(kinds: frozenset[tuple[str, str]]) -> frozenset[tuple[str, str]]:
 # future API server resolves it anyway.
 _FORBIDDEN = _folded(FORBIDDEN_CLUSTER)
 _CLUSTER = _folded(CLUSTER_SCOPED)
-_KNOWN = _folded(frozenset(POD_SPEC_PATHS) | OTHER_KNOWN | FORBIDDEN_CLUSTER | CLUSTER_SCOPED)
+_KNOWN = frozenset(POD_SPEC_PATHS) | OTHER_KNOWN
 
 
 def folded_key(obj: ManifestObject) -> tuple[str, str]:
@@ -148,7 +147,7 @@ def is_admission(obj: ManifestObject) -> bool:
 
 def is_known(obj: ManifestObject) -> bool:
     """Whether plugingate knows the object's kind (checked, or known to be harmless)."""
-    return folded_key(obj) in _KNOWN or is_admission(obj)
+    return key(obj) in _KNOWN or is_admission(obj) or is_cluster_scoped(obj)
 
 
 def pod_specs(obj: ManifestObject) -> list[tuple[dict[str, Any], JsonPath]]:

@@ -125,6 +125,13 @@ def test_deny_lists_ignore_case_and_version(run: Runner, api_version: str, kind:
     assert ids(run([*good_objects(), obj(api_version, kind)], plugin_with(kubernetes=CLUSTER))) == [rule]
 
 
+@pytest.mark.parametrize(("api_version", "kind"), [("v1", "secret"), ("v1", "serviceaccount"), ("v1", "CONFIGMAP")])
+def test_known_kinds_spelled_otherwise_are_not_known(run: Runner, api_version: str, kind: str) -> None:
+    """A harmless kind is harmless only as spelled: `secret` must not skip the Secret checks as a known kind."""
+    odd = obj(api_version, kind, type="kubernetes.io/service-account-token")
+    assert ids(run([*good_objects(), odd])) == ["PG-MAN-001"]
+
+
 # --- namespaces (PG-MAN-071) --------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from plugingate.findings import Finding
 from plugingate.manifests import rules
 from plugingate.manifests.model import ManifestObject
+from plugingate.safeyaml import JsonPath
 
 WINDOWS = "windows"
 
@@ -63,7 +64,7 @@ def is_windows(spec: dict[str, Any]) -> bool:
     return _map(spec.get("os")).get("name") == WINDOWS
 
 
-def check_windows(obj: ManifestObject, spec: dict[str, Any], base: tuple[str, ...]) -> list[Finding]:
+def check_windows(obj: ManifestObject, spec: dict[str, Any], base: JsonPath) -> list[Finding]:
     """PG-MAN-019 for each Linux-only field a Windows pod sets (nothing for a Linux pod)."""
     # NOTE: imported here: workloads imports is_windows from this module.
     from plugingate.manifests.workloads import containers

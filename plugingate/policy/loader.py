@@ -30,6 +30,7 @@ from plugingate.policy.model import (
     SecretsPolicy,
     SignaturePolicy,
     TrustedSigner,
+    UnknownKinds,
     VulnerabilityPolicy,
     VulnException,
     VulnSeverity,
@@ -243,7 +244,7 @@ class _Builder:
             network=self.network(s.get("network") or {}),
             filesystem=_plain_section(FilesystemPolicy, s.get("filesystem")),
             secrets=_plain_section(SecretsPolicy, s.get("secrets")),
-            kubernetes=_plain_section(KubernetesPolicy, s.get("kubernetes")),
+            kubernetes=self.kubernetes(s.get("kubernetes") or {}),
             privileges=_plain_section(PrivilegesPolicy, s.get("privileges")),
             resources=ResourcesPolicy(
                 require_limits=bool(res.get("requireLimits", dr.require_limits)),
@@ -266,6 +267,14 @@ class _Builder:
             for e in s.get("allowedServices") or ()
         )
         return dataclasses.replace(plain, allowed_services=services)
+
+    def kubernetes(self, s: dict[str, Any]) -> KubernetesPolicy:
+        plain = {k: v for k, v in s.items() if k != "unknownKinds"}
+        section = _plain_section(KubernetesPolicy, plain)
+        if "unknownKinds" in s:
+            # NOTE: the schema limits the value to the enum's spellings.
+            section = dataclasses.replace(section, unknown_kinds=UnknownKinds(s["unknownKinds"]))
+        return section
 
     def attestation(self, s: dict[str, Any]) -> AttestationPolicy:
         valid_for = s.get("validFor", "720h")

@@ -92,11 +92,12 @@ def _open(path: Path, limits: BundleLimits, work: Path) -> OpenedBundle:
         reader.finish()  # NOTE: the digest covers every byte, also any after the archive's end
     findings = list(result.findings)
     if stream.stats.garbage_after_gzip:
-        findings.append(
-            TRAILING_DATA.finding(
-                f"{stream.stats.garbage_after_gzip} bytes follow the gzip stream and are not part of it "
-                "(expected the file to end with the archive)"
-            )
+        raise BundleError(
+            f"{TRAILING_DATA.id}: refused: {stream.stats.garbage_after_gzip} bytes follow the gzip stream and "
+            "are not part of it (expected the file to end with the archive; Go's gzip reader, as Helm and "
+            "containerd use it, fails on them and gzip warns)",
+            path=label,
+            hint="repack the plugin folder with `plugingate pack`",
         )
     _check_manifest(root, label)
     return OpenedBundle(

@@ -88,11 +88,11 @@ class Unpacker:
             self._unpack(entry, reader)
         trailing = reader.drain()
         if trailing:
-            self._findings.append(
-                rules.TRAILING_DATA.finding(
-                    f"{trailing} non-zero bytes follow the tar end-of-archive marker; no tool unpacks them "
-                    "(expected only zero padding)"
-                )
+            raise self._error(
+                f"{rules.TRAILING_DATA.id}: refused: {trailing} non-zero bytes follow the tar end-of-archive "
+                "marker (expected only zero padding); readers that skip zero blocks would unpack them as more "
+                "entries",
+                "repack the plugin folder with `plugingate pack`",
             )
         for path in self._links:
             self._check_link_target(path)
@@ -205,7 +205,9 @@ class Unpacker:
                 while view:
                     written = os.write(fd, view)
                     view = view[written:]
-            os.fchmod(fd, 0o755 if entry.mode & 0o111 else 0o644)
+            # NOTE: the owner's execute bit, as Python's data filter reads it (it clears the group's and
+            # others' when the owner has none); every extractor agrees on it.
+            os.fchmod(fd, 0o755 if entry.mode & 0o100 else 0o644)
         finally:
             os.close(fd)
         self._record(path, entry, _Kind.FILE)

@@ -253,11 +253,14 @@ class TarReader:
         try:
             if kind == USTAR_MAGIC:
                 prefix = ustar_prefix(block)
-                if prefix and ("path" in pax or meta.long_name is not None):
+                # NOTE: bsdtar writes a ustar prefix as a fallback beside a pax path, and every reader
+                # lets the pax path win; a GNU long name beside a ustar prefix no writer makes.
+                if prefix and meta.long_name is not None:
                     raise AmbiguityError(
-                        "a ustar prefix as well as a long name (readers differ on whether the prefix applies)"
+                        "a ustar prefix together with a GNU long name, which no tar writer makes (GNU long "
+                        "names go with GNU headers, and readers disagree on odd mixes)"
                     )
-                if prefix and "path" not in pax and meta.long_name is None:
+                if prefix and "path" not in pax:
                     name = _decode(prefix) + "/" + name
             if "size" in pax:
                 size = int(pax["size"])

@@ -77,7 +77,8 @@ def test_bytes_after_the_gzip_stream_are_refused(tmp_path: Path) -> None:
     archive = _plugin(tmp_path)
     with archive.open("ab") as f:
         f.write(b"appended junk that no tool extracts")
-    with pytest.raises(BundleError, match=r"PG-BUN-002: refused: 35 bytes follow the gzip stream") as info, open_bundle(archive):
+    refused = r"PG-BUN-002: refused: 35 bytes follow the gzip stream"
+    with pytest.raises(BundleError, match=refused) as info, open_bundle(archive):
         pass
     assert info.value.exit_code == ExitCode.USAGE
 
@@ -87,14 +88,16 @@ def test_data_after_the_tar_end_marker_is_refused(tmp_path: Path, compress: bool
     data = tar_bytes([manifest()]) + b"hidden after the end" + bytes(1000)
     tar = tmp_path / "plugin.tar"
     tar.write_bytes(gzip.compress(data) if compress else data)
-    with pytest.raises(BundleError, match=r"PG-BUN-002: refused: 20 non-zero bytes follow the tar end"), open_bundle(tar):
+    refused = r"PG-BUN-002: refused: 20 non-zero bytes follow the tar end"
+    with pytest.raises(BundleError, match=refused), open_bundle(tar):
         pass
 
 
 def test_data_in_a_second_gzip_member_after_the_end_marker_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "plugin.tgz"
     path.write_bytes(gzip.compress(tar_bytes([manifest()])) + gzip.compress(tar_bytes([Member("x.yaml", b"a")])))
-    with pytest.raises(BundleError, match=r"PG-BUN-002: refused: \d+ non-zero bytes follow the tar end"), open_bundle(path):
+    refused = r"PG-BUN-002: refused: \d+ non-zero bytes follow the tar end"
+    with pytest.raises(BundleError, match=refused), open_bundle(path):
         pass
 
 

@@ -60,7 +60,7 @@ def test_gnu_sparse_files_are_refused(tmp_path: Path) -> None:
         f.write(b"data")
     path = tmp_path / "sparse.tgz"
     subprocess.run(["tar", "--sparse", "--format=gnu", "-czf", str(path), "-C", str(src), "."], check=True)
-    with pytest.raises(BundleError, match="PG-BUN-004.*GNU sparse file"):
+    with pytest.raises(BundleError, match=r"PG-BUN-004.*GNU sparse file"):
         _open(path)
 
 
@@ -79,7 +79,7 @@ def test_symlink_entry_with_data_is_refused(tmp_path: Path) -> None:
     header = bytearray(tar_header("ln", 4, type_=tarfile.SYMTYPE))
     path = tmp_path / "ln.tar"
     path.write_bytes(tar_bytes([manifest()])[:1024] + bytes(header) + b"data" + bytes(508 + 1024))
-    with pytest.raises(BundleError, match="PG-BUN-004.*'ln'.*carries 4 data bytes"):
+    with pytest.raises(BundleError, match=r"PG-BUN-004.*'ln'.*carries 4 data bytes"):
         _open(path)
 
 

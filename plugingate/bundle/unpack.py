@@ -76,6 +76,7 @@ class Unpacker:
         self._made: dict[str, _Kind] = {}
         self._spelled: dict[str, str] = {}  # normalised path -> its first spelling in the archive
         self._sizes: dict[str, int] = {}  # regular files -> size, for hard links
+        self._modes: dict[str, int] = {}  # regular files -> permission bits asked for, for hard links
         self._folded: dict[str, str] = {}
         self._links: list[str] = []
         self._findings: list[Finding] = []
@@ -212,6 +213,7 @@ class Unpacker:
             os.close(fd)
         self._record(path, entry, _Kind.FILE)
         self._sizes[path] = size
+        self._modes[path] = entry.mode & 0o777
 
     def _symlink(self, entry: TarEntry, path: str, target: Path) -> None:
         link = entry.linkname
@@ -236,10 +238,20 @@ class Unpacker:
                 entry,
                 f"is a hard link to {entry.linkname!r}, which is not a regular file earlier in the archive",
             )
+        if entry.mode & 0o777 != self._modes[source]:
+            # NOTE: Python's tarfile chmods the shared inode to the link's mode, GNU tar and bsdtar keep
+            # the target's: the same file would be executable for one and not for the other.
+            raise self._error(
+                f"{rules.AMBIGUOUS_ARCHIVE.id}: refused: entry {entry.name!r} is a hard link with mode "
+                f"{entry.mode & 0o777:04o} to {entry.linkname!r} of mode {self._modes[source]:04o} (Python's "
+                "tarfile gives both the link's mode, GNU tar and bsdtar the target's)",
+                "repack the plugin folder with `plugingate pack`",
+            )
         self._add_bytes(entry, self._sizes[source])
         os.link(self._root / source, target, follow_symlinks=False)
         self._record(path, entry, _Kind.FILE)
         self._sizes[path] = self._sizes[source]
+        self._modes[path] = self._modes[source]
 
     def _add_bytes(self, entry: TarEntry, size: int) -> None:
         self._bytes += size

@@ -67,6 +67,8 @@ _ORDINARY_TREE = (
     + file("empty", b"")
 )
 _BIG = os.urandom(1 << 20) + b"tail"
+_POD_BLOCK = POD + bytes(BLOCK - len(POD))
+_HARMLESS_BLOCK = HARMLESS + bytes(BLOCK - len(HARMLESS))
 
 ORDINARY = [
     _static("ustar-tree", tar(_ORDINARY_TREE), None),
@@ -135,6 +137,22 @@ ORDINARY = [
     _static("one-zero-block-then-eof", tar(file("a.yaml", HARMLESS), end=bytes(BLOCK)), None),
     _static("one-mebibyte-file", gz(tar(file("blob.bin", _BIG))), None),
     _static("pax-xattr-user", tar(pax(("SCHILY.xattr.user.note", b"\x00\x01bin")) + file("a.yaml", HARMLESS)), None),
+    _static(
+        "pax-size-overrides-header",
+        tar(pax(("size", str(len(HARMLESS)))) + header("a.yaml", size=0) + _HARMLESS_BLOCK),
+        None,
+    ),
+    _static(
+        "hardlink-unnormalised-target",
+        tar(file("deploy/a.yaml", HARMLESS) + header("h.yaml", b"1", linkname="./deploy//a.yaml")),
+        None,
+    ),
+    _static(
+        "symlink-with-dotdot-inside",
+        tar(file("deploy/a.yaml", HARMLESS) + header("deploy/b", b"2", linkname="../deploy/./a.yaml", mode=0o777)),
+        None,
+    ),
+    _static("empty-directories", tar(header("a/", b"5", mode=0o755) + header("a/b/c/", b"5", mode=0o700)), None),
     _static("utf8-name", tar(pax(("path", "deploy/ümlaut.yaml")) + file("x", HARMLESS)), None),
 ]
 
@@ -201,10 +219,6 @@ BY_TOOLS = [
 def _raw_size(raw: bytes, data: bytes) -> bytes:
     """The pod entry with ``raw`` as its size field, then ``data`` padded to whole blocks."""
     return header(EVIL, b"0", fields={"size": raw}) + data + bytes(-len(data) % BLOCK)
-
-
-_POD_BLOCK = POD + bytes(BLOCK - len(POD))
-_HARMLESS_BLOCK = HARMLESS + bytes(BLOCK - len(HARMLESS))
 
 
 def _gnu_sparse(fmt: str) -> Callable[[Path], bytes]:
@@ -383,6 +397,11 @@ AMBIGUOUS_CASES = [
     ),
     _static(
         "hardlink-to-a-missing-entry", tar(header("h.yaml", b"1", linkname="missing.yaml")), "earlier in the archive"
+    ),
+    _static(
+        "hardlink-with-another-mode",
+        tar(file("deploy/a.yaml", HARMLESS) + header("run", b"1", linkname="deploy/a.yaml", mode=0o755)),
+        AMBIGUOUS,
     ),
     _static("duplicate-path", tar(file(EVIL, HARMLESS) + file(EVIL, POD)), "same path"),
     _static(

@@ -242,7 +242,11 @@ class TarReader:
                     "accept it, POSIX and other extractors do not)",
                     offset,
                 ) from None
-            raise self._corrupt("a header whose checksum does not match", offset) from None
+            raise self._ambiguous(
+                "a header whose checksum does not match (damaged, or made so: Python's tarfile stops there "
+                "without an error, GNU tar and bsdtar skip it and unpack what follows)",
+                offset,
+            ) from None
         except AmbiguityError as exc:
             raise self._ambiguous(f"a header where {exc}", offset) from None
 

@@ -27,7 +27,10 @@ def test_bad_header_checksum(tmp_path: Path) -> None:
     data[1024 + 10] ^= 0x01  # second header, inside its name
     path = tmp_path / "bad.tar"
     path.write_bytes(bytes(data))
-    with pytest.raises(BundleError, match="checksum does not match at byte 1024"):
+    with pytest.raises(
+        BundleError,
+        match=r"PG-BUN-004: refused: the headers at byte 1024 of the tar data: a header whose checksum does not match",
+    ):
         _open(path)
 
 

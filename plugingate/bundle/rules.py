@@ -41,7 +41,8 @@ CASE_COLLISION = Rule(
     step=Step.BUNDLE,
     title="paths that differ only in case",
     help=(
-        "Two entries differ only in letter case. On a case-insensitive file system one would overwrite "
+        "Two entries differ only in letter case, or in how an accent is composed (NFC against NFD). On a "
+        "case-insensitive or normalising file system (macOS) one would overwrite "
         "the other, so what is reviewed may not be what runs. (Two spellings of plugin.yaml at the "
         "root are an error, not a warning.)"
     ),

@@ -87,8 +87,7 @@ MTIME = NumericField("mtime", 136, 148, base256=True)
 CHECKSUM = NumericField("checksum", 148, 156, base256=False)
 DEVMAJOR = NumericField("devmajor", 329, 337, base256=True)
 DEVMINOR = NumericField("devminor", 337, 345, base256=True)
-_ALWAYS = (MODE, UID, GID, SIZE, MTIME)
-_USTAR_ONLY = (DEVMAJOR, DEVMINOR)
+_FIELDS = (MODE, UID, GID, SIZE, MTIME, DEVMAJOR, DEVMINOR)
 
 
 def number(block: bytes, field: NumericField) -> int:
@@ -130,11 +129,10 @@ def check_header(block: bytes) -> tuple[bytes, int]:
     if stored != sum(block) - sum(block[148:156]) + 8 * 32:
         raise ChecksumMismatchError(stored)
     kind = magic(block)
-    for field in _ALWAYS:
+    # NOTE: devmajor and devminor too, even in a v7 header that has none: Python's tarfile parses them
+    # in every header and stops quietly at one it cannot parse, where Go's archive/tar reads on.
+    for field in _FIELDS:
         number(block, field)
-    if kind != V7_MAGIC:
-        for field in _USTAR_ONLY:
-            number(block, field)
     return kind, number(block, SIZE)
 
 

@@ -137,6 +137,17 @@ _MIXED = (
 )
 
 
+def _check_utf8(text: str, what: str) -> None:
+    """Refuse a name that is not UTF-8: tarfile decodes it with the locale's encoding, others keep bytes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise AmbiguityError(
+            f"a {what} that is not UTF-8 (Python's tarfile decodes it with the locale's encoding, GNU tar and "
+            "Go's archive/tar keep its bytes, and reports cannot name it)"
+        ) from None
+
+
 def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
@@ -255,6 +266,7 @@ class TarReader:
         header_name = block[0:100].split(b"\0", 1)[0]
         name = pax.get("path") or _decode(meta.long_name or header_name)
         try:
+            _check_utf8(name, "name")
             if kind == USTAR_MAGIC:
                 prefix = ustar_prefix(block)
                 # NOTE: bsdtar writes a ustar prefix as a fallback beside a pax path, and every reader
@@ -283,9 +295,10 @@ class TarReader:
                     f"a {entry_type} entry that carries {size} data bytes (GNU tar skips them, Python's tarfile "
                     "and Go's archive/tar read them as the next headers)"
                 )
+            linkname = pax.get("linkpath") or _decode(meta.long_link or block[157:257].split(b"\0", 1)[0])
+            _check_utf8(linkname, "link target")
         except AmbiguityError as exc:
             raise self._ambiguous(str(exc), meta.first or offset, name) from None
-        linkname = pax.get("linkpath") or _decode(meta.long_link or block[157:257].split(b"\0", 1)[0])
         mode = number(block, MODE)
         # NOTE: the data of an entry that will be refused is still skipped by ``next``, so that an
         # error names the entry rather than the bytes after it.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import os
 import posixpath
+import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -170,7 +171,8 @@ class Unpacker:
             self._spelled[parent] = parent + "/"
 
     def _fold(self, entry: TarEntry, path: str) -> None:
-        folded = path.casefold()
+        # NOTE: NFC too: macOS file systems fold composed and decomposed accents the way others fold case.
+        folded = unicodedata.normalize("NFC", path).casefold()
         other = self._folded.setdefault(folded, path)
         if other == path:
             return
@@ -181,7 +183,7 @@ class Unpacker:
             )
         self._findings.append(
             rules.CASE_COLLISION.finding(
-                f"{path} and {other} differ only in letter case (expected distinct names)",
+                f"{path} and {other} differ only in letter case or accent composition (expected distinct names)",
                 location=Location(path),
             )
         )

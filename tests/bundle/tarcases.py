@@ -361,6 +361,7 @@ AMBIGUOUS_CASES = [
     ),
     _static("mtime-not-octal", tar(file("a.yaml", HARMLESS, mtime=b"tomorrow\0")), AMBIGUOUS),
     _static("devmajor-garbage", tar(file("a.yaml", HARMLESS, devmajor=b"8\x019\0")), AMBIGUOUS),
+    _static("v7-devmajor-garbage", tar(file("a.yaml", HARMLESS, magic=V7, devmajor=b"zz\0")), AMBIGUOUS),
     _static("checksum-signed", _signed_checksum(), AMBIGUOUS),
     _static("checksum-wrong-then-pod", _bad_checksum_then_pod(), AMBIGUOUS),
     _static("checksum-leading-nul", tar(_checksum_leading_nul()), AMBIGUOUS),
@@ -389,6 +390,9 @@ AMBIGUOUS_CASES = [
     _static("gnu-dumpdir-type-d", tar(file("deploy", b"Ya.yaml\0\0", flag=b"D")), "unsupported entry"),
     _static("gnu-volume-label", tar(header("vol", b"V")), "unsupported entry"),
     _static("fifo", tar(header("pipe", b"6")), "FIFO"),
+    _static("name-not-utf8", tar(file(b"deploy/caf\xe9.yaml", POD)), AMBIGUOUS),
+    _static("gnu-long-name-not-utf8", tar(extended(b"L", b"deploy/\xff.yaml\0") + file("x", POD)), AMBIGUOUS),
+    _static("link-target-not-utf8", tar(header("ln", b"2", linkname=b"caf\xe9", mode=0o777)), AMBIGUOUS),
     # links and duplicates
     _static(
         "hardlink-to-a-later-entry",

@@ -328,3 +328,16 @@ def test_a_folder_over_the_limits_is_refused_before_packing(tmp_path: Path) -> N
     with pytest.raises(BundleError, match="maxUnpackedBytes"), open_bundle(src, BundleLimits(max_unpacked_bytes=500)):
         pass
     assert list(parent.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("deploy/App.yaml", "deploy/app.yaml"), ("deploy/caf\u00e9.yaml", "deploy/cafe\u0301.yaml")],
+    ids=["case", "nfc-nfd"],
+)
+def test_names_a_folding_file_system_would_merge_are_reported(tmp_path: Path, first: str, second: str) -> None:
+    # NOTE: distinct on Linux, one file on macOS (case-insensitive, and it folds accent composition).
+    archive = write_tgz(tmp_path / "fold.tgz", [manifest(), Member(first, b"a: 1\n"), Member(second, b"a: 2\n")])
+    with open_bundle(archive) as bundle:
+        assert [f.rule_id for f in bundle.findings] == ["PG-BUN-003"]
+        assert (bundle.root / first).read_bytes() != (bundle.root / second).read_bytes()

@@ -38,6 +38,7 @@ KNOWN_DISAGREEMENTS = {
     "checksum-wrong-then-pod",
     "checksum-leading-nul",
     "size-leading-nul",
+    "v7-devmajor-garbage",
     "size-text-after-terminator",
     "regular-file-with-trailing-slash",
     "directory-with-data",

@@ -229,8 +229,8 @@ class TarReader:
                 return self._entry(block, kind, flag, size, offset, meta)
             if flag == b"g":
                 raise self._ambiguous(
-                    "a pax global header ('g'): GNU tar, bsdtar and Python's tarfile apply it to every later "
-                    "entry, Go's archive/tar returns it as an entry of its own",
+                    "a pax global header ('g'): GNU tar and Python's tarfile apply it to every later entry, "
+                    "bsdtar ignores it, Go's archive/tar returns it as an entry of its own",
                     offset,
                 )
             if size > MAX_META_BYTES:

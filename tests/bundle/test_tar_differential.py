@@ -42,6 +42,7 @@ KNOWN_DISAGREEMENTS = {
     "size-text-after-terminator",
     "regular-file-with-trailing-slash",
     "directory-with-data",
+    "hardlink-with-another-mode",
     "gnu-tar-sparse-gnu",
 }
 

@@ -13,12 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# NOTE: what every reader parses to the same number: optional leading spaces, octal digits, then
-# only NULs or spaces; an all-NUL field is 0 for all four. Tabs (bsdtar and tarfile skip them, Go
+# NOTE: what every reader parses to the same number (``number``): optional leading spaces, octal
+# digits, then only NULs or spaces; an all-NUL field is 0 for all four. Tabs (bsdtar and tarfile skip them, Go
 # does not), a NUL before the digits (GNU tar skips one, tarfile and bsdtar read 0) and text after
 # the terminator (GNU tar and tarfile ignore it, Go refuses) are not.
-_OCTAL = re.compile(rb" *([0-7]+)[ \0]*")
-_EMPTY = re.compile(rb"\0*")
 _BASE256_POSITIVE = 0x80
 _BASE256_NEGATIVE = 0xFF
 
@@ -87,21 +85,26 @@ MTIME = NumericField("mtime", 136, 148, base256=True)
 CHECKSUM = NumericField("checksum", 148, 156, base256=False)
 DEVMAJOR = NumericField("devmajor", 329, 337, base256=True)
 DEVMINOR = NumericField("devminor", 337, 345, base256=True)
-_FIELDS = (MODE, UID, GID, SIZE, MTIME, DEVMAJOR, DEVMINOR)
+_OTHER_FIELDS = (UID, GID, MTIME, DEVMAJOR, DEVMINOR)
 
 
 def number(block: bytes, field: NumericField) -> int:
     """The value of ``field`` in a header ``block``, in a form every reader parses to that value."""
     raw = block[field.start : field.end]
-    if raw[0] in (_BASE256_POSITIVE, _BASE256_NEGATIVE):
+    # NOTE: spaces, digits, NULs or spaces, checked without a regex on the path every header takes: ``isdigit``
+    # on bytes is ASCII only (no '+', '_', tabs, which ``int`` would take), and ``int`` refuses 8 and 9.
+    digits = raw.rstrip(b" \0").lstrip(b" ")
+    if digits.isdigit():
+        try:
+            return int(digits, 8)
+        except ValueError:
+            pass
+    elif raw[0] in (_BASE256_POSITIVE, _BASE256_NEGATIVE):
         if not field.base256:
             raise AmbiguityError(f"its {field.name} field is in base-256, which extractors decode differently here")
         value = int.from_bytes(raw[1:], "big")
         return value if raw[0] == _BASE256_POSITIVE else value - (1 << (8 * (len(raw) - 1)))
-    match = _OCTAL.fullmatch(raw)
-    if match is not None:
-        return int(match.group(1), 8)
-    if field is not CHECKSUM and _EMPTY.fullmatch(raw):
+    elif field is not CHECKSUM and not raw.strip(b"\0"):
         return 0
     raise AmbiguityError(
         f"its {field.name} field {raw!r} is not a plain octal number (GNU tar, bsdtar, Python's tarfile and "
@@ -120,8 +123,8 @@ def magic(block: bytes) -> bytes:
     )
 
 
-def check_header(block: bytes) -> tuple[bytes, int]:
-    """Check the checksum, the magic and every numeric field of a header block; its magic and size.
+def check_header(block: bytes) -> tuple[bytes, int, int]:
+    """Check the checksum, the magic and every numeric field of a header block; its magic, size and mode.
 
     The checksum comes first, so that a damaged header is reported as damaged rather than as odd.
     """
@@ -131,9 +134,9 @@ def check_header(block: bytes) -> tuple[bytes, int]:
     kind = magic(block)
     # NOTE: devmajor and devminor too, even in a v7 header that has none: Python's tarfile parses them
     # in every header and stops quietly at one it cannot parse, where Go's archive/tar reads on.
-    for field in _FIELDS:
+    for field in _OTHER_FIELDS:
         number(block, field)
-    return kind, number(block, SIZE)
+    return kind, number(block, SIZE), number(block, MODE)
 
 
 def ustar_prefix(block: bytes) -> bytes:

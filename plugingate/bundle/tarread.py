@@ -16,12 +16,10 @@ from enum import StrEnum
 from plugingate.bundle.limits import MAX_META_BYTES
 from plugingate.bundle.rules import AMBIGUOUS_ARCHIVE
 from plugingate.bundle.tarfields import (
-    MODE,
     USTAR_MAGIC,
     AmbiguityError,
     ChecksumMismatchError,
     check_header,
-    number,
     pax_records,
     ustar_prefix,
 )
@@ -223,10 +221,10 @@ class TarReader:
                     )
                 self.ended = bool(block)
                 return None
-            kind, size = self._header(block, offset)
+            kind, size, mode = self._header(block, offset)
             flag = block[156:157]
             if flag not in _META_FLAGS:
-                return self._entry(block, kind, flag, size, offset, meta)
+                return self._entry(block, kind, flag, (size, mode), offset, meta)
             if flag == b"g":
                 raise self._ambiguous(
                     "a pax global header ('g'): GNU tar and Python's tarfile apply it to every later entry, "
@@ -243,7 +241,7 @@ class TarReader:
             except AmbiguityError as exc:
                 raise self._ambiguous(str(exc), meta.first or offset, meta.path()) from None
 
-    def _header(self, block: bytes, offset: int) -> tuple[bytes, int]:
+    def _header(self, block: bytes, offset: int) -> tuple[bytes, int, int]:
         try:
             return check_header(block)
         except ChecksumMismatchError as exc:
@@ -261,7 +259,10 @@ class TarReader:
         except AmbiguityError as exc:
             raise self._ambiguous(f"a header where {exc}", offset) from None
 
-    def _entry(self, block: bytes, kind: bytes, flag: bytes, size: int, offset: int, meta: _Meta) -> TarEntry:
+    def _entry(
+        self, block: bytes, kind: bytes, flag: bytes, numbers: tuple[int, int], offset: int, meta: _Meta
+    ) -> TarEntry:
+        size, mode = numbers
         pax = meta.pax or {}
         header_name = block[0:100].split(b"\0", 1)[0]
         name = pax.get("path") or _decode(meta.long_name or header_name)
@@ -299,7 +300,6 @@ class TarReader:
             _check_utf8(linkname, "link target")
         except AmbiguityError as exc:
             raise self._ambiguous(str(exc), meta.first or offset, name) from None
-        mode = number(block, MODE)
         # NOTE: the data of an entry that will be refused is still skipped by ``next``, so that an
         # error names the entry rather than the bytes after it.
         self._left, self._pad = size, -size % BLOCK

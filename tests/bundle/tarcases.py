@@ -153,6 +153,30 @@ ORDINARY = [
         None,
     ),
     _static("empty-directories", tar(header("a/", b"5", mode=0o755) + header("a/b/c/", b"5", mode=0o700)), None),
+    _static(
+        "hardlink-chain",
+        tar(
+            file("a.yaml", HARMLESS)
+            + header("b.yaml", b"1", linkname="a.yaml")
+            + header("c.yaml", b"1", linkname="b.yaml")
+        ),
+        None,
+    ),
+    _static(
+        "pax-linkpath-on-a-hardlink",
+        tar(
+            pax(("path", "deploy/" + "a" * 110))
+            + file("x", HARMLESS)
+            + pax(("linkpath", "deploy/" + "a" * 110))
+            + header("h", b"1", linkname="x")
+        ),
+        None,
+    ),
+    _static(
+        "directory-twice",
+        tar(header("d/", b"5", mode=0o755) + file("d/a", b"a") + header("d/", b"5", mode=0o700)),
+        None,
+    ),
     _static("utf8-name", tar(pax(("path", "deploy/ümlaut.yaml")) + file("x", HARMLESS)), None),
 ]
 
@@ -411,6 +435,7 @@ AMBIGUOUS_CASES = [
     _static(
         "duplicate-after-normalisation", tar(file(EVIL, HARMLESS) + file("./manifests//pod.yaml", POD)), "same path"
     ),
+    _static("implicit-folder-then-file", tar(file("deploy/a.yaml", HARMLESS) + file("deploy", POD)), "same path"),
     _static("file-then-directory", tar(file("deploy", HARMLESS) + header("deploy/", b"5")), "same path"),
     # data after the end
     _static("lone-zero-block-then-pod", _lone_zero_block_then_pod(), TRAILING),

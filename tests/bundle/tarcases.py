@@ -29,6 +29,7 @@ from .tarcraft import (
     extended,
     file,
     gz,
+    gz_custom,
     gz_split,
     header,
     long_name,
@@ -175,6 +176,11 @@ ORDINARY = [
     _static(
         "directory-twice",
         tar(header("d/", b"5", mode=0o755) + file("d/a", b"a") + header("d/", b"5", mode=0o700)),
+        None,
+    ),
+    _static(
+        "gzip-with-extra-name-comment-and-header-crc",
+        gz_custom(tar(file("a.yaml", HARMLESS)), flags=0x1E, extra=b"AB\x02\x00hi", fname=b"x.tar", comment=b"c"),
         None,
     ),
     _static("utf8-name", tar(pax(("path", "deploy/ümlaut.yaml")) + file("x", HARMLESS)), None),
@@ -437,6 +443,11 @@ AMBIGUOUS_CASES = [
     ),
     _static("implicit-folder-then-file", tar(file("deploy/a.yaml", HARMLESS) + file("deploy", POD)), "same path"),
     _static("file-then-directory", tar(file("deploy", HARMLESS) + header("deploy/", b"5")), "same path"),
+    # the gzip layer
+    _static("gzip-wrong-data-crc", gz_custom(tar(file(EVIL, POD)), crc=0), "gzip data is corrupt"),
+    _static("gzip-wrong-header-crc", gz_custom(tar(file(EVIL, POD)), flags=0x02, hcrc=0), "gzip data is corrupt"),
+    _static("gzip-reserved-flag", gz_custom(tar(file(EVIL, POD)), flags=0x20), "gzip data is corrupt"),
+    _static("gzip-member-cut-after-magic", gz(tar(file("a.yaml", HARMLESS))) + b"\x1f\x8b", "truncated|corrupt"),
     # data after the end
     _static("lone-zero-block-then-pod", _lone_zero_block_then_pod(), TRAILING),
     _static("pod-after-end-marker", tar(file("a.yaml", HARMLESS)) + file(EVIL, POD) + END, TRAILING),

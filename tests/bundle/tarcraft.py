@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zlib
 
 BLOCK = 512
 USTAR = b"ustar\x0000"
@@ -138,3 +139,32 @@ def gz(data: bytes) -> bytes:
 def gz_split(data: bytes, at: int) -> bytes:
     """Two gzip members, the first holding ``data[:at]``: every reader must join them."""
     return gz(data[:at]) + gz(data[at:])
+
+
+def gz_custom(
+    data: bytes,
+    *,
+    flags: int = 0,
+    extra: bytes = b"",
+    fname: bytes = b"",
+    comment: bytes = b"",
+    hcrc: int | None = None,
+    crc: int | None = None,
+) -> bytes:
+    """One gzip member with the optional header fields (FEXTRA, FNAME, FCOMMENT, FHCRC) of ``flags``.
+
+    ``hcrc`` and ``crc`` replace the header and data checksums (``None``: the right ones).
+    """
+    head = b"\x1f\x8b\x08" + bytes([flags]) + bytes(4) + b"\x00\xff"
+    if flags & 0x04:
+        head += struct.pack("<H", len(extra)) + extra
+    if flags & 0x08:
+        head += fname + b"\0"
+    if flags & 0x10:
+        head += comment + b"\0"
+    if flags & 0x02:
+        head += struct.pack("<H", (zlib.crc32(head) & 0xFFFF) if hcrc is None else hcrc)
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    body = deflate.compress(data) + deflate.flush()
+    trailer = struct.pack("<II", zlib.crc32(data) if crc is None else crc, len(data) & 0xFFFFFFFF)
+    return head + body + trailer

@@ -183,6 +183,15 @@ ORDINARY = [
         gz_custom(tar(file("a.yaml", HARMLESS)), flags=0x1E, extra=b"AB\x02\x00hi", fname=b"x.tar", comment=b"c"),
         None,
     ),
+    _static("symlink-name-with-trailing-slash", tar(header("ln/", b"2", linkname="plugin.yaml", mode=0o777)), None),
+    _static(
+        "hardlink-name-with-trailing-slash",
+        tar(file("a.yaml", HARMLESS) + header("h/", b"1", linkname="a.yaml")),
+        None,
+    ),
+    _static(
+        "directory-named-by-pax-without-slash", tar(pax(("path", "deploy")) + header("x/", b"5", mode=0o755)), None
+    ),
     _static("utf8-name", tar(pax(("path", "deploy/ümlaut.yaml")) + file("x", HARMLESS)), None),
 ]
 

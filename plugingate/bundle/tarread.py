@@ -4,6 +4,12 @@ Why not ``tarfile``: it reads pax and GNU long-name headers whole into memory wh
 size, gives no say over the entry types it accepts, and its stream mode hides how much compressed
 input it has consumed. This reader takes the tar bytes from ``TarStream``, never holds more than one
 chunk plus one header, and reports every oddity as a ``BundleError`` at the offset where it is.
+
+It is also strict where the common extractors disagree (``tarfields`` has the field grammar): at
+most one pax header, or one GNU long name and one long link, for an entry and never both kinds; no
+global or sparse headers; nothing another reader would parse differently. Such an archive is refused
+with ``PG-BUN-004`` (docs/bundle.md lists each case and how the readers differ), so that the tree it
+unpacks is the tree GNU tar, bsdtar, Python's tarfile and Go's archive/tar each unpack.
 """
 
 from __future__ import annotations

@@ -93,9 +93,9 @@ def _open(path: Path, limits: BundleLimits, work: Path) -> OpenedBundle:
     findings = list(result.findings)
     if stream.stats.garbage_after_gzip:
         raise BundleError(
-            f"{TRAILING_DATA.id}: refused: {stream.stats.garbage_after_gzip} bytes follow the gzip stream and "
-            "are not part of it (expected the file to end with the archive; Go's gzip reader, as Helm and "
-            "containerd use it, fails on them and gzip warns)",
+            f"{TRAILING_DATA.id}: refused: {stream.stats.garbage_after_gzip} non-zero bytes follow the gzip "
+            "stream and are not part of it (expected the file to end with the archive, or zero padding; GNU "
+            "tar fails on them, other readers ignore them)",
             path=label,
             hint="repack the plugin folder with `plugingate pack`",
         )

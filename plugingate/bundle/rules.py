@@ -28,10 +28,10 @@ TRAILING_DATA = Rule(
     title="data after the end of the archive",
     help=(
         "The file holds non-zero bytes after the tar end-of-archive marker (in the same gzip member or a "
-        "later one), or bytes after the gzip stream. GNU tar with --ignore-zeros and other readers that "
-        "skip zero blocks unpack what follows the marker, others stop there, and Go's gzip reader (Helm, "
-        "containerd) fails on bytes after the stream; so the bundle is refused (exit 2). A reproducible "
-        "pack never has them."
+        "later one), or after the gzip stream. GNU tar with --ignore-zeros and other readers that skip "
+        "zero blocks unpack what follows the marker, others stop there; GNU tar fails on bytes after the "
+        "gzip stream where the others ignore them. So the bundle is refused (exit 2). Zero padding is "
+        "fine; a reproducible pack has none."
     ),
     severity=Severity.ERROR,
 )

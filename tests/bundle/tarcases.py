@@ -464,7 +464,12 @@ AMBIGUOUS_CASES = [
         "pod-after-end-in-second-gzip-member", gz(tar(file("a.yaml", HARMLESS))) + gz(file(EVIL, POD) + END), TRAILING
     ),
     _static("bytes-after-gzip-stream", gz(tar(file("a.yaml", HARMLESS))) + b"trailing garbage", TRAILING),
-    _static("zeros-after-gzip-stream", gz(tar(file("a.yaml", HARMLESS))) + bytes(512), TRAILING),
+    _static("zeros-after-gzip-stream", gz(tar(file("a.yaml", HARMLESS))) + bytes(512), None),
+    _static(
+        "gzip-member-after-zero-padding",
+        gz(tar(file("a.yaml", HARMLESS))) + bytes(512) + gz(file(EVIL, POD) + END),
+        TRAILING,
+    ),
 ]
 
 

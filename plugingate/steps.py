@@ -94,8 +94,11 @@ def capabilities_step(ctx: StepContext) -> StepResult:
 def manifests_step(ctx: StepContext) -> StepResult:
     """The bundle's Kubernetes objects against the declaration."""
     from plugingate.manifests import check_manifests, load_manifests
+    from plugingate.manifests.kubedecode import HelperReader
 
-    manifests = load_manifests(ctx.bundle.root, ctx.declaration)
+    # NOTE: always with Kubernetes' own reading beside the Python one: the objects checked are the
+    # objects kubectl would send, or the bundle is refused.
+    manifests = load_manifests(ctx.bundle.root, ctx.declaration, second_reading=HelperReader())
     findings = check_manifests(manifests, ctx.declaration, ctx.request.policy.capabilities)
     count = len(getattr(manifests, "objects", ()))
     summary = _count_summary(findings, f"{count} Kubernetes object(s)")

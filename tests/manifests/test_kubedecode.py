@@ -1,0 +1,102 @@
+"""The real Kubernetes reading (tools/k8sdecode), and the gate failing closed when it cannot be had."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from plugingate.manifests.kubedecode import HelperReader
+from tests.conftest import run_cli
+from tests.manifests.kube import require_helper
+from tests.manifests.test_two_readings_cli import HARMLESS, POLICY, _bundle
+
+pytestmark = pytest.mark.integration
+
+
+def _read(tmp_path: Path, files: dict[str, bytes]) -> dict[str, list[tuple[int, list[dict[str, object]], str | None]]]:
+    require_helper()
+    pairs = []
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        pairs.append((name, tmp_path / name))
+    reading = HelperReader().start(pairs).result(timeout=120)
+    return {
+        name: [(d.index, list(d.objects), d.error) for d in f.documents] + ([(-1, [], f.error)] if f.error else [])
+        for name, f in reading.files.items()
+    }
+
+
+def test_the_helper_decodes_as_kubectl(tmp_path: Path) -> None:
+    got = _read(
+        tmp_path,
+        {
+            "bools.yaml": b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: y, b: off, c: '1'}\n",
+            "docs.yaml": b"---\n---\n# only a comment\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n",
+            "list.yaml": b"apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: p}\n",
+            "stream.json": b'{"apiVersion": "v1", "kind": "A", "metadata": {}}\n{"apiVersion": "v1", "kind": "B"}\n',
+            "bom.yaml": b"\xef\xbb\xbfapiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+            "bad.yaml": b"apiVersion: v1\nkind: ConfigMap\n--- !!map\na: 1\n",
+        },
+    )
+    assert got["bools.yaml"] == [
+        (
+            0,
+            [
+                {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": "c"},
+                    "data": {"a": True, "b": False, "c": "1"},
+                }
+            ],
+            None,
+        )
+    ]
+    # NOTE: kubectl counts "---" then "---" as a document of its own (empty, skipped).
+    assert got["docs.yaml"] == [(2, [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}], None)]
+    assert got["list.yaml"] == [(0, [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}], None)]
+    assert [objs[0]["kind"] for _, objs, _ in got["stream.json"]] == ["A", "B"]
+    assert got["bom.yaml"][0][1][0]["apiVersion"] == "v1"
+    assert got["bad.yaml"][-1][2] is not None and "invalid Yaml document separator" in str(got["bad.yaml"][-1][2])
+
+
+def _fake_helper(tmp_path: Path, body: str) -> Path:
+    script = tmp_path / "k8sdecode"
+    script.write_text('#!/bin/sh\nif [ "$1" = version ]; then echo \'{"version": "9.9.9"}\'; exit 0; fi\n' + body)
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script
+
+
+@pytest.mark.parametrize(
+    ("helper", "expect"),
+    [
+        ("missing", "PLUGINGATE_K8SDECODE="),
+        ("crashes", "k8sdecode 9.9.9 failed (exit 7)"),
+        ("garbage", "not its JSON answer"),
+        ("other-files", "answered for 0 file(s), 6 were asked"),
+    ],
+)
+def test_without_a_working_helper_the_gate_cannot_decide(tmp_path: Path, helper: str, expect: str) -> None:
+    require_helper()
+    path = {
+        "missing": lambda: tmp_path / "no-such-k8sdecode",
+        "crashes": lambda: _fake_helper(tmp_path, "echo boom >&2\nexit 7\n"),
+        "garbage": lambda: _fake_helper(tmp_path, "echo not json\n"),
+        "other-files": lambda: _fake_helper(tmp_path, "echo '{\"files\": []}'\n"),
+    }[helper]()
+    bundle = _bundle(tmp_path, HARMLESS.encode())
+    done = run_cli(
+        "gate",
+        bundle,
+        "--policy",
+        POLICY,
+        "--out",
+        tmp_path / "out",
+        env={"PLUGINGATE_K8SDECODE": str(path), "PLUGINGATE_CACHE": str(tmp_path / "cache")},
+        timeout=120,
+    )
+    assert done.code == 3, done.stderr + done.stdout
+    assert expect in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr

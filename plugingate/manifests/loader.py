@@ -94,10 +94,9 @@ class _Reader:
                 )
             with real.open("rb") as handle:
                 raw = handle.read(self.limits.max_file_bytes + 1)
-            for doc in load_yaml(raw, path=display, limits=yaml_limits):
-                objects.extend(_objects(doc))
-                if len(objects) > self.limits.max_objects:
-                    raise InputError(f"more than {self.limits.max_objects} Kubernetes objects", path=display)
+            objects.extend(python_reading(raw, display, yaml_limits))
+            if len(objects) > self.limits.max_objects:
+                raise InputError(f"more than {self.limits.max_objects} Kubernetes objects", path=display)
         return objects
 
     def _where(self, n: int) -> tuple[str, int | None, str]:
@@ -165,6 +164,14 @@ class _Reader:
 
 def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
+
+
+def python_reading(raw: bytes, path: str, limits: YamlLimits | None = None) -> list[ManifestObject]:
+    """The objects of one manifest file as the gate's own reading sees them (lists unrolled the kubectl way)."""
+    objects: list[ManifestObject] = []
+    for doc in load_yaml(raw, path=path, limits=limits):
+        objects.extend(_objects(doc))
+    return objects
 
 
 def _objects(doc: YamlDocument) -> list[ManifestObject]:

@@ -39,6 +39,7 @@ class KubeDocument:
     index: int
     objects: tuple[dict[str, Any], ...]
     error: str | None = None
+    type: tuple[str, str] | None = None  # the document's own apiVersion and kind (a list's, before expansion)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +118,12 @@ def parse_answer(stdout: bytes, expected: Sequence[str]) -> dict[str, KubeFile]:
         out: dict[str, KubeFile] = {}
         for entry in files:
             documents = tuple(
-                KubeDocument(index=_int(d["index"]), objects=tuple(_objects(d["objects"])), error=_text(d["error"]))
+                KubeDocument(
+                    index=_int(d["index"]),
+                    objects=tuple(_objects(d["objects"])),
+                    error=_text(d["error"]),
+                    type=_type(d.get("type")),
+                )
                 for d in entry["documents"]
             )
             out[_str(entry["path"])] = KubeFile(path=entry["path"], documents=documents, error=_text(entry["error"]))
@@ -149,6 +155,14 @@ def _str(value: object) -> str:
 
 def _text(value: object) -> str | None:
     return None if value is None else _str(value)
+
+
+def _type(value: object) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a type, found {value!r}")
+    return _str(value["apiVersion"]), _str(value["kind"])
 
 
 def _objects(value: object) -> list[dict[str, Any]]:

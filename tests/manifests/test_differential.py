@@ -26,6 +26,7 @@ from plugingate.manifests.loader import python_reading
 from tests.manifests.conftest import PLUGIN
 from tests.manifests.corpus import Case, build_corpus
 from tests.manifests.kube import require_helper
+from tests.manifests.kubectl import fake_api_server, kubectl_binary, kubectl_create
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +85,9 @@ def test_every_file_is_refused_or_read_as_kubectl_reads_it(corpus: list[Case], t
     refused = [name for name, objects in found.items() if objects is None]
     # NOTE: both sides must be exercised: a reader that refused everything would pass vacuously.
     assert len(accepted) >= 150 and len(refused) >= 100, (len(accepted), len(refused))
-    print(f"\ndifferential: {len(corpus)} files, {len(accepted)} accepted as kubectl reads them, {len(refused)} refused")
+    print(
+        f"\ndifferential: {len(corpus)} files, {len(accepted)} accepted as kubectl reads them, {len(refused)} refused"
+    )
 
 
 def test_the_gate_reads_the_accepted_files_together_as_kubectl(corpus: list[Case], tmp_path: Path) -> None:
@@ -117,3 +120,36 @@ def test_each_known_disagreement_is_refused_through_the_gate(corpus: list[Case],
     with pytest.raises(InputError) as caught:
         load_manifests(root, load_declaration(root), second_reading=HelperReader())
     assert caught.value.path == f"deploy/{name}.{case.ext}"
+
+
+def test_the_helper_reads_as_the_real_kubectl_on_a_sample(corpus: list[Case], tmp_path: Path) -> None:
+    """``kubectl create --dry-run=client -o json`` on a sample: the objects and the failures are the helper's."""
+    require_helper()
+    kubectl = kubectl_binary()
+    folder = tmp_path / "corpus"
+    reading = decode_all(folder, corpus)
+    found = verdicts(corpus, reading)
+    accepted = sorted(n for n, o in found.items() if o is not None)
+    refused = sorted(n for n, o in found.items() if o is None)
+    sample = accepted[:: max(1, len(accepted) // 100)] + refused[:: max(1, len(refused) // 50)]
+    kinds = {
+        (str(o.get("apiVersion")), str(o.get("kind")))
+        for n in sample
+        for d in reading.files[n].documents
+        for o in d.objects
+    }
+    kinds |= {d.type for n in sample for d in reading.files[n].documents if d.type is not None}
+    checked = 0
+    with fake_api_server(kinds, tmp_path) as config:
+        for name in sample:
+            helper = reading.files[name]
+            theirs = kubectl_create(kubectl, config, folder / name, tmp_path)
+            ours = [o for d in helper.documents for o in d.objects]
+            helper_failed = helper.error is not None or any(d.error for d in helper.documents)
+            assert canonical(theirs.objects) == canonical(ours), f"{name}: kubectl {theirs.stderr}"
+            # NOTE: kubectl create also fails on a file with no object at all; that is no decoding error.
+            empty = not ours and theirs.stderr.strip() == "error: no objects passed to create"
+            assert theirs.failed == (helper_failed or empty), f"{name}: kubectl failed={theirs.failed} {theirs.stderr}"
+            checked += 1
+    assert checked >= 120
+    print(f"\nkubectl sample: {checked} files agree")

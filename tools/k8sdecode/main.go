@@ -40,6 +40,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured/unstructuredscheme"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/yaml"
 )
@@ -55,8 +56,10 @@ type request struct {
 }
 
 type document struct {
-	Index   int               `json:"index"`
-	Error   *string           `json:"error"`
+	Index int     `json:"index"`
+	Error *string `json:"error"`
+	// Type is the apiVersion and kind of the document itself (a list's own, before expansion).
+	Type    map[string]string `json:"type"`
 	Objects []json.RawMessage `json:"objects"`
 }
 
@@ -134,7 +137,11 @@ func decodeFile(shown, real string) fileResult {
 			continue
 		}
 		doc := document{Index: index, Objects: []json.RawMessage{}}
-		objects, err := decodeDocument(ext.Raw)
+		objects, gvk, err := decodeDocument(ext.Raw)
+		if gvk != nil {
+			apiVersion, kind := gvk.ToAPIVersionAndKind()
+			doc.Type = map[string]string{"apiVersion": apiVersion, "kind": kind}
+		}
 		if err != nil {
 			doc.Error = errText(err)
 		}
@@ -161,23 +168,29 @@ var typer = unstructuredscheme.NewUnstructuredObjectTyper()
 
 // decodeDocument is kubectl's mapper.infoForData (local) followed by FlattenListVisitor. The objects
 // returned before an error are those kubectl would still apply.
-func decodeDocument(data []byte) ([]runtime.Object, error) {
-	obj, _, err := unstructured.UnstructuredJSONScheme.Decode(data, nil, nil)
+func decodeDocument(data []byte) ([]runtime.Object, *schema.GroupVersionKind, error) {
+	obj, gvk, err := unstructured.UnstructuredJSONScheme.Decode(data, nil, nil)
 	if err != nil {
-		return nil, fmt.Errorf("unable to decode: %w", err)
+		return nil, nil, fmt.Errorf("unable to decode: %w", err)
 	}
 	if _, ok := obj.(runtime.Unstructured); ok {
 		check := &metadataOnly{}
 		if err := utiljson.Unmarshal(data, check); err != nil {
-			return nil, err
+			return nil, gvk, err
 		}
 	}
 	if !meta.IsListType(obj) {
-		if _, _, err := typer.ObjectKinds(obj); err != nil {
-			return nil, err
-		}
-		return []runtime.Object{obj}, nil
+		// NOTE: no check of the apiVersion here: kubectl maps an object without one to the kind's
+		// preferred version and sends it as it is (the decoder above already required a kind).
+		return []runtime.Object{obj}, gvk, nil
 	}
+	objects, err := expandList(obj)
+	return objects, gvk, err
+}
+
+// expandList is kubectl's FlattenListVisitor: breadth first, and an error for a list inside a list
+// that is not itself a decoded list.
+func expandList(obj runtime.Object) ([]runtime.Object, error) {
 	items := []runtime.Object{}
 	toProcess := []runtime.Object{obj}
 	for i := 0; i < len(toProcess); i++ {

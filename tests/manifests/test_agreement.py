@@ -147,3 +147,11 @@ def test_lists_kubectl_refuses_are_refused(tmp_path: Path, text: str, message: s
 def test_an_answer_of_another_shape_is_a_broken_helper(answer: bytes) -> None:
     with pytest.raises(ToolError):
         parse_answer(answer, ["a.yaml"])
+
+
+def test_values_that_are_not_json_never_agree(tmp_path: Path) -> None:
+    """A NaN or an infinity on both sides has no canonical JSON: the field walk still names it."""
+    root = _bundle(tmp_path, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: .nan}\n")
+    theirs = {**CM, "data": {"a": float("nan")}}
+    with pytest.raises(InputError, match=r"data\.a"):
+        load_manifests(root, load_declaration(root), second_reading=FakeReader([theirs]))

@@ -110,6 +110,20 @@ class HelperReader(KubernetesReader):
         return KubeReading(files=reading, tool=f"k8sdecode {info.version}")
 
 
+@dataclass(frozen=True, slots=True)
+class StartedReader(KubernetesReader):
+    """A reading started ahead of time for ``files`` (beside syft); other files are read anew by ``fallback``."""
+
+    files: tuple[tuple[str, Path], ...]
+    future: Future[KubeReading]
+    fallback: KubernetesReader
+
+    def start(self, files: Sequence[tuple[str, Path]]) -> Future[KubeReading]:
+        if tuple(files) == self.files:
+            return self.future
+        return self.fallback.start(files)
+
+
 def parse_answer(stdout: bytes, expected: Sequence[str]) -> dict[str, KubeFile]:
     """The helper's JSON answer, checked strictly: an answer of another shape is a broken helper (exit 3)."""
     try:

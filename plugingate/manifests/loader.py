@@ -57,6 +57,15 @@ def load_manifests(
     return reader.read()
 
 
+def manifest_files(
+    root: Path, declaration: Declaration, limits: ManifestLimits = DEFAULT_LIMITS
+) -> tuple[tuple[str, Path], ...]:
+    """The files ``load_manifests`` reads (shown path, real path), without reading them."""
+    reader = _Reader(root, declaration, limits, None)
+    reader.collect()
+    return tuple(reader.files)
+
+
 class _Reader:
     def __init__(
         self, root: Path, declaration: Declaration, limits: ManifestLimits, second: KubernetesReader | None
@@ -70,9 +79,12 @@ class _Reader:
         self.seen_dirs: set[Path] = set()
         self.entries = 0
 
-    def read(self) -> ManifestSet:
+    def collect(self) -> None:
         for n, entry in enumerate(self.declaration.manifests):
             self._entry(entry, n)
+
+    def read(self) -> ManifestSet:
+        self.collect()
         pending = self.second.start(self.files) if self.second is not None and self.files else None
         objects = self._read_python()
         if pending is not None:

@@ -100,3 +100,33 @@ def test_without_a_working_helper_the_gate_cannot_decide(tmp_path: Path, helper:
     assert done.code == 3, done.stderr + done.stdout
     assert expect in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_kubernetes_reading_starts_beside_syft_and_runs_once(tmp_path: Path) -> None:
+    """The gate starts the helper right after syft; the manifests step uses that run, not a second one."""
+    from dataclasses import replace
+
+    from plugingate.gate import GateRequest, run_gate
+    from plugingate.manifests.kubedecode import StartedReader
+    from plugingate.policy import load_policy
+    from plugingate.result import StepResult
+    from plugingate.steps import StepContext, default_steps, manifests_step
+
+    require_helper()
+    seen: list[StartedReader] = []
+
+    def spy(ctx: StepContext) -> StepResult:
+        assert ctx.kube_reading.done(), "the Kubernetes reading was not started before the manifests step"
+        reader = ctx.kube_reading.result()
+        assert isinstance(reader, StartedReader)
+        assert [shown for shown, _ in reader.files] == sorted(shown for shown, _ in reader.files)
+        assert reader.start(reader.files) is reader.future
+        seen.append(reader)
+        return manifests_step(ctx)
+
+    bundle = _bundle(tmp_path, HARMLESS.encode())
+    request = GateRequest(bundle=bundle, policy=load_policy(POLICY), out_dir=tmp_path / "out")
+    result = run_gate(request, replace(default_steps(), manifests=spy))
+    assert len(seen) == 1 and "deploy/configmap.yaml" in [shown for shown, _ in seen[0].files]
+    manifests = next(s for s in result.steps if str(s.step) == "manifests")
+    assert manifests.details["objects"] == 7

@@ -130,3 +130,19 @@ def test_the_kubernetes_reading_starts_beside_syft_and_runs_once(tmp_path: Path)
     assert len(seen) == 1 and "deploy/configmap.yaml" in [shown for shown, _ in seen[0].files]
     manifests = next(s for s in result.steps if str(s.step) == "manifests")
     assert manifests.details["objects"] == 7
+
+
+CASES = sorted(p.parent for p in (Path(__file__).resolve().parents[2] / "testdata" / "bundles").glob("*/*/plugin.yaml"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_bundle_case_reads_the_same_both_ways(case: Path) -> None:
+    """The pass and deny cases are not ambiguous: kubectl applies exactly the objects the gate checks."""
+    from plugingate.declaration import load_declaration
+    from plugingate.manifests import load_manifests
+
+    require_helper()
+    declaration = load_declaration(case)
+    alone = load_manifests(case, declaration)
+    both = load_manifests(case, declaration, second_reading=HelperReader())
+    assert [o.data for o in both.objects] == [o.data for o in alone.objects]

@@ -82,6 +82,24 @@ class _Reader:
     def collect(self) -> None:
         for n, entry in enumerate(self.declaration.manifests):
             self._entry(entry, n)
+        # NOTE: the sizes are checked before either reading starts: the Kubernetes reading runs
+        # beside the Python one and must never be handed a file the gate would refuse for its size.
+        total = 0
+        for display, real in self.files:
+            size = real.stat().st_size
+            total += size
+            if size > self.limits.max_file_bytes:
+                raise InputError(
+                    f"file is {size} bytes, more than the {self.limits.max_file_bytes} allowed",
+                    path=display,
+                    hint="a YAML file of this size is not a plugin description; check the bundle",
+                )
+            if total > self.limits.max_total_bytes:
+                raise InputError(
+                    f"the manifests are more than {self.limits.max_total_bytes} bytes together",
+                    path=display,
+                    hint="a plugin's Kubernetes manifests are small; check what spec.manifests points at",
+                )
 
     def read(self) -> ManifestSet:
         self.collect()

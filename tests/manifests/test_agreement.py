@@ -155,3 +155,13 @@ def test_values_that_are_not_json_never_agree(tmp_path: Path) -> None:
     theirs = {**CM, "data": {"a": float("nan")}}
     with pytest.raises(InputError, match=r"data\.a"):
         load_manifests(root, load_declaration(root), second_reading=FakeReader([theirs]))
+
+
+def test_a_file_over_the_size_limit_is_never_handed_to_the_kubernetes_reading(tmp_path: Path) -> None:
+    from plugingate.manifests import ManifestLimits
+
+    root = _bundle(tmp_path, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: '" + "x" * 2000 + "'}\n")
+    fake = FakeReader([CM])
+    with pytest.raises(InputError, match="more than the 1000 allowed"):
+        load_manifests(root, load_declaration(root), ManifestLimits(max_file_bytes=1000), second_reading=fake)
+    assert fake.asked == []

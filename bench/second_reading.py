@@ -11,7 +11,8 @@ without ``second_reading``; this switch exists only in the bench, never in the g
 places every repetition and each starts after ``--pause`` seconds of rest.
 
 It prints, per bundle, the medians of ``run_gate`` and of the manifests step, the median of the
-per-repetition ratios (paired) and the best of N, with both readings over the Python one alone.
+per-repetition ratios (paired) and the best of N, with both readings over the Python one alone, and
+the CPU time of the gate process with its tools (steadier than wall time on a shared host).
 Goal (issue 11, together with the strict archive reader and the image proofs): at most 1.05.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -120,12 +122,14 @@ def child(mode: str, bundle: str, out: str, policy: str) -> None:
     started = time.perf_counter()
     result = run_gate(request, steps)
     seconds = time.perf_counter() - started
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     by_step = {str(s.step): s.seconds for s in result.steps}
     manifests = next(s for s in result.steps if str(s.step) == "manifests")
     print(
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
                 "manifests": by_step.get("manifests", 0.0),
                 "sbom": by_step.get("sbom", 0.0),
                 "verdict": str(result.verdict),
@@ -210,6 +214,12 @@ def main() -> int:
                 "  (goal <= 1.05 with the other items of issue 11)"
             )
             print(f"  manifests step (beside syft): {step_both:.3f} s with both, {step_alone:.3f} s alone")
+            cpu_both = med(_num(r, "cpu") for r in runs["both"])
+            cpu_alone = med(_num(r, "cpu") for r in runs["python"])
+            print(
+                f"  CPU time (user+system, gate process and its tools; steadier under load): {cpu_both:.2f} s "
+                f"with both, {cpu_alone:.2f} s alone, ratio {cpu_both / cpu_alone:.3f}"
+            )
         print(f"load average at the end: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores)")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

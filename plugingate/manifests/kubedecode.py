@@ -57,7 +57,6 @@ class KubeReading:
 
     files: Mapping[str, KubeFile]
     tool: str = "k8sdecode"
-    details: Mapping[str, str] = field(default_factory=dict)
 
 
 class KubernetesReader(ABC):

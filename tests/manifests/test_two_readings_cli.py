@@ -130,3 +130,26 @@ def test_document_separator_variants_are_refused(tmp_path: Path, name: str) -> N
     else:
         findings = [f for s in json.loads(out)["steps"] for f in s["findings"] if f["severity"] == "error"]
         assert any(f["ruleId"] == "PG-MAN-011" for f in findings), findings
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        (f"{HARMLESS}<<: {{kind: Pod, spec: {PRIVILEGED_SPEC}}}\n", "kind", "Pod"),
+        (POD.replace("hostPID: true, hostNetwork: true", "hostPID: y, hostNetwork: Y"), "hostNetwork", True),
+    ],
+    ids=["merge-key", "yaml-1.1-boolean"],
+)
+def test_the_real_kubectl_sends_the_privileged_pod(tmp_path: Path, text: str, field: str, value: object) -> None:
+    """The attacks above are real: kubectl itself sends what the helper said, not what PyYAML read."""
+    from tests.manifests.kubectl import fake_api_server, kubectl_binary, kubectl_create
+
+    kubectl = kubectl_binary()
+    path = tmp_path / "attack.yaml"
+    path.write_text(text)
+    with fake_api_server([("v1", "Pod"), ("v1", "ConfigMap")], tmp_path) as config:
+        sent = kubectl_create(kubectl, config, path, tmp_path)
+    assert not sent.failed, sent.stderr
+    [obj] = sent.objects
+    assert obj["kind"] == "Pod" and obj["spec"]["volumes"][0]["hostPath"]["path"] == "/"
+    assert (obj if field == "kind" else obj["spec"])[field] == value

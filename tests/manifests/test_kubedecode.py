@@ -146,3 +146,25 @@ def test_every_bundle_case_reads_the_same_both_ways(case: Path) -> None:
     alone = load_manifests(case, declaration)
     both = load_manifests(case, declaration, second_reading=HelperReader())
     assert [o.data for o in both.objects] == [o.data for o in alone.objects]
+
+
+def test_the_helper_survives_hostile_yaml_it_is_handed_before_the_gate_refuses_it(tmp_path: Path) -> None:
+    """It starts beside syft, before the Python reading has refused anything: bombs must not hurt it."""
+    import itertools
+    import time
+
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in itertools.pairwise("abcdefghijklmn"):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    head = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n"
+    started = time.monotonic()
+    got = _read(
+        tmp_path,
+        {
+            "bomb.yaml": (head + "\n".join("  " + line for line in lines) + "\n").encode(),
+            "deep.yaml": (head.replace("data:\n", "data: ") + "[" * 100_000 + "]" * 100_000 + "\n").encode(),
+        },
+    )
+    assert time.monotonic() - started < 30
+    assert "excessive aliasing" in str(got["bomb.yaml"][-1][2])
+    assert "max depth" in str(got["deep.yaml"][-1][2])

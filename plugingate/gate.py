@@ -73,6 +73,9 @@ class GateSteps:
     # NOTE: called once the checks are done, while syft still runs on a core of its own: whatever
     # the later steps can get ready (their imports) then stays off the critical path.
     prepare: Callable[[], None] | None = None
+    # NOTE: called right after syft is started: work of a later step that can begin at once (the
+    # manifests' Kubernetes reading) runs beside syft too.
+    start: Callable[[StepContext], None] | None = None
 
 
 def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult:
@@ -91,6 +94,8 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plugingate-sbom") as pool:
             sbom_future: Future[StepResult] = pool.submit(_timed, Step.SBOM, steps.sbom, ctx)
             try:
+                if steps.start is not None:
+                    steps.start(ctx)
                 for step, function in (
                     (Step.SIGNATURE, steps.signature),
                     (Step.PROVENANCE, steps.provenance),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from plugingate.errors import ToolError
 from plugingate.tools.buildinfo import main_module_version
-from plugingate.tools.locate import Tool, ToolInfo, default_cache_dir, locate
+from plugingate.tools.locate import Helper, Tool, ToolInfo, default_cache_dir, locate
 
 SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_TIMEOUT = 600.0
@@ -31,7 +31,7 @@ _VERSION_TIMEOUT = 30.0
 
 # NOTE: settings every run of a tool gets, whatever the caller passes: no update checks (no
 # network, and no nagging on stderr), no telemetry-like behaviour.
-_TOOL_ENV: Mapping[Tool, Mapping[str, str]] = {
+_TOOL_ENV: Mapping[Tool | Helper, Mapping[str, str]] = {
     Tool.SYFT: {"SYFT_CHECK_FOR_APP_UPDATE": "false"},
     Tool.GRYPE: {
         "GRYPE_CHECK_FOR_APP_UPDATE": "false",
@@ -48,7 +48,7 @@ _TOOL_ENV: Mapping[Tool, Mapping[str, str]] = {
 class ToolRun:
     """What one run of a tool did."""
 
-    tool: Tool
+    tool: Tool | Helper
     version: str
     argv: tuple[str, ...]
     returncode: int
@@ -107,10 +107,10 @@ class ToolRunner:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     timeout: float = DEFAULT_TIMEOUT
     work_root: Path | None = None
-    _infos: dict[Tool, ToolInfo] = field(default_factory=dict, init=False, repr=False)
+    _infos: dict[Tool | Helper, ToolInfo] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    def info(self, tool: Tool) -> ToolInfo:
+    def info(self, tool: Tool | Helper) -> ToolInfo:
         """Where ``tool`` is and its version; ``ToolError`` (exit 3) when it is missing or broken."""
         with self._lock:
             known = self._infos.get(tool)
@@ -124,7 +124,7 @@ class ToolRunner:
 
     def run(
         self,
-        tool: Tool,
+        tool: Tool | Helper,
         args: Sequence[str],
         *,
         env: Mapping[str, str] | None = None,
@@ -181,7 +181,7 @@ class ToolRunner:
                 "NO_COLOR": "1",
             }
             run_env.update(env or {})
-            run_env.update(_TOOL_ENV[info.tool])
+            run_env.update(_TOOL_ENV.get(info.tool, {}))
             argv = (str(info.path), *(a.replace("{work}", str(work)) for a in args))
             return self._spawn(info, argv, work, run_env, limit, stdout_limit, background=background)
         finally:
@@ -272,7 +272,7 @@ class ToolRunner:
             max_rss_kib=int(usage.ru_maxrss),
         )
 
-    def _version(self, tool: Tool, path: Path) -> str:
+    def _version(self, tool: Tool | Helper, path: Path) -> str:
         """The version ``path`` reports, remembered per binary (path, size, mtime) across runs."""
         try:
             stat = path.stat()

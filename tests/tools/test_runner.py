@@ -214,16 +214,17 @@ def test_setup_tools_is_idempotent_and_fast_when_cached() -> None:
         "PLUGINGATE_COSIGN",
         "PLUGINGATE_GRYPEDB_BUILD",
         "PLUGINGATE_TARLIST",
+        "PLUGINGATE_K8SDECODE",
         "GRYPE_DB_CACHE_DIR",
         "PLUGINGATE_CACHE",
     }
     for name in ("PLUGINGATE_SYFT", "PLUGINGATE_GRYPE", "PLUGINGATE_COSIGN"):
         assert os.access(exports[name], os.X_OK)
     assert (Path(exports["GRYPE_DB_CACHE_DIR"]) / "6" / "import.json").is_file()
-    for tool in ("syft", "grype", "cosign", "grypedb-build", "tarlist"):
+    for tool in ("syft", "grype", "cosign", "grypedb-build", "tarlist", "k8sdecode"):
         assert (REPO / ".tools" / "bin" / tool).resolve().is_file()
     dotenv = subprocess.run([str(script), "--github-env"], capture_output=True, text=True, timeout=120, check=True)
-    assert dotenv.stdout.replace("export ", "").count("=") == 7 and "export" not in dotenv.stdout
+    assert dotenv.stdout.replace("export ", "").count("=") == 8 and "export" not in dotenv.stdout
 
 
 def test_release_downloads_are_refused_with_directions(tmp_path: Path) -> None:

@@ -147,7 +147,8 @@ def gate(bundle: Path, out: Path, env: dict[str, str]) -> tuple[float, float]:
         check=False,
     )
     wall = time.perf_counter() - started
-    if done.returncode != 0:
+    # NOTE: the large image carries a vulnerable urllib3, so its gate denies (1): a decided run all the same.
+    if done.returncode not in (0, 1):
         raise SystemExit(f"gate of {bundle} exited {done.returncode}: {done.stderr[-2000:]}")
     report = json.loads(done.stdout)
     steps = {s["step"]: s for s in report["steps"]}

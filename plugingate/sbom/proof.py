@@ -17,6 +17,7 @@ the image size limit; a blob is streamed in 1 MiB chunks and never held whole.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import posixpath
@@ -85,6 +86,8 @@ class _Source(Protocol):
 
     def has(self, name: str) -> bool: ...
 
+    def region(self, name: str) -> tuple[int, int, int] | None: ...
+
     def open(self, name: str) -> IO[bytes]: ...
 
 
@@ -111,6 +114,17 @@ class _TarSource:
     def has(self, name: str) -> bool:
         return name in self.members
 
+    def region(self, name: str) -> tuple[int, int, int] | None:
+        """``(fd, offset, size)`` of a regular, non-sparse member's bytes in an uncompressed tar file."""
+        member = self.members[name]
+        fileobj = self.tar.fileobj
+        if not member.isreg() or member.issparse() or fileobj is None or not hasattr(fileobj, "fileno"):
+            return None
+        try:
+            return int(fileobj.fileno()), int(member.offset_data), int(member.size)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return None
+
     def open(self, name: str) -> IO[bytes]:
         member = self.members[name]
         if member.issym() or member.islnk():
@@ -134,6 +148,10 @@ class _DirSource:
 
     def has(self, name: str) -> bool:
         return os.path.lexists(self.root / name)
+
+    def region(self, name: str) -> tuple[int, int, int] | None:
+        """Never: a folder's blob is streamed through its no-follow handle."""
+        return None
 
     def open(self, name: str) -> IO[bytes]:
         path = self.root
@@ -242,7 +260,18 @@ class _Prover:
             target = self.layout / _blob_name(digest)
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(target.name + ".part")
-        with self.source.open(name) as handle, tmp.open("wb") if tmp is not None else _Null() as out:
+        region = self.source.region(name) if tmp is not None and size > _MAX_JSON_BYTES else None
+        if region is not None and tmp is not None and region[2] == size:
+            # NOTE: a large layer is copied by the kernel (copy_file_range: no trip through Python,
+            # a reflink where the file system has them) and the copy is hashed: what is hashed is
+            # then the very file syft reads.
+            _copy_region(region, tmp, size)
+            opened: IO[bytes] = tmp.open("rb")
+            sink: Any = _Null()
+        else:
+            opened = self.source.open(name)
+            sink = tmp.open("wb") if tmp is not None else _Null()
+        with opened as handle, sink as out:
             while chunk := handle.read(_CHUNK):
                 read += len(chunk)
                 if read > size:
@@ -279,6 +308,27 @@ class _Prover:
         if not isinstance(doc, dict):
             raise ImageProofError(f"{self.where}: {what} ({digest}) is not a JSON object")
         return doc
+
+
+def _copy_region(region: tuple[int, int, int], target: Path, size: int) -> None:
+    """Copy ``size`` bytes at ``offset`` of ``fd`` into ``target`` in the kernel; fall back to reads."""
+    fd, offset, _ = region
+    with target.open("wb") as out:
+        done = 0
+        try:
+            while done < size:
+                moved = os.copy_file_range(fd, out.fileno(), size - done, offset + done)
+                if moved == 0:
+                    break
+                done += moved
+        except OSError:
+            pass
+        while done < size:
+            chunk = os.pread(fd, min(_CHUNK, size - done), offset + done)
+            if not chunk:
+                break
+            out.write(chunk)
+            done += len(chunk)
 
 
 class _Null:

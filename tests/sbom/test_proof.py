@@ -211,3 +211,24 @@ def test_manifests_with_duplicate_keys_or_a_mismatched_media_type_are_refused(tm
 def test_a_malformed_pinned_digest_is_refused(tmp_path: Path) -> None:
     archive = write_tar(tmp_path / "x.tar", layout_members(oci_image()))
     _fails(archive, "sha256:" + "A" * 64, "not sha256:<64 lowercase hex>")
+
+
+def test_a_large_layer_copied_by_the_kernel_is_hashed_as_copied(tmp_path: Path) -> None:
+    """Layers over 4 MiB take the copy_file_range path: the copy is what is hashed, and a bad one is dropped."""
+    import random
+
+    files = {"opt/blob.bin": random.Random(7).randbytes(5 * 1024 * 1024).hex()[: 5 * 1024 * 1024]}
+    image = oci_image(files)
+    [layer] = image.layers["linux/amd64"]
+    assert len(image.blob(layer)) > 4 * 1024 * 1024
+    archive = write_tar(tmp_path / "x.tar", layout_members(image))
+    proof = prove_archive(archive, image.digest, where="x", layout=tmp_path / "good")
+    assert (tmp_path / "good" / "blobs" / "sha256" / _hex(layer)).read_bytes() == image.blob(layer)
+    assert proof.hashed_bytes == sum(len(b) for b in image.blobs.values())
+    members = layout_members(image)
+    data = image.blob(layer)
+    members[f"blobs/sha256/{_hex(layer)}"] = data[: len(data) // 2] + b"!" + data[len(data) // 2 + 1 :]
+    with pytest.raises(ImageProofError, match="does not hash to its descriptor"):
+        prove_archive(write_tar(tmp_path / "y.tar", members), image.digest, where="y", layout=tmp_path / "bad")
+    assert not (tmp_path / "bad" / "blobs" / "sha256" / _hex(layer)).exists()
+    assert not list((tmp_path / "bad").rglob("*.part"))

@@ -17,7 +17,7 @@ from plugingate.vulnerabilities import scan_sbom
 from tests.conftest import SCHEMAS
 
 from .conftest import BUNDLES
-from .imagefiles import ADVISORY, layout_members, oci_image, write_docker_archive, write_tar
+from .imagefiles import ADVISORY, layout_members, oci_image, write_dir, write_docker_archive, write_tar
 
 pytestmark = pytest.mark.integration
 
@@ -193,3 +193,35 @@ def test_a_docker_save_archive_without_proof_is_not_scanned_and_denies(runner: T
     assert finding.severity is Severity.ERROR and image_id in finding.message
     cdx = json.loads(result.cyclonedx_path.read_text())
     assert not [c for c in cdx.get("components", []) if c.get("type") == "container"]
+
+
+def test_an_oci_layout_folder_named_by_archive_is_proven_and_scanned(runner: ToolRunner, tmp_path: Path) -> None:
+    from plugingate.declaration.model import ImageRef
+
+    root = tmp_path / "bundle"
+    shutil.copytree(BUNDLES / "vulnerable", root)
+    image = oci_image()
+    write_dir(root / "images" / "exporter", layout_members(image))
+    ref = f"registry.example.com/acme/exporter@{image.digest}"
+    result = generate_sbom(
+        root,
+        name="vuln-demo",
+        version="0.3.0",
+        out_dir=tmp_path / "out",
+        images=[ImageRef("exporter", ref, archive="images/exporter")],
+        runner=runner,
+        use_docker=False,
+    )
+    assert [(i.origin, i.digest, i.packages) for i in result.images] == [("bundle:images/exporter", image.digest, 1)]
+    # A link to that folder is not followed: the image is then not in the bundle at all.
+    (root / "images" / "link").symlink_to(root / "images" / "exporter")
+    linked = generate_sbom(
+        root,
+        name="vuln-demo",
+        version="0.3.0",
+        out_dir=tmp_path / "out2",
+        images=[ImageRef("exporter", ref, archive="images/link")],
+        runner=runner,
+        use_docker=False,
+    )
+    assert linked.images == () and [s.ref for s in linked.skipped_images] == [ref]

@@ -174,6 +174,7 @@ def generate_sbom(
             found_dir = layout_dir(root, named)
             archives += [found_dir] if found_dir is not None else []
     owners = [(image, match_archive(image, archives)) for image in images]
+    lines: dict[str, int | None] = {image.ref: getattr(image, "line", None) for image in images}
     # NOTE: an image whose spec.images entry names an archive is taken from that archive only.
     broken = [
         SkippedImage(
@@ -233,7 +234,7 @@ def generate_sbom(
                 packages=hit_packages,
                 images=hit_scanned,
                 skipped_images=hit_skipped,
-                findings=_findings(hit_packages, hit_scanned, hit_skipped, on_skipped_image, hit_unproven),
+                findings=_findings(hit_packages, hit_scanned, hit_skipped, on_skipped_image, hit_unproven, lines),
                 syft_version=syft_version,
                 cached=True,
                 seconds=time.monotonic() - started,
@@ -330,7 +331,7 @@ def generate_sbom(
         packages=packages,
         images=scanned_t,
         skipped_images=skipped_t,
-        findings=_findings(packages, scanned_t, skipped_t, on_skipped_image, unproven_t),
+        findings=_findings(packages, scanned_t, skipped_t, on_skipped_image, unproven_t, lines),
         syft_version=syft_version,
         cached=False,
         seconds=time.monotonic() - started,
@@ -409,6 +410,7 @@ def _findings(
     skipped: tuple[SkippedImage, ...],
     on_skipped_image: OnSkippedImage,
     unproven: tuple[UnprovenImage, ...] = (),
+    lines: dict[str, int | None] | None = None,
 ) -> tuple[Finding, ...]:
     found: list[Finding] = []
     for bad in unproven:
@@ -416,7 +418,7 @@ def _findings(
             rules.IMAGE_NOT_PROVEN.finding(
                 f"image {bad.name} ({bad.ref}) is not proven to be {bad.digest}: {bad.reason}; it was not scanned "
                 "and no attestation names it",
-                location=Location("plugin.yaml"),
+                location=Location("plugin.yaml", (lines or {}).get(bad.ref)),
                 image=bad.name,
                 ref=bad.ref,
             )

@@ -162,6 +162,8 @@ def test_an_unproven_image_is_denied_and_never_attested(runs: dict[str, tuple[Co
     assert report["passed"] is False
     proofs = [f for f in _findings(report) if f["ruleId"] == "PG-SBOM-004"]
     assert len(proofs) == 1 and PINNED in proofs[0]["message"], _findings(report)
+    # NOTE: located at the spec.images entry (line 18 of the example's plugin.yaml: "- name: exporter").
+    assert proofs[0]["location"] == {"path": "plugin.yaml", "line": 18}
     sbom = next(s for s in report["steps"] if s["step"] == "sbom")
     assert [u["digest"] for u in sbom["details"]["unprovenImages"]] == [PINNED]
     assert all(i.get("digest") != PINNED for i in sbom["details"]["images"])

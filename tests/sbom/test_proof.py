@@ -232,3 +232,48 @@ def test_a_large_layer_copied_by_the_kernel_is_hashed_as_copied(tmp_path: Path) 
         prove_archive(write_tar(tmp_path / "y.tar", members), image.digest, where="y", layout=tmp_path / "bad")
     assert not (tmp_path / "bad" / "blobs" / "sha256" / _hex(layer)).exists()
     assert not list((tmp_path / "bad").rglob("*.part"))
+
+
+def test_a_hard_linked_blob_or_an_entry_leaving_the_archive_is_refused(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    image = oci_image()
+    [layer] = image.layers["linux/amd64"]
+    members = layout_members(image)
+    del members[f"blobs/sha256/{_hex(layer)}"]
+    members["decoy"] = image.blob(layer)
+    archive = write_tar(tmp_path / "x.tar", members)
+    with tarfile.open(archive, "a") as tar:
+        info = tarfile.TarInfo(f"blobs/sha256/{_hex(layer)}")
+        info.type, info.linkname = tarfile.LNKTYPE, "decoy"
+        tar.addfile(info)
+    _fails(archive, image.digest, "is a link to 'decoy'")
+    escaping = write_tar(tmp_path / "y.tar", layout_members(image))
+    with tarfile.open(escaping, "a") as tar:
+        info = tarfile.TarInfo("../../etc/cron.d/x")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    _fails(escaping, image.digest, "an entry outside the archive")
+
+
+@pytest.mark.parametrize(
+    ("ref", "repo_digests", "proven"),
+    [
+        ("nginx@sha256:" + "a" * 64, ["nginx@sha256:" + "a" * 64], True),
+        ("docker.io/library/nginx@sha256:" + "a" * 64, ["nginx@sha256:" + "a" * 64], True),
+        ("index.docker.io/library/nginx@sha256:" + "a" * 64, ["nginx@sha256:" + "a" * 64], True),
+        ("nginx@sha256:" + "a" * 64, ["other/nginx@sha256:" + "a" * 64], False),
+        ("nginx@sha256:" + "a" * 64, ["nginx@sha256:" + "b" * 64], False),
+        ("nginx@sha256:" + "a" * 64, [], False),
+        ("nginx:1.27", ["nginx@sha256:" + "a" * 64], False),
+        ("registry.example.com/a/b@sha256:" + "a" * 64, ["registry.example.com/a/b/c@sha256:" + "a" * 64], False),
+        ("registry.example.com/a/b@sha256:" + "a" * 64, ["REGISTRY.example.com/a/b@sha256:" + "a" * 64], True),
+    ],
+)
+def test_an_engine_image_is_proven_by_its_repository_digest_exactly(
+    ref: str, repo_digests: list[str], proven: bool
+) -> None:
+    from plugingate.sbom.images import repo_digest_proves
+
+    assert repo_digest_proves(ref, repo_digests) is proven

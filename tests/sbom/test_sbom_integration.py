@@ -17,7 +17,7 @@ from plugingate.vulnerabilities import scan_sbom
 from tests.conftest import SCHEMAS
 
 from .conftest import BUNDLES
-from .imagefiles import ADVISORY, layout_members, oci_image, write_dir, write_docker_archive, write_tar
+from .imagefiles import ADVISORY, ALPINE, layout_members, oci_image, write_dir, write_docker_archive, write_tar
 
 pytestmark = pytest.mark.integration
 
@@ -225,3 +225,39 @@ def test_an_oci_layout_folder_named_by_archive_is_proven_and_scanned(runner: Too
         use_docker=False,
     )
     assert linked.images == () and [s.ref for s in linked.skipped_images] == [ref]
+
+
+def test_a_cached_result_keeps_each_image_proven_or_unproven(runner: ToolRunner, tmp_path: Path) -> None:
+    from plugingate.cache import ResultCache
+    from plugingate.declaration.model import ImageRef
+
+    root = tmp_path / "bundle"
+    shutil.copytree(BUNDLES / "vulnerable", root)
+    good, held = oci_image(), oci_image(ALPINE)
+    write_tar(root / "images" / "good.tar", layout_members(good))
+    write_tar(root / "images" / "other.tar", layout_members(held))
+    images = [
+        ImageRef("good", f"registry.example.com/acme/good@{good.digest}", archive="images/good.tar", line=3),
+        ImageRef("bad", f"registry.example.com/acme/bad@{good.manifest[:-4]}beef", archive="images/other.tar", line=7),
+    ]
+    cache = ResultCache(tmp_path / "cache")
+    runs = [
+        generate_sbom(
+            root,
+            name="vuln-demo",
+            version="0.3.0",
+            out_dir=tmp_path / f"out-{n}",
+            images=images,
+            runner=runner,
+            bundle_digest="sha256:" + "8" * 64,
+            cache=cache,
+            use_docker=False,
+        )
+        for n in range(2)
+    ]
+    assert [r.cached for r in runs] == [False, True]
+    for result in runs:
+        assert result.proven_digests == {images[0].ref: good.digest}
+        assert [(u.name, u.digest) for u in result.unproven_images] == [("bad", images[1].ref.rpartition("@")[2])]
+        [finding] = [f for f in result.findings if f.rule_id == "PG-SBOM-004"]
+        assert finding.location is not None and finding.location.line == 7

@@ -390,8 +390,8 @@ def _pick(index: Mapping[str, Any], where: str, digest: str, platform: str) -> t
     return chosen[0]
 
 
-def _docker_entry(source: _Source, where: str, config: str) -> list[str] | None:
-    """The layer paths of the ``manifest.json`` entry of ``config``; ``None`` without manifest.json.
+def _docker_entry(source: _Source, where: str, config: str) -> tuple[str, list[str]] | None:
+    """The config and layer paths of the ``manifest.json`` entry of ``config``; ``None`` without one.
 
     ``docker load`` reads manifest.json, so it must name the proven image: the entry whose Config is
     the proven config, else the archive holds another image for docker.
@@ -415,7 +415,7 @@ def _docker_entry(source: _Source, where: str, config: str) -> list[str] | None:
             layers = entry.get("Layers")
             if not isinstance(layers, list) or not all(isinstance(p, str) for p in layers):
                 raise ImageProofError(f"{where}: manifest.json's entry for {config} has no list of Layers")
-            return [_normalise(p) or p for p in layers]
+            return path, [_normalise(p) or p for p in layers]
     named = ", ".join(str(e.get("Config")) for e in entries if isinstance(e, Mapping)) or "nothing"
     raise ImageProofError(
         f"{where}: manifest.json (what docker load reads) names {named}; expected the proven image's config {config}"
@@ -487,15 +487,15 @@ def prove_archive(
         layers = doc.get("layers")
         if not isinstance(layers, list) or len(layers) > _MAX_LAYERS:
             raise ImageProofError(f"{where}: {manifest_digest} has no list of at most {_MAX_LAYERS} layers")
-        docker_layers = _docker_entry(source, where, config)
+        # NOTE: what docker load reads (manifest.json's paths) is hashed too, also where the same
+        # blob is under blobs/sha256/: the two readers must get the same bytes.
+        entry = _docker_entry(source, where, config)
+        config_alias, docker_layers = entry if entry is not None else (None, None)
         if docker_layers is not None and len(docker_layers) != len(layers):
             raise ImageProofError(
                 f"{where}: manifest.json lists {len(docker_layers)} layers for {config}; the manifest "
                 f"{manifest_digest} lists {len(layers)}"
             )
-        config_alias = None
-        if docker_layers is not None and not source.has(_blob_name(config)):
-            config_alias = f"{config.removeprefix('sha256:')}.json"
         config_doc = prover.json_blob(config, config_size, "the image config", config_alias)
         if not plat:
             plat = f"{config_doc.get('os', '')}/{config_doc.get('architecture', '')}"

@@ -277,3 +277,17 @@ def test_an_engine_image_is_proven_by_its_repository_digest_exactly(
     from plugingate.sbom.images import repo_digest_proves
 
     assert repo_digest_proves(ref, repo_digests) is proven
+
+
+def test_what_docker_load_reads_is_hashed_even_beside_the_oci_blob(tmp_path: Path) -> None:
+    """manifest.json names a legacy config path while blobs/sha256/<config> holds the right bytes."""
+    image, other = oci_image(), oci_image(ALPINE)
+    config, [layer] = image.configs["linux/amd64"], image.layers["linux/amd64"]
+    members = layout_members(image)
+    members["manifest.json"] = json.dumps(
+        [{"Config": f"{_hex(config)}.json", "RepoTags": ["a:1"], "Layers": [f"blobs/sha256/{_hex(layer)}"]}]
+    ).encode()
+    members[f"{_hex(config)}.json"] = image.blob(config)
+    assert prove_archive(write_tar(tmp_path / "x.tar", members), image.digest, where="x").config == config
+    members[f"{_hex(config)}.json"] = other.blob(other.configs["linux/amd64"])
+    _fails(write_tar(tmp_path / "y.tar", members), image.digest, f"{_hex(config)}.json", "does not hash")

@@ -278,11 +278,20 @@ def _is_recorded_cyclonedx(path: Path, recorded_sha256: str) -> bool:
 
 
 def image_digests(result: GateResult) -> list[tuple[str, str]]:
-    """``(reference, sha256:<hex>)`` of every image of ``spec.images`` pinned by digest."""
+    """``(reference, sha256:<hex>)`` of every image of ``spec.images`` proven to be its pinned digest.
+
+    Proven by the SBOM step (its archive's blobs hashed to the digest, or the engine's repository
+    digest): an image whose digest was only claimed, or that could not be had, is never a subject.
+    """
     from plugingate.declaration.model import pinned_digest
 
+    proven = {
+        (str(i.get("ref")), str(i.get("digest")))
+        for i in _list(_details(result, Step.SBOM).get("images"))
+        if isinstance(i, Mapping) and i.get("digest")
+    }
     pinned = ((ref, pinned_digest(ref)) for _name, ref in (result.plugin.images if result.plugin else ()))
-    return [(ref, digest) for ref, digest in pinned if digest is not None]
+    return [(ref, digest) for ref, digest in pinned if digest is not None and (ref, digest) in proven]
 
 
 def _details(result: GateResult, step: Step) -> Mapping[str, object]:

@@ -33,6 +33,8 @@ def sbom_step(ctx: StepContext) -> StepResult:
     )
     images = f", {len(result.images)} image(s)" if result.images else ""
     skipped = f", {len(result.skipped_images)} image(s) not scanned" if result.skipped_images else ""
+    if result.unproven_images:
+        skipped += f", {len(result.unproven_images)} image(s) not proven to be their digest"
     return StepResult(
         Step.SBOM,
         status_of(result.findings),

@@ -86,7 +86,17 @@ def gate_result(
             findings=(denial,) if verdict is Verdict.DENIED else (),
             details={"granted": {"network": {"egress": [{"host": "api.acme.example", "ports": [443]}]}}},
         ),
-        StepResult(Step.SBOM, StepStatus.PASSED, "sbom", details={"sha256": "e" * 64, "tools": {"syft": "1.57.1"}}),
+        StepResult(
+            Step.SBOM,
+            StepStatus.PASSED,
+            "sbom",
+            details={
+                "sha256": "e" * 64,
+                "tools": {"syft": "1.57.1"},
+                # NOTE: proven by the SBOM step (its blobs hashed to the digest): only then a subject.
+                "images": [{"name": "exporter", "ref": IMAGE, "origin": "bundle:x.tar", "digest": IMAGE[-71:]}],
+            },
+        ),
         StepResult(
             Step.VULNERABILITIES,
             StepStatus.PASSED,

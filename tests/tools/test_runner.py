@@ -19,6 +19,7 @@ from plugingate.tools import Tool, ToolRunner, locate
 from plugingate.tools.buildinfo import main_module_version
 from plugingate.tools.locate import tools_dir
 from plugingate.tools.pins import PINNED_VERSIONS
+from tests.support.toolpins import pin_fake
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,7 +44,7 @@ def _probe(folder: Path, name: str = "grype") -> Path:
     path = folder / name
     path.write_text(PROBE)
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
+    return pin_fake(path, "grype" if name not in ("syft", "cosign") else name)
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -51,6 +52,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "HOME": str(tmp_path / "home"),
         "PLUGINGATE_CACHE": str(tmp_path / "cache"),
         "PATH": "/usr/bin:/bin",
+        "PLUGINGATE_TOOL_PINS": os.environ["PLUGINGATE_TOOL_PINS"],
         **extra,
     }
 
@@ -171,6 +173,7 @@ def test_versions_are_remembered_per_binary(tmp_path: Path) -> None:
     assert list(memo.values()) == ["9.9.9"]
     probe.write_text(PROBE.replace("9.9.9", "9.9.10"))
     os.utime(probe, ns=(time.time_ns(), time.time_ns() + 1_000_000))
+    pin_fake(probe, "grype")
     assert ToolRunner(env=env).info(Tool.GRYPE).version == "9.9.10"
 
 

@@ -299,3 +299,14 @@ def test_cli_refuses_to_sign_under_an_unpinned_policy_and_signs_under_a_pinned_o
     assert predicate["policy"]["sha256"] == sha(policy)
     assert predicate["policy"]["trust"]["kind"] == "pinned-digest"
     jsonschema.validate(predicate, load_schema("gate-attestation-predicate.schema.json"))
+
+
+def test_a_vex_document_the_pinned_policy_names_must_be_pinned_too(tmp_path: Path) -> None:
+    vex = tmp_path / "vex.openvex.json"
+    vex.write_text('{"@context": "https://openvex.dev/ns/v0.2.0", "statements": []}')
+    path = _policy(tmp_path, POLICY + "  vulnerabilities:\n    vex: [vex.openvex.json]\n")
+    pin = f"sha256:{sha(path)}"
+    with pytest.raises(VerificationError) as caught:
+        _trust(path, digest=pin)
+    assert caught.value.rule_id == "PG-POL-003" and "vex.openvex.json" in caught.value.message
+    assert _trust(path, digest=pin, file_digests=(f"sha256:{sha(vex)}",)).kind is PolicyTrustKind.PINNED

@@ -124,7 +124,11 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
         else:
             results.append(_timed(Step.VULNERABILITIES, steps.vulnerabilities, ctx))
         result = _decide(request, ctx, results, now)
-        refused = refuse_unpinned(request.policy_trust, signing=bool(request.attest_key or request.attest_keyless))
+        # NOTE: a dry run signs nothing unless --attest-dry-run asks for it: only then was signing asked for.
+        asked = bool(request.attest_key or request.attest_keyless) and (
+            request.policy.mode is not Mode.DRY_RUN or request.attest_in_dry_run
+        )
+        refused = refuse_unpinned(request.policy_trust, signing=asked)
         attested: dict[str, str]
         if refused is not None and result.verdict is not Verdict.UNDECIDED:
             attestation, attested = refused, {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -20,7 +21,7 @@ import pytest
 from plugingate.errors import ExitCode, InputError, VerificationError
 from plugingate.findings import Step
 from plugingate.gate import GateRequest, run_gate
-from plugingate.policy import load_policy
+from plugingate.policy import Mode, load_policy
 from plugingate.policy.trust import (
     UNPINNED,
     PolicyTrust,
@@ -310,3 +311,17 @@ def test_a_vex_document_the_pinned_policy_names_must_be_pinned_too(tmp_path: Pat
         _trust(path, digest=pin)
     assert caught.value.rule_id == "PG-POL-003" and "vex.openvex.json" in caught.value.message
     assert _trust(path, digest=pin, file_digests=(f"sha256:{sha(vex)}",)).kind is PolicyTrustKind.PINNED
+
+
+def test_a_dry_run_that_signs_nothing_anyway_is_not_refused(bundle: Path, tmp_path: Path) -> None:
+    attest = Recorder()
+    request = GateRequest(
+        bundle=bundle,
+        policy=replace(load_policy(None), mode=Mode.DRY_RUN),
+        out_dir=tmp_path / "out",
+        attest_key=tmp_path / "unused.key",
+    )
+    assert run_gate(request, steps(attest=attest)).exit_code is ExitCode.PASSED and attest.called
+    asked = replace(request, attest_in_dry_run=True, out_dir=tmp_path / "out2")
+    result = run_gate(asked, steps(attest=Recorder()))
+    assert result.exit_code is ExitCode.DENIED and "policy not pinned" in str(result.step(Step.ATTESTATION))

@@ -281,7 +281,8 @@ class ToolRunner:
 
     def _verify(self, tool: Tool, path: Path) -> None:
         """``ToolError`` (exit 3) unless ``path`` is outside the checkout and a pinned binary."""
-        verify_tool(str(tool), path, self.env, roots_for(self.forbidden))
+        memo = default_cache_dir(self.env) / "tool-digests.json"
+        verify_tool(str(tool), path, self.env, roots_for(self.forbidden), memo_file=memo)
 
     def _version(self, tool: Tool, path: Path) -> str:
         """The version ``path`` reports, remembered per binary (path, size, mtime) across runs."""

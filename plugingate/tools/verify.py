@@ -15,21 +15,32 @@ the merge request would decide its own scan. So, before every run:
 
 Anything else is ``ToolError`` (exit 3) naming the tool. Hashing is done once per file per process:
 the memo is keyed by the file's identity and stat (device, inode, size, mtime, ctime), so a binary
-replaced in place is hashed again.
+replaced in place is hashed again. Across processes the same memo is kept in
+``$PLUGINGATE_CACHE/tool-digests.json``, each entry authenticated with HMAC-SHA256 under the per-user
+cache key (``plugingate.cache_auth``, kept outside the cache): whoever can write the cache folder can
+plant a binary, but cannot vouch for it there; an entry that does not verify is hashed again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import json
+import os
 import platform
+import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from plugingate.errors import ToolError
+
+if TYPE_CHECKING:
+    from plugingate.cache_auth import CacheKey
 
 PINS_FILE = "digests.txt"
 _CHUNK = 1 << 20
@@ -114,8 +125,9 @@ _MEMO: dict[tuple[str, int, int, int, int, int], str] = {}
 _MEMO_LOCK = threading.Lock()
 
 
-def sha256_of(path: Path) -> str:
-    """The file's sha256, hashed once per process while its stat is unchanged."""
+def sha256_of(path: Path, memo_file: Path | None = None, env: Mapping[str, str] | None = None) -> str:
+    """The file's sha256, hashed once per process while its stat is unchanged (and across processes
+    when ``memo_file`` names the authenticated memo)."""
     resolved = path.resolve()
     info = resolved.stat()
     key = (str(resolved), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
@@ -123,6 +135,15 @@ def sha256_of(path: Path) -> str:
         known = _MEMO.get(key)
     if known is not None:
         return known
+    text_key = "|".join(map(str, key))
+    secret = _memo_key(memo_file, env) if memo_file is not None else None
+    stored = _read_memo(memo_file).get(text_key) if memo_file is not None and secret is not None else None
+    if isinstance(stored, dict) and secret is not None:
+        value = stored.get("sha256")
+        if isinstance(value, str) and secret.verify(f"{text_key}|{value}".encode(), stored.get("mac")):
+            with _MEMO_LOCK:
+                _MEMO[key] = value
+            return value
     digest = hashlib.sha256()
     with resolved.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
@@ -130,7 +151,38 @@ def sha256_of(path: Path) -> str:
     value = digest.hexdigest()
     with _MEMO_LOCK:
         _MEMO[key] = value
+    if memo_file is not None and secret is not None:
+        _write_memo(memo_file, text_key, {"sha256": value, "mac": secret.mac(f"{text_key}|{value}".encode())})
     return value
+
+
+def _memo_key(memo_file: Path, env: Mapping[str, str] | None) -> CacheKey | None:
+    from plugingate.cache_auth import CacheKeyError, default_key_path, load_or_create_key
+
+    try:
+        return load_or_create_key(default_key_path(env), memo_file.parent)
+    except (CacheKeyError, OSError):
+        return None
+
+
+def _read_memo(memo_file: Path) -> dict[str, object]:
+    try:
+        doc = json.loads(memo_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _write_memo(memo_file: Path, text_key: str, entry: dict[str, str]) -> None:
+    # NOTE: best effort: a memo that cannot be written only costs a hash next time.
+    with contextlib.suppress(OSError):
+        memo = _read_memo(memo_file)
+        memo[text_key] = entry
+        memo_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=memo_file.parent, prefix=".tool-digests.")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(dict(list(memo.items())[-64:]), handle)
+        Path(tmp).replace(memo_file)
 
 
 def operator_pins(env: Mapping[str, str], roots: tuple[Path, ...]) -> tuple[Pin, ...]:
@@ -153,7 +205,9 @@ def operator_pins(env: Mapping[str, str], roots: tuple[Path, ...]) -> tuple[Pin,
     return parse_pins(text, named)
 
 
-def verify_tool(tool: str, path: Path, env: Mapping[str, str], roots: tuple[Path, ...]) -> Pin:
+def verify_tool(
+    tool: str, path: Path, env: Mapping[str, str], roots: tuple[Path, ...], *, memo_file: Path | None = None
+) -> Pin:
     """The pin ``path`` matches; ``ToolError`` (exit 3) naming ``tool`` when it is in the checkout or unpinned."""
     holder = inside(path, roots)
     if holder is not None:
@@ -164,7 +218,7 @@ def verify_tool(tool: str, path: Path, env: Mapping[str, str], roots: tuple[Path
             "checkout; do not point PLUGINGATE_" + tool.upper().replace("-", "_") + " or PATH into the work tree",
         )
     try:
-        digest = sha256_of(path)
+        digest = sha256_of(path, memo_file, env)
     except OSError as exc:
         raise ToolError(f"{tool} at {path} cannot be read to check its digest: {exc}", tool=tool) from exc
     here = this_platform()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import plugingate.tools.verify as verify_module
 from plugingate.errors import ToolError
 from plugingate.tools import Tool, ToolRunner
 from plugingate.tools.verify import (
@@ -218,3 +219,43 @@ def test_gate_refuses_a_planted_grype_and_an_unpinned_one(tmp_path: Path) -> Non
         report = json.loads((out / "report.json").read_text())
         vulns = next(s for s in report["steps"] if s["step"] == "vulnerabilities")
         assert vulns["status"] == "error" and why in vulns["summary"], vulns
+
+
+def test_the_digest_memo_spares_the_hash_in_the_next_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _fake(tmp_path / "tools")
+    memo = tmp_path / "cache" / "tool-digests.json"
+    env = _env(tmp_path, PLUGINGATE_CACHE_KEY_FILE=str(tmp_path / "config" / "cache.key"))
+    verify_tool("grype", fake, env, (), memo_file=memo)
+    assert memo.is_file()
+    monkeypatch.setattr(verify_module, "_MEMO", {})  # NOTE: a new process: the in-memory memo is empty
+    opened: list[Path] = []
+    real_open = Path.open
+
+    def counting_open(self: Path, *args: object, **kwargs: object) -> object:
+        opened.append(self)
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    verify_tool("grype", fake, env, (), memo_file=memo)
+    assert fake.resolve() not in opened
+
+
+def test_a_forged_digest_memo_entry_does_not_vouch_for_a_planted_tool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever writes the cache folder writes the memo too: an entry for the planted binary's stat
+    claiming a pinned digest, with a MAC under another key (or none), is hashed again and refused."""
+    planted = _fake(tmp_path / "tools", pinned=False)
+    memo = tmp_path / "cache" / "tool-digests.json"
+    env = _env(tmp_path, PLUGINGATE_CACHE_KEY_FILE=str(tmp_path / "config" / "cache.key"))
+    real_pin = next(p for p in packaged_pins() if p.tool == "grype" and p.platform == this_platform())
+    info = planted.resolve().stat()
+    key = "|".join(
+        map(str, (planted.resolve(), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
+    )
+    for mac in ("0" * 64, None):
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        memo.write_text(json.dumps({key: {"sha256": real_pin.sha256, "mac": mac}}))
+        monkeypatch.setattr(verify_module, "_MEMO", {})
+        with pytest.raises(ToolError, match="not a pinned grype"):
+            verify_tool("grype", planted, env, (), memo_file=memo)

@@ -240,3 +240,27 @@ def verify_tool(
 def roots_for(extra: Iterable[Path] = ()) -> tuple[Path, ...]:
     """The checkout roots for this process: cwd's work tree, plus ``extra`` (the bundle) and its work tree."""
     return checkout_roots(Path.cwd(), extra)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m plugingate.tools.verify FILE MEMO``: FILE's sha256 through the authenticated memo.
+
+    scripts/setup-tools checks every tool on every run; through the memo (the one the gate keeps) an
+    unchanged binary is not hashed again.
+    """
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m plugingate.tools.verify FILE MEMO", file=sys.stderr)
+        return 2
+    try:
+        print(sha256_of(Path(args[0]), Path(args[1])))
+    except OSError as exc:
+        print(f"cannot hash {args[0]}: {exc}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -33,6 +33,7 @@ from plugingate.policy.model import GatePolicy
 
 if TYPE_CHECKING:
     from plugingate.result import StepResult
+    from plugingate.signature.identity import TrustedSigner
 
 _DIGEST_RE = re.compile(r"^sha256:([0-9a-fA-F]{64})$")
 
@@ -177,7 +178,7 @@ def _beside(path: Path) -> tuple[Path, Path]:
 def _verify_signed(
     path: Path,
     expected_sha256: str,
-    signers: Sequence[object],
+    signers: Sequence[TrustedSigner],
     options: PolicyTrustOptions,
     rule_id: str,
     *,
@@ -185,11 +186,10 @@ def _verify_signed(
 ) -> str | None:
     """Who signed ``path`` (a trusted signer's description); None when no signature exists."""
     from plugingate.signature.artifact import Artifact
-    from plugingate.signature.identity import TrustedSigner
     from plugingate.signature.trust import TrustSettings
     from plugingate.signature.verify import verify_bundle_file, verify_raw_signature
 
-    trusted = [s for s in signers if isinstance(s, TrustedSigner)]
+    trusted = list(signers)
     candidates = [signature] if signature is not None else [p for p in _beside(path) if p.is_file()]
     if not candidates:
         return None
@@ -213,7 +213,7 @@ def _verify_signed(
 
 
 def _check_named_files(
-    policy: GatePolicy, file_digests: set[str], signers: Sequence[object], options: PolicyTrustOptions
+    policy: GatePolicy, file_digests: set[str], signers: Sequence[TrustedSigner], options: PolicyTrustOptions
 ) -> tuple[str, ...]:
     """Each file the policy names, pinned or signed; ``VerificationError`` (PG-POL-003) for the first that is not."""
     from plugingate.bundle.digest import sha256_file

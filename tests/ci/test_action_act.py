@@ -84,6 +84,9 @@ def test_self_test_workflow_under_act(tmp_path: Path) -> None:
     assert "self-test: example passed; attestation verified" in log
     assert "Failure - Main Gate a denied bundle" in log, log[-6000:]
     assert "self-test: denied bundle denied (exit 1), as expected" in log
+    # the tools cache pointed into the workspace (where a grype was planted with its stamp) was refused
+    assert "self-test: tools cache inside the workspace refused, as expected" in log
+    assert "is inside the checkout" in log
     # the SARIF upload is skipped under act, never attempted
     assert not re.search(r"(Success|Failure) - Main Upload SARIF", log)
 

@@ -209,7 +209,12 @@ def gate_predicate(
     return GatePredicate(
         passed=result.passed,
         mode=GateMode(result.policy.mode),
-        policy=PolicyRef(name=result.policy.name, sha256=result.policy.sha256, version=policy_version),
+        policy=PolicyRef(
+            name=result.policy.name,
+            sha256=result.policy.sha256,
+            version=policy_version,
+            trust=result.policy.trust,
+        ),
         plugingate_version=result.plugingate_version,
         tools=ToolVersions(
             syft=str(result.tools.get("syft") or _mapping(sbom.get("tools")).get("syft") or "unknown"),

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from plugingate.policy.model import Mode
+from plugingate.policy.trust import PolicyTrust
 from plugingate.result import rfc3339 as result_rfc3339
 
 # NOTE: the predicate records the policy's mode; one enum serves the policy and the attestation.
@@ -209,11 +210,14 @@ class PolicyRef:
     name: str
     sha256: str
     version: str | None = None
+    trust: PolicyTrust | None = None  # pinned digest or trusted signer (plugingate.policy.trust)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "sha256": self.sha256}
         if self.version is not None:
             out["version"] = self.version
+        if self.trust is not None:
+            out["trust"] = self.trust.to_dict()
         return out
 
 

@@ -25,7 +25,7 @@ def sbom_step(ctx: StepContext) -> StepResult:
         version=ctx.declaration.version,
         out_dir=request.out_dir,
         images=ctx.declaration.images,
-        runner=ToolRunner(),
+        runner=ToolRunner(forbidden=(request.bundle,)),
         bundle_digest=ctx.bundle.sha256,
         cache=ResultCache.default(enabled=request.use_cache),
         on_skipped_image=OnSkippedImage(request.policy.vulnerabilities.on_skipped_image),

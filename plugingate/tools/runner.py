@@ -23,6 +23,7 @@ from pathlib import Path
 from plugingate.errors import ToolError
 from plugingate.tools.buildinfo import main_module_version
 from plugingate.tools.locate import Helper, Tool, ToolInfo, default_cache_dir, locate
+from plugingate.tools.verify import roots_for, verify_tool
 
 SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_TIMEOUT = 600.0
@@ -107,6 +108,8 @@ class ToolRunner:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     timeout: float = DEFAULT_TIMEOUT
     work_root: Path | None = None
+    # NOTE: paths no tool may come from besides the current folder's work tree: the bundle.
+    forbidden: tuple[Path, ...] = ()
     _infos: dict[Tool | Helper, ToolInfo] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -117,6 +120,8 @@ class ToolRunner:
         if known is not None:
             return known
         path, found_by = locate(tool, self.env)
+        # NOTE: before the first run of the binary, even its `version` run.
+        self._verify(tool, path)
         info = ToolInfo(tool=tool, path=path, found_by=found_by, version=self._version(tool, path))
         with self._lock:
             self._infos[tool] = info
@@ -142,6 +147,8 @@ class ToolRunner:
         priority, so that on a busy machine the tool it runs beside is not slowed down.
         """
         info = self.info(tool)
+        # NOTE: before every run: a binary swapped since the last one is hashed again (stat-keyed memo).
+        self._verify(tool, info.path)
         return self._run(
             info, args, env=env, timeout=timeout, files=files, stdout_limit=stdout_limit, background=background
         )
@@ -271,6 +278,11 @@ class ToolRunner:
             seconds=seconds,
             max_rss_kib=int(usage.ru_maxrss),
         )
+
+    def _verify(self, tool: Tool | Helper, path: Path) -> None:
+        """``ToolError`` (exit 3) unless ``path`` is outside the checkout and a pinned binary."""
+        memo = default_cache_dir(self.env) / "tool-digests.json"
+        verify_tool(str(tool), path, self.env, roots_for(self.forbidden), memo_file=memo)
 
     def _version(self, tool: Tool | Helper, path: Path) -> str:
         """The version ``path`` reports, remembered per binary (path, size, mtime) across runs."""

@@ -277,15 +277,19 @@ def test_real_gate_attestation_verifies(
     shutil.copytree(EXAMPLE, tmp_path / "acme")
     assert run(["pack", str(tmp_path / "acme"), "-o", str(bundle)], monkeypatch, capsys).code == 0
     out = tmp_path / "out"
+    digest = f"sha256:{hashlib.sha256(policy.read_bytes()).hexdigest()}"
+    # NOTE: --policy-digest: attestations are signed only under a pinned (or signed) policy.
     gate = run(
-        ["gate", str(bundle), "--policy", str(policy), "--out", str(out), "--attest-key", str(key), "--no-cache", "-q"],
+        [
+            *("gate", str(bundle), "--policy", str(policy), "--policy-digest", digest, "--out", str(out)),
+            *("--attest-key", str(key), "--no-cache", "-q"),
+        ],
         monkeypatch,
         capsys,
     )
     if gate.code == 3:
         pytest.skip(f"the gate could not run its tools here: {gate.err[-500:]}")
     assert gate.code == 0, gate.out + gate.err
-    digest = f"sha256:{hashlib.sha256(policy.read_bytes()).hexdigest()}"
     ok = run(
         [
             "verify-attestation",

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from plugingate.tools.locate import tools_dir
+from tests.support.toolpins import pin_fake
 
 from .conftest import run_cli
 
@@ -26,7 +27,7 @@ def _scan(sbom: Path, env: dict[str, str], tmp_path: Path, *extra: str) -> tuple
 def _fake_tool(path: Path, script: str) -> Path:
     path.write_text("#!/bin/sh\n" + script)
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
+    return pin_fake(path, "grype")
 
 
 def test_a_fresh_database_scans_and_denies(vulnerable_sbom: Path, scanner_env: dict[str, str], tmp_path: Path) -> None:

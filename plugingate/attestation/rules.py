@@ -22,7 +22,7 @@ PREDICATE_TYPE = Rule(
     "PG-ATT-003",
     Step.ATTESTATION,
     "wrong predicate type",
-    "The signed statement is not a gate attestation (https://plugingate.dev/attestation/gate/v1), or its "
+    "The signed statement is not a gate attestation (https://plugingate.dev/attestation/gate/v2), or its "
     "payload type is not application/vnd.in-toto+json.",
 )
 NOT_PASSED = Rule(

@@ -9,7 +9,7 @@ import click
 
 from plugingate.cli.options import OutputFormat, format_option, option, verbosity_options
 
-_GATE_TYPE = "https://plugingate.dev/attestation/gate/v1"
+_GATE_TYPE = "https://plugingate.dev/attestation/gate/v2"
 _GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 

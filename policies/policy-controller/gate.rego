@@ -8,8 +8,8 @@ gate := input.predicate
 valid_until_ns := time.parse_rfc3339_ns(gate.validUntil)
 
 violations[msg] {
-	input.predicateType != "https://plugingate.dev/attestation/gate/v1"
-	msg := sprintf("predicate type is %v, expected https://plugingate.dev/attestation/gate/v1", [input.predicateType])
+	input.predicateType != "https://plugingate.dev/attestation/gate/v2"
+	msg := sprintf("predicate type is %v, expected https://plugingate.dev/attestation/gate/v2", [input.predicateType])
 }
 
 violations[msg] {

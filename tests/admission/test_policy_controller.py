@@ -21,7 +21,7 @@ def test_embedded_rego_is_the_reviewed_file() -> None:
         doc = yaml.safe_load((POLICIES / "policy-controller" / name).read_text())
         (authority,) = doc["spec"]["authorities"]
         (att,) = authority["attestations"]
-        assert att["predicateType"] == "https://plugingate.dev/attestation/gate/v1"
+        assert att["predicateType"] == "https://plugingate.dev/attestation/gate/v2"
         assert att["policy"]["type"] == "rego"
         assert att["policy"]["data"].strip() == rego.strip()
 

@@ -46,11 +46,21 @@ def context(tmp_path: Path, *, mode: str = "enforce", **request: Any) -> StepCon
 
 
 def gate_result(
-    *, verdict: Verdict = Verdict.PASSED, exception_expires: str = "2026-12-05", mode: str = "enforce"
+    *,
+    verdict: Verdict = Verdict.PASSED,
+    exception_expires: str = "2026-12-05",
+    mode: str = "enforce",
+    violating: bool | None = None,
+    cached: bool = False,
 ) -> GateResult:
-    """A decided result whose steps carry details in the shapes the other steps record."""
+    """A decided result whose steps carry details in the shapes the other steps record.
+
+    ``violating`` (default: a denied verdict) adds a denying capability finding: with ``mode`` warn
+    or dry-run and a passed verdict, it is a run that let a violation through.
+    """
     from plugingate.capabilities.rules import RULES as CAP_RULES
 
+    violating = verdict is Verdict.DENIED if violating is None else violating
     denial = CAP_RULES[0].finding("egress not allowed", location=Location("plugin.yaml", 3))
     steps = (
         StepResult(
@@ -81,12 +91,17 @@ def gate_result(
         ),
         StepResult(
             Step.CAPABILITIES,
-            StepStatus.FAILED if verdict is Verdict.DENIED else StepStatus.PASSED,
+            StepStatus.FAILED if violating else StepStatus.PASSED,
             "caps",
-            findings=(denial,) if verdict is Verdict.DENIED else (),
+            findings=(denial,) if violating else (),
             details={"granted": {"network": {"egress": [{"host": "api.acme.example", "ports": [443]}]}}},
         ),
-        StepResult(Step.SBOM, StepStatus.PASSED, "sbom", details={"sha256": "e" * 64, "tools": {"syft": "1.57.1"}}),
+        StepResult(
+            Step.SBOM,
+            StepStatus.PASSED,
+            "sbom",
+            details={"sha256": "e" * 64, "tools": {"syft": "1.57.1"}, "cached": cached},
+        ),
         StepResult(
             Step.VULNERABILITIES,
             StepStatus.PASSED,
@@ -134,20 +149,38 @@ def write_scan_outputs(out: Path) -> None:
     (out / "vulns.json").write_text(json.dumps({"matches": []}))
 
 
-def test_signs_three_statements_with_a_key(tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> None:
+def test_signs_four_statements_with_a_key(tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> None:
     key = tmp_path / "gate.key"
     key.write_bytes(ec_key_pem[0])
-    ctx = context(tmp_path, attest_key=key)
+    provenance = tmp_path / "b.tgz.intoto.jsonl"
+    provenance.write_text('{"payloadType": "application/vnd.in-toto+json"}\n')
+    ctx = context(tmp_path, attest_key=key, provenance=provenance)
     write_scan_outputs(ctx.out_dir)
     step, outputs = attest_step(ctx, gate_result())
     assert step.status is StepStatus.PASSED, step
     assert outputs["attestation"] == str(ctx.out_dir / "attestations.intoto.jsonl")
     assert outputs["attestation-gate"].endswith("attestation-gate.dsse.json")
-    gate, sbom, vuln = statements_of(Path(outputs["attestation"]))
-    assert [gate["predicateType"], sbom["predicateType"], vuln["predicateType"]] == [
-        "https://plugingate.dev/attestation/gate/v1",
+    assert outputs["attestation-vsa"].endswith("attestation-vsa.dsse.json")
+    gate, sbom, vuln, vsa = statements_of(Path(outputs["attestation"]))
+    assert [gate["predicateType"], sbom["predicateType"], vuln["predicateType"], vsa["predicateType"]] == [
+        "https://plugingate.dev/attestation/gate/v2",
         "https://cyclonedx.org/bom",
         "https://cosign.sigstore.dev/attestation/vuln/v1",
+        "https://slsa.dev/verification_summary/v1",
+    ]
+    assert vsa["subject"] == gate["subject"]
+    summary = vsa["predicate"]
+    assert summary["verificationResult"] == "PASSED" and summary["timeVerified"] == "2026-11-29T21:00:00Z"
+    assert summary["policy"]["digest"] == {"sha256": "b" * 64}
+    assert summary["verifiedLevels"] == ["SLSA_BUILD_LEVEL_2", "PLUGINGATE_GATE_PASSED", "PLUGINGATE_BUNDLE_SIGNED"]
+    canonical = [json.dumps(s, sort_keys=True, separators=(",", ":")).encode() for s in (sbom, vuln)]
+    assert summary["inputAttestations"] == [
+        {"uri": "file:b.tgz.intoto.jsonl", "digest": {"sha256": hashlib.sha256(provenance.read_bytes()).hexdigest()}},
+        {"uri": "https://cyclonedx.org/bom", "digest": {"sha256": hashlib.sha256(canonical[0]).hexdigest()}},
+        {
+            "uri": "https://cosign.sigstore.dev/attestation/vuln/v1",
+            "digest": {"sha256": hashlib.sha256(canonical[1]).hexdigest()},
+        },
     ]
     assert gate["subject"] == [
         {"name": "b.tgz", "digest": {"sha256": "a" * 64}},
@@ -158,7 +191,7 @@ def test_signs_three_statements_with_a_key(tmp_path: Path, ec_key_pem: tuple[byt
     # the window is 720h, but an exception expiring on 2026-12-05 was applied
     assert predicate["validUntil"] == "2026-12-06T00:00:00Z"
     assert step.details["validUntil"] == "2026-12-06T00:00:00Z"
-    assert predicate["policy"] == {"name": "unit", "sha256": "b" * 64, "version": "7"}
+    assert predicate["policy"] == {"name": "unit", "sha256": "b" * 64, "version": "7", "trust": "unpinned"}
     assert predicate["signature"]["signer"]["name"] == "acme-ci"
     assert predicate["signature"]["status"] == "verified" and predicate["signature"]["required"] is True
     assert predicate["provenance"]["builderId"].startswith("https://github.com/slsa-framework/")
@@ -203,7 +236,39 @@ def test_dry_run_signs_only_when_asked(tmp_path: Path, ec_key_pem: tuple[bytes, 
     asked = context(tmp_path, mode="dry-run", attest_key=key, attest_in_dry_run=True)
     step, outputs = attest_step(asked, gate_result(mode="dry-run"))
     assert step.status is StepStatus.PASSED
-    assert statements_of(Path(outputs["attestation"]))[0]["predicate"]["mode"] == "dry-run"
+    predicate = statements_of(Path(outputs["attestation"]))[0]["predicate"]
+    # NOTE: even a clean dry-run is not an enforced decision: signed, but never as a pass
+    assert predicate["mode"] == "dry-run" and predicate["passed"] is False
+
+
+@pytest.mark.parametrize("mode", ["warn", "dry-run"])
+def test_a_run_that_let_violations_through_is_signed_as_not_passed(
+    tmp_path: Path, ec_key_pem: tuple[bytes, bytes], mode: str
+) -> None:
+    key = tmp_path / "gate.key"
+    key.write_bytes(ec_key_pem[0])
+    ctx = context(tmp_path, mode=mode, attest_key=key, attest_in_dry_run=True)
+    write_scan_outputs(ctx.out_dir)
+    result = gate_result(mode=mode, violating=True)
+    assert result.passed  # the gate let it through: warn and dry-run exit 0
+    step, outputs = attest_step(ctx, result)
+    assert step.status is StepStatus.PASSED
+    statements = statements_of(Path(outputs["attestation"]))
+    gate = statements[0]["predicate"]
+    assert gate["passed"] is False and gate["mode"] == mode and gate["violations"] == ["PG-CAP-001"]
+    vsa = next(s for s in statements if s["predicateType"] == "https://slsa.dev/verification_summary/v1")
+    assert vsa["predicate"]["verificationResult"] == "FAILED"
+
+
+def test_cached_results_are_recorded(tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> None:
+    key = tmp_path / "gate.key"
+    key.write_bytes(ec_key_pem[0])
+    ctx = context(tmp_path, attest_key=key)
+    write_scan_outputs(ctx.out_dir)
+    _, outputs = attest_step(ctx, gate_result(cached=True))
+    assert statements_of(Path(outputs["attestation"]))[0]["predicate"]["fromCache"] is True
+    _, outputs = attest_step(ctx, gate_result())
+    assert statements_of(Path(outputs["attestation"]))[0]["predicate"]["fromCache"] is False
 
 
 def test_undecided_gate_is_not_attested(tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> None:
@@ -220,7 +285,7 @@ def test_missing_scan_outputs_are_noted(tmp_path: Path, ec_key_pem: tuple[bytes,
     step, outputs = attest_step(ctx, gate_result())
     assert step.status is StepStatus.PASSED
     assert [f.rule_id for f in step.findings] == ["PG-ATT-021", "PG-ATT-021"]
-    assert len(statements_of(Path(outputs["attestation"]))) == 1
+    assert len(statements_of(Path(outputs["attestation"]))) == 2  # the gate's and the VSA
 
 
 def test_keyless_without_identity_is_an_error_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -298,7 +363,7 @@ def test_real_gate_attestation_verifies(
         "--key",
         str(pub),
         "--type",
-        "https://plugingate.dev/attestation/gate/v1",
+        "https://plugingate.dev/attestation/gate/v2",
         "--insecure-ignore-tlog",
         "--signature",
         str(out / "attestation-gate.dsse.json"),

@@ -31,6 +31,7 @@ from plugingate.attestation.predicate import (
     GATE_PREDICATE_TYPE,
     SEVERITIES,
     AppliedException,
+    BundleRef,
     CheckStatus,
     GateMode,
     GatePredicate,
@@ -298,6 +299,7 @@ def gate_predicate(
         if result.plugin is None
         else PluginRef(name=result.plugin.name, version=result.plugin.version, publisher=result.plugin.publisher),
         violations=violations,
+        bundle=BundleRef(name=result.bundle.name, sha256=result.bundle.sha256.removeprefix("sha256:")),
         from_cache=sbom.get("cached") is True or vuln.get("cached") is True,
     )
 

@@ -241,6 +241,21 @@ class PolicyRef:
 
 
 @dataclass(frozen=True, slots=True)
+class BundleRef:
+    """The bundle decided about (also the statement's first subject).
+
+    NOTE: repeated in the predicate because Kyverno's attestation conditions see only the predicate:
+    a revoked bundle digest can then be refused for every image it ships.
+    """
+
+    name: str
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "sha256": self.sha256}
+
+
+@dataclass(frozen=True, slots=True)
 class PluginRef:
     """The plugin's ``metadata`` from ``plugin.yaml``."""
 
@@ -275,6 +290,7 @@ class GatePredicate:
     plugin: PluginRef | None = None
     violations: Sequence[str] = field(default=())  # rule ids of the denying findings
     from_cache: bool = False  # the SBOM or the scan came from the result cache
+    bundle: BundleRef | None = None
 
     def __post_init__(self) -> None:
         if self.passed and (self.mode != GateMode.ENFORCE or self.violations):
@@ -288,6 +304,8 @@ class GatePredicate:
             )
         _check_hex("policy.sha256", self.policy.sha256)
         _check_hex("sbom.sha256", self.sbom_sha256)
+        if self.bundle is not None:
+            _check_hex("bundle.sha256", self.bundle.sha256)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -308,6 +326,8 @@ class GatePredicate:
         }
         if self.plugin is not None:
             out["plugin"] = self.plugin.to_dict()
+        if self.bundle is not None:
+            out["bundle"] = self.bundle.to_dict()
         return out
 
 

@@ -377,3 +377,71 @@ def test_real_gate_attestation_verifies(
         datetime.fromisoformat(statement["predicate"]["validUntil"].replace("Z", "+00:00"))
         - datetime.fromisoformat(statement["predicate"]["evaluatedAt"].replace("Z", "+00:00"))
     ) == timedelta(hours=24)
+
+
+VIOLATING_POLICY = PASSING_POLICY.replace(
+    'egressAllow: ["api-acme.example"]', 'egressAllow: ["only.elsewhere.example"]'
+)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("how", ["--mode warn", "environment dry-run"])
+def test_real_warn_and_dry_run_attestations_are_refused(
+    tmp_path: Path,
+    ec_key_pem: tuple[bytes, bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
+) -> None:
+    """Issue 12's attack through the real CLI and tools: the gate lets a violation through (exit 0) and
+    signs, but what it signs says passed: false, and verify-attestation and cosign-level checks refuse it."""
+    assert VIOLATING_POLICY != PASSING_POLICY
+    if not EXAMPLE.is_dir():
+        pytest.skip(f"example plugin not found at {EXAMPLE}")
+    key = tmp_path / "gate.key"
+    key.write_bytes(ec_key_pem[0])
+    pub = tmp_path / "gate.pub"
+    pub.write_bytes(ec_key_pem[1])
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(VIOLATING_POLICY)
+    shutil.copytree(EXAMPLE, tmp_path / "acme")
+    bundle = tmp_path / "acme.tgz"
+    assert run(["pack", str(tmp_path / "acme"), "-o", str(bundle)], monkeypatch, capsys).code == 0
+    out = tmp_path / "out"
+    args = ["gate", str(bundle), "--policy", str(policy), "--out", str(out), "--attest-key", str(key), "-q"]
+    if how == "--mode warn":
+        args += ["--mode", "warn"]
+    else:
+        # NOTE: only the variables, as a merge request could set them in the pipeline
+        monkeypatch.setenv("PLUGINGATE_MODE", "dry-run")
+        monkeypatch.setenv("PLUGINGATE_ATTEST_DRY_RUN", "1")
+    gate = run(args, monkeypatch, capsys)
+    if gate.code == 3:
+        pytest.skip(f"the gate could not run its tools here: {gate.err[-500:]}")
+    assert gate.code == 0, gate.out + gate.err  # warn and dry-run let it through: that is their point
+    monkeypatch.delenv("PLUGINGATE_MODE", raising=False)
+    monkeypatch.delenv("PLUGINGATE_ATTEST_DRY_RUN", raising=False)
+    mode = "warn" if how == "--mode warn" else "dry-run"
+    statement = statements_of(out / "attestations.intoto.jsonl")[0]
+    predicate = statement["predicate"]
+    assert predicate["mode"] == mode and predicate["passed"] is False
+    # the egress the policy does not allow: a capability violation, listed
+    assert predicate["violations"] and all(v.startswith("PG-CAP-") for v in predicate["violations"]), predicate
+    vsa = statements_of(out / "attestations.intoto.jsonl")[-1]
+    assert vsa["predicate"]["verificationResult"] == "FAILED"
+    for extra in ([], ["--type", "https://slsa.dev/verification_summary/v1"]):
+        refused = run(
+            [
+                "verify-attestation",
+                str(bundle),
+                "--attestation",
+                str(out / "attestations.intoto.jsonl"),
+                "--key",
+                str(pub),
+                *extra,
+            ],
+            monkeypatch,
+            capsys,
+        )
+        assert refused.code == 1, refused.out
+        assert "PG-ATT-004" in refused.err, refused.err

@@ -18,7 +18,8 @@ CRDS = {
     "ClusterPolicy": MODCACHE
     / "github.com/kyverno/kyverno@v1.19.1/config/crds/kyverno/kyverno.io_clusterpolicies.yaml",
     "ImageValidatingPolicy": MODCACHE
-    / "github.com/kyverno/kyverno@v1.19.1/config/crds/policies.kyverno.io/policies.kyverno.io_imagevalidatingpolicies.yaml",
+    / "github.com/kyverno/kyverno@v1.19.1/config/crds/policies.kyverno.io"
+    / "policies.kyverno.io_imagevalidatingpolicies.yaml",
     "ClusterImagePolicy": MODCACHE / "github.com/sigstore/policy-controller@v0.13.1/config/300-clusterimagepolicy.yaml",
 }
 CASES = [

@@ -21,7 +21,7 @@ from plugingate.attestation.signing import sign_statements
 from plugingate.attestation.statement import gate_statement, vsa_statement
 from plugingate.attestation.vsa import VerificationResult, build_vsa
 from plugingate.keys import private_key_from_pem
-from plugingate.oci.attach import _attach_legacy, attach, read_attestations
+from plugingate.oci.attach import _attach_legacy, _attach_referrer, attach, read_attestations
 from plugingate.oci.client import RegistryClient
 from plugingate.oci.reference import parse_image_ref
 
@@ -202,11 +202,18 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Images]:
                 jsonl = sign_statements([statement], key=key, out_dir=work / case / str(i))[0]
                 attestations.extend(read_attestations(jsonl.read_bytes(), source=str(jsonl)))
             image = parse_image_ref(ref)
+            # NOTE: both layouts: cosign's .att tag (ClusterPolicy, policy-controller) and Sigstore bundles as
+            # OCI referrers, the only one Kyverno 1.19's ImageValidatingPolicy verifies for key-signed
+            # attestations without a transparency log (kyverno#17109; see docs/attestation.md).
             if case == "other-subject":
-                # NOTE: attach refuses this; an attacker pushes the layer as cosign would, so do we.
+                # NOTE: attach refuses this; an attacker pushes it as cosign would, so do we.
                 _attach_legacy(client, image, attestations)
+                target = client.get_manifest(image.repository, image.digest)
+                assert target is not None
+                for att in attestations:
+                    _attach_referrer(client, image, target, att)
             else:
-                attach(client, image, attestations)
+                attach(client, image, attestations, referrers=True)
         revoked = (refs["revoked"].rsplit("@", 1)[1], f"sha256:{REVOKED_BUNDLE_SHA}")
         yield Images(registry=registry.host, refs=refs, public_key_pem=public, revoked=revoked)
     finally:

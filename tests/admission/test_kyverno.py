@@ -180,6 +180,7 @@ IMAGE_VALIDATING_POLICY: dict[str, tuple[str, str]] = {
     "bundle-revoked": ("fail", "is revoked"),
     "other-policy": ("fail", "not a pinned one"),
     "v1": ("fail", NO_GATE),
+    # NOTE: the ImageValidatingPolicy sees one verified statement per type: the last one attached (here the failing one)
     "mixed": ("fail", "the plugingate gate denied it"),
     "vsa-only": ("pass", ""),
     "vsa-failed": ("fail", NO_GATE),

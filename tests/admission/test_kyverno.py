@@ -266,3 +266,99 @@ def test_image_validating_policy_controls(images: Images, tmp_path: Path) -> Non
     assert apply_ivpol(images, tmp_path, images.refs["other-policy"], pinned=())[0] == 0
     assert apply_ivpol(images, tmp_path, images.refs["revoked"], revoked=())[0] == 0
     assert apply_ivpol(images, tmp_path, images.refs["bundle-revoked"], revoked=())[0] == 0
+
+
+SUITE: dict[str, tuple[str, str]] = {
+    # case: (ClusterPolicy, ImageValidatingPolicy)
+    "attested": ("pass", "pass"),
+    "warn": ("fail", "fail"),
+    "dry-run": ("fail", "fail"),
+    "other-policy": ("fail", "fail"),
+    "bundle-revoked": ("fail", "fail"),
+    "vsa-only": ("fail", "pass"),
+}
+
+
+@pytest.mark.parametrize("flipped", [False, True])
+def test_kyverno_test_suite(images: Images, tmp_path: Path, flipped: bool) -> None:
+    """`kyverno test` with both policy kinds and the expected verdict of each pod, as a platform team
+    would keep it in git. Flipped, the same suite must fail: the verdicts come from the registry."""
+    (tmp_path / "policy.yaml").write_text(
+        render(POLICIES / "kyverno" / "clusterpolicy-key.yaml", images.public_key_pem, pinned=(POLICY_SHA,))
+    )
+    (tmp_path / "ivpol.yaml").write_text(
+        render(POLICIES / "kyverno" / "imagevalidatingpolicy-key.yaml", images.public_key_pem, pinned=(POLICY_SHA,))
+    )
+    (tmp_path / "resources.yaml").write_text(yaml.safe_dump_all([pod(f"{c}-plugin", images.refs[c]) for c in SUITE]))
+    (tmp_path / "context.yaml").write_text(yaml.safe_dump(cluster_context(images)))
+    doc = values(images)
+    doc["namespaces"] = namespace_values()["namespaces"]
+    (tmp_path / "values.yaml").write_text(yaml.safe_dump(doc))
+
+    def expect(verdict: str) -> str:
+        return {"pass": "fail", "fail": "pass"}[verdict] if flipped else verdict
+
+    results: list[dict[str, Any]] = []
+    for verdict in ("pass", "fail"):
+        cp = [f"{c}-plugin" for c, (v, _) in SUITE.items() if expect(v) == verdict]
+        iv = [f"{c}-plugin" for c, (_, v) in SUITE.items() if expect(v) == verdict]
+        if cp:
+            results.append(
+                {
+                    "policy": "plugingate-gate-key",
+                    "rule": "require-plugingate-gate",
+                    "kind": "Pod",
+                    "resources": cp,
+                    "result": verdict,
+                }
+            )
+        if iv:
+            results.append(
+                {
+                    "policy": "plugingate-image-gate-key",
+                    "isImageValidatingPolicy": True,
+                    "kind": "Pod",
+                    "resources": iv,
+                    "result": verdict,
+                }
+            )
+    suite = {
+        "apiVersion": "cli.kyverno.io/v1alpha1",
+        "kind": "Test",
+        "metadata": {"name": "plugingate-gate"},
+        "policies": ["policy.yaml", "ivpol.yaml"],
+        "resources": ["resources.yaml"],
+        "context": "context.yaml",
+        "variables": "values.yaml",
+        "results": results,
+    }
+    (tmp_path / "kyverno-test.yaml").write_text(yaml.safe_dump(suite))
+    proc = kyverno("test", str(tmp_path), "--registry", "--detailed-results", cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    if flipped:
+        assert proc.returncode != 0, out
+        assert " 0 tests passed" in out, out
+    else:
+        assert proc.returncode == 0, out
+        assert "tests passed and 0 tests failed" in out, out
+
+
+def test_keyless_image_validating_policy_fails_closed_offline(images: Images, tmp_path: Path) -> None:
+    """Same for the ImageValidatingPolicy's keyless variant: it compiles, and without Sigstore's trust root
+    nothing verifies, so the attested image is refused."""
+    policy = tmp_path / "ivpol.yaml"
+    policy.write_text((POLICIES / "kyverno" / "imagevalidatingpolicy-keyless.yaml").read_text())
+    resource = tmp_path / "pod.yaml"
+    resource.write_text(yaml.safe_dump(pod("attested-plugin", images.attested)))
+    context = tmp_path / "context.yaml"
+    context.write_text(yaml.safe_dump(cluster_context(images)))
+    values_file = tmp_path / "values.yaml"
+    values_file.write_text(yaml.safe_dump(namespace_values()))
+    proc = kyverno(
+        "apply", str(policy), "--resource", str(resource), "--context-file", str(context),
+        "--values-file", str(values_file), "--registry", "--detailed-results", cwd=tmp_path,
+    )  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "pass: 0" in out and "fail: 1" in out, out
+    assert "no gate attestation about this image signed by the gate" in out, out

@@ -55,6 +55,7 @@ CASES: Mapping[str, str] = {
     "vsa-only": "only a PASSED SLSA verification summary",
     "vsa-failed": "only a FAILED SLSA verification summary",
     "vsa-old": "only a PASSED verification summary verified 40 days ago",
+    "vsa-revoked": "only a PASSED verification summary whose bundle is revoked",
 }
 
 
@@ -141,7 +142,7 @@ def _statements(case: str, ref: str, digest: str) -> list[dict[str, Any]]:
     from attestation.conftest import make_predicate
 
     images = [(ref, digest)]
-    bundle_sha = REVOKED_BUNDLE_SHA if case == "bundle-revoked" else BUNDLE_SHA
+    bundle_sha = REVOKED_BUNDLE_SHA if case in ("bundle-revoked", "vsa-revoked") else BUNDLE_SHA
     common: dict[str, Any] = {"bundle_name": "acme-exporter.tgz", "bundle_sha256": bundle_sha, "image_digests": images}
     changes: dict[str, Any] = {"bundle": BundleRef(name="acme-exporter.tgz", sha256=bundle_sha)}
     now = datetime.now(UTC).replace(microsecond=0)

@@ -25,6 +25,7 @@ CRDS = {
 CASES = [
     ("kyverno/clusterpolicy-key.yaml", "kyverno.io/v1"),
     ("kyverno/clusterpolicy-keyless.yaml", "kyverno.io/v1"),
+    ("kyverno/clusterpolicy-vsa-key.yaml", "kyverno.io/v1"),
     ("kyverno/imagevalidatingpolicy-key.yaml", "policies.kyverno.io/v1"),
     ("kyverno/imagevalidatingpolicy-keyless.yaml", "policies.kyverno.io/v1"),
     ("policy-controller/clusterimagepolicy-key.yaml", "policy.sigstore.dev/v1beta1"),

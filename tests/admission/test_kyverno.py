@@ -40,6 +40,7 @@ CLUSTER_POLICY: dict[str, tuple[str, str]] = {
     "vsa-only": ("fail", "attestions not found for predicate type https://plugingate.dev/attestation/gate/v2"),
     "vsa-failed": ("fail", "attestions not found"),
     "vsa-old": ("fail", "attestions not found"),
+    "vsa-revoked": ("fail", "attestions not found"),
 }
 
 
@@ -75,7 +76,9 @@ def revocations(revoked: tuple[str, ...]) -> str:
     return json.dumps(list(revoked))
 
 
-def values(images: Images, revoked: tuple[str, ...] | None = None) -> dict[str, Any]:
+def values(
+    images: Images, revoked: tuple[str, ...] | None = None, policy: str = "plugingate-gate-key"
+) -> dict[str, Any]:
     """The CLI's stand-in for the cluster: the namespace's labels and the revocation ConfigMap's data."""
     listed = revocations(images.revoked if revoked is None else revoked)
     return {
@@ -84,7 +87,7 @@ def values(images: Images, revoked: tuple[str, ...] | None = None) -> dict[str, 
         "namespaceSelector": [{"name": NAMESPACE, "labels": LABEL}],
         "policies": [
             {
-                "name": "plugingate-gate-key",
+                "name": policy,
                 "rules": [
                     {"name": rule, "values": {"revocations.data.digests": listed}}
                     for rule in ("refuse-revoked-images", "require-plugingate-gate")
@@ -102,13 +105,15 @@ def apply_cluster_policy(
     pinned: tuple[str, ...] = (POLICY_SHA,),
     revoked: tuple[str, ...] | None = None,
     namespace: str = NAMESPACE,
+    name: str = "clusterpolicy-key.yaml",
 ) -> tuple[int, str]:
     policy = tmp_path / "policy.yaml"
-    policy.write_text(render(POLICIES / "kyverno" / "clusterpolicy-key.yaml", images.public_key_pem, pinned=pinned))
+    policy.write_text(render(POLICIES / "kyverno" / name, images.public_key_pem, pinned=pinned))
     resource = tmp_path / "pod.yaml"
     resource.write_text(yaml.safe_dump(pod("plugin", image, namespace)))
     values_file = tmp_path / "values.yaml"
-    values_file.write_text(yaml.safe_dump(values(images, revoked)))
+    policy_name = yaml.safe_load(policy.read_text())["metadata"]["name"]
+    values_file.write_text(yaml.safe_dump(values(images, revoked, policy_name)))
     proc = kyverno(
         "apply", str(policy), "--resource", str(resource), "--values-file", str(values_file),
         "--registry", "--detailed-results", cwd=tmp_path,
@@ -185,6 +190,7 @@ IMAGE_VALIDATING_POLICY: dict[str, tuple[str, str]] = {
     "vsa-only": ("pass", ""),
     "vsa-failed": ("fail", NO_GATE),
     "vsa-old": ("fail", NO_GATE),
+    "vsa-revoked": ("fail", NO_GATE),
 }
 
 
@@ -362,3 +368,37 @@ def test_keyless_image_validating_policy_fails_closed_offline(images: Images, tm
     assert proc.returncode != 0, out
     assert "pass: 0" in out and "fail: 1" in out, out
     assert "no gate attestation about this image signed by the gate" in out, out
+
+
+VSA_NOT_FOUND = "attestions not found for predicate type https://slsa.dev/verification_summary/v1"
+VSA_CLUSTER_POLICY: dict[str, tuple[str, str]] = {
+    "attested": ("pass", ""),
+    "vsa-only": ("pass", ""),
+    "vsa-failed": ("fail", "the plugingate gate did not pass this image (verificationResult: FAILED)"),
+    "vsa-old": ("fail", "the verification summary is too old"),
+    "vsa-revoked": ("fail", "is revoked"),
+    "revoked": ("fail", "a plugin image is revoked"),
+    "warn": ("fail", VSA_NOT_FOUND),
+    "unattested": ("fail", "no matching attestations"),
+    "other-signer": ("fail", "no matching attestations"),
+    "other-subject": ("fail", "no matching attestations"),
+}
+
+
+@pytest.mark.parametrize("case", list(VSA_CLUSTER_POLICY))
+def test_vsa_cluster_policy(images: Images, tmp_path: Path, case: str) -> None:
+    verdict, reason = VSA_CLUSTER_POLICY[case]
+    code, out = apply_cluster_policy(images, tmp_path, images.refs[case], name="clusterpolicy-vsa-key.yaml")
+    if verdict == "pass":
+        assert code == 0, out
+        assert "fail: 0, warn: 0, error: 0" in out and "pass: 0" not in out, out
+    else:
+        assert code != 0, f"{case} ({CASES[case]}) was admitted: {out}"
+        assert reason in out, out
+
+
+def test_vsa_cluster_policy_controls(images: Images, tmp_path: Path) -> None:
+    code, out = apply_cluster_policy(
+        images, tmp_path, images.refs["vsa-revoked"], revoked=(), name="clusterpolicy-vsa-key.yaml"
+    )
+    assert code == 0, out

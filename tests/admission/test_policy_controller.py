@@ -37,6 +37,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     "vsa-only": (0, ""),
     "vsa-failed": (1, "verificationResult: FAILED"),
     "vsa-old": (1, "too old"),
+    "vsa-revoked": (1, "is revoked"),
 }
 
 

@@ -445,3 +445,28 @@ def test_real_warn_and_dry_run_attestations_are_refused(
         )
         assert refused.code == 1, refused.out
         assert "PG-ATT-004" in refused.err, refused.err
+
+
+@pytest.mark.parametrize(
+    ("recorded", "trust"),
+    [("pinned-digest", "pinned-digest"), ("signed", "signed"), ("trusted", "unpinned"), (None, "unpinned")],
+)
+def test_policy_trust_is_what_the_policy_check_recorded(
+    tmp_path: Path, ec_key_pem: tuple[bytes, bytes], recorded: str | None, trust: str
+) -> None:
+    """The policy-trust check records ``policyTrust`` in its step's details; anything else is ``unpinned``."""
+    from dataclasses import replace
+
+    key = tmp_path / "gate.key"
+    key.write_bytes(ec_key_pem[0])
+    ctx = context(tmp_path, attest_key=key)
+    write_scan_outputs(ctx.out_dir)
+    result = gate_result()
+    if recorded is not None:
+        signature = replace(result.steps[0], details={**result.steps[0].details, "policyTrust": recorded})
+        result = replace(result, steps=(signature, *result.steps[1:]))
+    _, outputs = attest_step(ctx, result)
+    statements = statements_of(Path(outputs["attestation"]))
+    assert statements[0]["predicate"]["policy"]["trust"] == trust
+    levels = statements[-1]["predicate"]["verifiedLevels"]
+    assert ("PLUGINGATE_POLICY_TRUSTED" in levels) is (trust != "unpinned")

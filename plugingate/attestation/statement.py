@@ -80,7 +80,7 @@ def gate_statement(
     image_digests: Sequence[tuple[str, str]],
     predicate: GatePredicate,
 ) -> dict[str, Any]:
-    """The gate attestation (``https://plugingate.dev/attestation/gate/v1``).
+    """The gate attestation (``https://plugingate.dev/attestation/gate/v2``).
 
     ``image_digests`` holds ``(image reference or name, "sha256:<hex>")`` pairs from ``spec.images``.
     """

@@ -30,7 +30,7 @@ from plugingate.cli.options import format_option, option, out_option, policy_opt
     help="Sign the attestations with this cosign-compatible private key.",
 )
 @option("--attest-keyless", is_flag=True, help="Sign the attestations keyless (Sigstore, ambient CI identity).")
-@option("--attest-dry-run", is_flag=True, help="Sign attestations in dry-run mode too.")
+@option("--attest-dry-run", is_flag=True, help="Sign attestations in dry-run mode too (saying passed: false).")
 @option(
     "--mode",
     type=click.Choice(["enforce", "warn", "dry-run"]),

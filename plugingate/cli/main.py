@@ -25,6 +25,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "verify-attestation": ("plugingate.cli.verify_attestation", "verify a gate attestation (cluster side)"),
     "attach": ("plugingate.cli.attach", "publish attestations to an OCI registry as cosign does"),
     "doctor": ("plugingate.cli.doctor", "report the tools found, their versions and the database status"),
+    "db": ("plugingate.cli.db", "the vulnerability database: status, update, import, build (no fallback)"),
 }
 
 

@@ -55,6 +55,8 @@ def _project(root: Path, source_repo: Path) -> Path:
         "policy": "policy.yaml",
         "plugingate-repository": f"file://{source_repo}",
         "plugingate-ref": "main",
+        # NOTE: offline here; a real pipeline keeps the default, upstream.
+        "db-source": "test",
     }
     config = {
         "stages": ["test"],

@@ -8,6 +8,7 @@ pack of ``examples/acme-exporter/`` (if not: run ``scripts/sign-example``).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,17 @@ def test_example_archive_is_the_pack_of_its_folder(repo_dir: Path, tmp_path: Pat
     )
 
 
+def built_database() -> str:
+    """The real database scripts/test built from golang.org/x/vulndb (the quick start builds the same)."""
+    built = os.environ.get("PLUGINGATE_TEST_BUILT_DB", "")
+    if not built or not Path(built, "6", "vulnerability.db").is_file():
+        pytest.skip("PLUGINGATE_TEST_BUILT_DB is not set: scripts/test builds it (PLUGINGATE_DB_SOURCE=build)")
+    return built
+
+
 @pytest.mark.integration
 def test_example_passes_the_default_policy(repo_dir: Path, tmp_path: Path) -> None:
+    """The README's first command: the default policy, with real advisories (it refuses the test database)."""
     out = tmp_path / "out"
     res = run_cli(
         "gate",
@@ -35,8 +45,13 @@ def test_example_passes_the_default_policy(repo_dir: Path, tmp_path: Path) -> No
         out,
         "--format",
         "json",
+        env={"GRYPE_DB_CACHE_DIR": built_database()},
     )
     assert res.code == 0, res.stderr + res.stdout
+    vulns = json.loads((out / "vulns.json").read_text())
+    assert vulns["scanner"]["db"]["kind"] == "build"
+    assert [p["name"] for p in vulns["scanner"]["db"]["providers"]] == ["go-vulndb"]
+    assert vulns["scanner"]["db"]["advisories"] > 4000
     report = json.loads(res.stdout)
     assert report["verdict"] == "passed" and report["counts"]["error"] == 0
     steps = {s["step"]: s["status"] for s in report["steps"]}
@@ -79,3 +94,18 @@ def test_mode_option_overrides_the_policy(repo_dir: Path, tmp_path: Path) -> Non
     assert report["mode"] == "warn" and report["verdict"] == "passed" and report["counts"]["error"] > 0
     bad = run_cli("gate", denied, "--policy", policy, "--out", tmp_path / "c", env={"PLUGINGATE_MODE": "yolo"})
     assert bad.code == 2 and "yolo" in bad.stderr
+
+
+@pytest.mark.integration
+def test_the_default_policy_refuses_the_test_database(repo_dir: Path, tmp_path: Path) -> None:
+    """A scan against testdata/vulndb would pass nearly anything: the shipped policy will not decide with it."""
+    res = run_cli(
+        "gate",
+        repo_dir / "examples" / "acme-exporter.tgz",
+        "--policy",
+        repo_dir / "policies" / "default.yaml",
+        "--out",
+        tmp_path / "out",
+    )
+    assert res.code == 3, res.stderr + res.stdout
+    assert "is the test database" in res.stderr + res.stdout

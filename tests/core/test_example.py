@@ -24,6 +24,10 @@ def test_example_archive_is_the_pack_of_its_folder(repo_dir: Path, tmp_path: Pat
     )
 
 
+# NOTE: the default policy's twin that accepts the test database the suite scans with.
+TEST_DB_POLICY = Path(__file__).resolve().parents[2] / "testdata" / "policies" / "default-test-db.yaml"
+
+
 def built_database() -> str:
     """The real database scripts/test built from golang.org/x/vulndb (the quick start builds the same)."""
     built = os.environ.get("PLUGINGATE_TEST_BUILT_DB", "")
@@ -67,7 +71,7 @@ def test_a_changed_example_is_denied(repo_dir: Path, tmp_path: Path) -> None:
         (tmp_path / f"acme-exporter.tgz{suffix}").write_bytes(
             (repo_dir / "examples" / f"acme-exporter.tgz{suffix}").read_bytes()
         )
-    res = run_cli("gate", tampered, "--out", tmp_path / "out", "--format", "json")
+    res = run_cli("gate", tampered, "--policy", TEST_DB_POLICY, "--out", tmp_path / "out", "--format", "json")
     assert res.code == 1, res.stderr
     rules = {f["ruleId"] for s in json.loads(res.stdout)["steps"] for f in s["findings"] if f["severity"] == "error"}
     assert "PG-SIG-002" in rules
@@ -76,7 +80,15 @@ def test_a_changed_example_is_denied(repo_dir: Path, tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_relative_out_folder_and_no_cache(repo_dir: Path, tmp_path: Path) -> None:
     res = run_cli(
-        "gate", repo_dir / "examples" / "acme-exporter.tgz", "--out", "rel-out", "--no-cache", "-q", cwd=tmp_path
+        "gate",
+        repo_dir / "examples" / "acme-exporter.tgz",
+        "--policy",
+        TEST_DB_POLICY,
+        "--out",
+        "rel-out",
+        "--no-cache",
+        "-q",
+        cwd=tmp_path,
     )
     assert res.code == 0, res.stderr + res.stdout
     assert {"report.json", "sbom.cdx.json", "vulns.json"} <= {p.name for p in (tmp_path / "rel-out").iterdir()}

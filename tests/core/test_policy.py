@@ -38,8 +38,9 @@ def test_the_test_database_variant_of_the_default_policy_differs_only_there(repo
     """Tests that gate with the test database use a copy of the default policy: it must not drift."""
     shipped = yaml.safe_load((repo_dir / "policies" / "default.yaml").read_text())
     variant = yaml.safe_load((repo_dir / "testdata" / "policies" / "default-test-db.yaml").read_text())
-    assert variant["spec"]["vulnerabilities"]["database"].pop("allowTestDatabase") is True
-    assert shipped["spec"]["vulnerabilities"]["database"].pop("allowTestDatabase") is False
+    test_db, shipped_db = variant["spec"]["vulnerabilities"]["database"], shipped["spec"]["vulnerabilities"]["database"]
+    assert (test_db.pop("allowTestDatabase"), test_db.pop("minAdvisories")) == (True, 0)
+    assert (shipped_db.pop("allowTestDatabase"), shipped_db.pop("minAdvisories")) == (False, 1000)
     assert variant == shipped
 
 

@@ -52,5 +52,6 @@ echo "$venv/bin" >>"$GITHUB_PATH"
 "$venv/bin/plugingate" --version || true
 
 PLUGINGATE_CACHE="${PLUGINGATE_CACHE:-$HOME/.cache/plugingate}" PLUGINGATE_TOOLS_FROM="${PG_TOOLS_FROM:-go}" \
+    PLUGINGATE_DB_SOURCE="${PG_DB_SOURCE:-upstream}" PLUGINGATE_PYTHON="$venv/bin/python" \
     "$root/scripts/setup-tools" --github-env >>"$GITHUB_ENV"
 echo "plugingate: ready in $(($(date +%s) - start))s"

@@ -68,6 +68,8 @@ def command(output_format: str, verbose: bool, quiet: bool) -> None:
         db = read_database_info(db_dir)
         age_hours = (datetime.now(UTC) - db.built).total_seconds() / 3600
         report["database"] = {"ok": True, **db.to_dict(), "ageHours": round(age_hours, 1)}
+        if db.kind == "test":
+            warnings.append("the vulnerability database is the test database: every shipped policy refuses it")
         if age_hours > 120:
             warnings.append(f"the vulnerability database is {age_hours:.0f} h old (the default maxDatabaseAge is 120h)")
     except Error as exc:
@@ -90,7 +92,7 @@ def command(output_format: str, verbose: bool, quiet: bool) -> None:
         if database["ok"]:
             click.echo(
                 f"{'grype db':8} {database['schema']:10} built {database['built']} ({database['ageHours']} h ago), "
-                f"from {database['source']}, {database['path']}"
+                f"{database['kind']}: {database['source']}, {database['advisories']} advisories, {database['path']}"
             )
         else:
             click.echo(f"{'grype db':8} missing    {database['error']}")

@@ -225,10 +225,25 @@ class _Builder:
                     line=self.doc.line_of((*at, "exceptions", n)),
                 )
             )
+        db = s.get("database") or {}
+        if "maxDatabaseAge" in s and "maxAge" in db:
+            raise self.fail(
+                "maxDatabaseAge and database.maxAge both set the database's maximum age: keep database.maxAge only",
+                *at,
+                "database",
+                "maxAge",
+            )
+        if "maxAge" in db:
+            max_age = self.convert(parse_duration, db["maxAge"], *at, "database", "maxAge")
+        else:
+            max_age = self.convert(parse_duration, s.get("maxDatabaseAge", "120h"), *at, "maxDatabaseAge")
         return VulnerabilityPolicy(
             fail_on=VulnSeverity(s.get("failOn", d.fail_on.value)),
             only_fixed=bool(s.get("onlyFixed", d.only_fixed)),
-            max_database_age=self.convert(parse_duration, s.get("maxDatabaseAge", "120h"), *at, "maxDatabaseAge"),
+            max_database_age=max_age,
+            require_providers=tuple(db.get("requireProviders") or ()),
+            min_advisories=int(db.get("minAdvisories", d.min_advisories)),
+            allow_test_database=bool(db.get("allowTestDatabase", d.allow_test_database)),
             on_stale_database=s.get("onStaleDatabase", d.on_stale_database),
             on_skipped_image=s.get("onSkippedImage", d.on_skipped_image),
             exceptions=tuple(exceptions),

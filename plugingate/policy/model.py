@@ -139,6 +139,12 @@ class VulnerabilityPolicy:
     only_fixed: bool = False
     max_database_age: timedelta = timedelta(hours=120)
     on_stale_database: str = "fail"
+    # NOTE: what data the policy trusts (vulnerabilities.database): providers that must be present,
+    # a floor on the advisory count, and whether the project's test database may stand in (never,
+    # unless a test policy says so: a scan against it passes almost anything).
+    require_providers: tuple[str, ...] = ()
+    min_advisories: int = 0
+    allow_test_database: bool = False
     on_skipped_image: str = "deny"
     exceptions: tuple[VulnException, ...] = ()
     vex: tuple[Path, ...] = ()

@@ -68,6 +68,8 @@ def _project(root: Path, source_repo: Path) -> Path:
         "policy-digest": "sha256:" + hashlib.sha256((REPO / EXAMPLE_POLICY).read_bytes()).hexdigest(),
         "plugingate-repository": f"file://{source_repo}",
         "plugingate-ref": "main",
+        # NOTE: offline here; a real pipeline keeps the default, upstream.
+        "db-source": "test",
     }
     config = {
         "stages": ["test"],

@@ -30,6 +30,7 @@ from plugingate import __version__
 from plugingate.errors import ExitCode, UndecidedError
 from plugingate.findings import Severity, Step
 from plugingate.policy.model import GatePolicy, Mode
+from plugingate.policy.trust import UNPINNED, PolicyTrust, refuse_unpinned
 from plugingate.result import BundleInfo, GateResult, PluginInfo, PolicyInfo, StepResult, StepStatus, Verdict
 from plugingate.steps import StepContext, default_steps
 
@@ -55,6 +56,8 @@ class GateRequest:
     attest_in_dry_run: bool = False
     use_cache: bool = True
     now: datetime | None = None
+    # NOTE: how the policy was tied to the platform's approval; unpinned (the default) signs nothing.
+    policy_trust: PolicyTrust = UNPINNED
 
 
 StepFunction = Callable[[StepContext], StepResult]
@@ -75,6 +78,9 @@ class GateSteps:
     # NOTE: called once the checks are done, while syft still runs on a core of its own: whatever
     # the later steps can get ready (their imports) then stays off the critical path.
     prepare: Callable[[], None] | None = None
+    # NOTE: called right after syft is started: work of a later step that can begin at once (the
+    # manifests' Kubernetes reading) runs beside syft too.
+    start: Callable[[StepContext], None] | None = None
 
 
 def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult:
@@ -93,6 +99,8 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plugingate-sbom") as pool:
             sbom_future: Future[StepResult] = pool.submit(_timed, Step.SBOM, steps.sbom, ctx)
             try:
+                if steps.start is not None:
+                    steps.start(ctx)
                 for step, function in (
                     (Step.SIGNATURE, steps.signature),
                     (Step.PROVENANCE, steps.provenance),
@@ -123,7 +131,16 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
         else:
             results.append(_timed(Step.VULNERABILITIES, steps.vulnerabilities, ctx))
         result = _decide(request, ctx, results, now)
-        attestation, attested = steps.attest(ctx, result)
+        # NOTE: a dry run signs nothing unless --attest-dry-run asks for it: only then was signing asked for.
+        asked = bool(request.attest_key or request.attest_keyless) and (
+            request.policy.mode is not Mode.DRY_RUN or request.attest_in_dry_run
+        )
+        refused = refuse_unpinned(request.policy_trust, signing=asked)
+        attested: dict[str, str]
+        if refused is not None and result.verdict is not Verdict.UNDECIDED:
+            attestation, attested = refused, {}
+        else:
+            attestation, attested = steps.attest(ctx, result)
         result = _with(result, attestation, attested)
         written = steps.outputs(ctx, result)
         return replace(result, outputs={**written, **attested})
@@ -190,7 +207,13 @@ def _decide(request: GateRequest, ctx: StepContext, results: list[StepResult], n
             size=ctx.bundle.size,
             kind=str(ctx.bundle.kind),
         ),
-        policy=PolicyInfo(name=policy.name, sha256=policy.sha256, source=policy.source, mode=str(policy.mode)),
+        policy=PolicyInfo(
+            name=policy.name,
+            sha256=policy.sha256,
+            source=policy.source,
+            mode=str(policy.mode),
+            trust=request.policy_trust,
+        ),
         verdict=verdict,
         exit_code=code,
         steps=tuple(results),
@@ -219,6 +242,15 @@ def _with(result: GateResult, attestation: StepResult, outputs: dict[str, str]) 
             verdict=Verdict.UNDECIDED,
             exit_code=ExitCode.UNDECIDED,
             error=f"attestation: {attestation.summary}",
+        )
+    if attestation.status is StepStatus.FAILED and result.verdict is not Verdict.UNDECIDED:
+        # NOTE: signing was asked for and refused (an unpinned policy): the run is a denial, exit 1.
+        return replace(
+            result,
+            steps=steps,
+            outputs=outputs,
+            verdict=Verdict.DENIED,
+            exit_code=ExitCode.DENIED,
         )
     valid_until = attestation.details.get("validUntil")
     if isinstance(valid_until, str):

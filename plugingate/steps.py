@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from plugingate.bundle import OpenedBundle
     from plugingate.declaration import Declaration
     from plugingate.gate import GateRequest, GateSteps
+    from plugingate.manifests.kubedecode import KubernetesReader
 
 OUTPUT_FILES = {
     "report": "report.json",
@@ -46,6 +47,9 @@ class StepContext:
     declaration: Declaration
     now: datetime
     scan_input: Future[Path] = field(default_factory=Future)
+    # NOTE: Kubernetes' reading of the manifests, started beside syft (``start_early``) and used by the
+    # manifests step; unset when it could not be started early (the step then starts it itself).
+    kube_reading: Future[KubernetesReader] = field(default_factory=Future)
 
     @property
     def out_dir(self) -> Path:
@@ -94,12 +98,35 @@ def capabilities_step(ctx: StepContext) -> StepResult:
 def manifests_step(ctx: StepContext) -> StepResult:
     """The bundle's Kubernetes objects against the declaration."""
     from plugingate.manifests import check_manifests, load_manifests
+    from plugingate.manifests.kubedecode import HelperReader
 
-    manifests = load_manifests(ctx.bundle.root, ctx.declaration)
+    # NOTE: always with Kubernetes' own reading beside the Python one: the objects checked are the
+    # objects kubectl would send, or the bundle is refused.
+    second = ctx.kube_reading.result() if ctx.kube_reading.done() else HelperReader()
+    manifests = load_manifests(ctx.bundle.root, ctx.declaration, second_reading=second)
     findings = check_manifests(manifests, ctx.declaration, ctx.request.policy.capabilities)
     count = len(getattr(manifests, "objects", ()))
     summary = _count_summary(findings, f"{count} Kubernetes object(s)")
     return StepResult(Step.MANIFESTS, status_of(findings), summary, tuple(findings), details={"objects": count})
+
+
+def start_early(ctx: StepContext) -> None:
+    """Start Kubernetes' reading of the manifest files now, beside syft, so that it is done when needed.
+
+    Never raises: a folder that cannot be listed is reported by the manifests step, which then
+    starts the reading itself.
+    """
+    from plugingate.errors import Error
+    from plugingate.manifests.kubedecode import HelperReader, StartedReader
+    from plugingate.manifests.loader import manifest_files
+
+    try:
+        files = manifest_files(ctx.bundle.root, ctx.declaration)
+    except (Error, OSError):
+        return
+    if files:
+        reader = HelperReader()
+        ctx.kube_reading.set_result(StartedReader(files=files, future=reader.start(files), fallback=reader))
 
 
 def signature_step(ctx: StepContext) -> StepResult:
@@ -192,4 +219,5 @@ def default_steps() -> GateSteps:
         attest=attest_step,
         outputs=write_outputs,
         prepare=prepare_later_steps,
+        start=start_early,
     )

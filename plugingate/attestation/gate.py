@@ -8,6 +8,11 @@ them. What is signed when:
 - an undecided gate (exit 3) is never attested: there is no decision to vouch for;
 - without ``--attest-key`` / ``--attest-keyless`` nothing is signed (a ``PG-ATT-020`` note);
 - in ``dry-run`` mode nothing is signed unless ``--attest-dry-run`` asks for it;
+- ``passed`` is true only for an ``enforce`` decision with no denying finding: a ``warn`` run, and a
+  ``dry-run`` signed with ``--attest-dry-run`` (or ``PLUGINGATE_ATTEST_DRY_RUN``), is signed with
+  ``passed: false``, its mode and its violations, so no option or variable makes a passing one;
+- beside the gate statement, a SLSA Verification Summary Attestation says the same in the standard
+  vocabulary (``verificationResult`` ``PASSED`` exactly when ``passed`` is true);
 - keyless signing that cannot reach Sigstore ends the step in ``error`` (the gate exits 3).
 """
 
@@ -19,11 +24,14 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from plugingate.attestation import rules
 from plugingate.attestation.predicate import (
+    GATE_PREDICATE_TYPE,
     SEVERITIES,
     AppliedException,
+    BundleRef,
     CheckStatus,
     GateMode,
     GatePredicate,
@@ -48,9 +56,11 @@ from plugingate.attestation.statement import (
 )
 from plugingate.errors import InputError, UndecidedError
 from plugingate.findings import Finding, Severity, Step
+from plugingate.policy.trust import UNPINNED
 from plugingate.result import GateResult, StepResult, StepStatus, Verdict
 
 if TYPE_CHECKING:
+    from plugingate.attestation.vsa import InputAttestation
     from plugingate.steps import StepContext
 
 SBOM_FILE = "sbom.cdx.json"
@@ -61,9 +71,11 @@ _OUTPUT_KEYS = {
     "attestation-gate.dsse.json": "attestation-gate",
     "attestation-sbom.dsse.json": "attestation-sbom",
     "attestation-vuln.dsse.json": "attestation-vuln",
+    "attestation-vsa.dsse.json": "attestation-vsa",
     "attestation-gate.sigstore.json": "attestation-gate",
     "attestation-sbom.sigstore.json": "attestation-sbom",
     "attestation-vuln.sigstore.json": "attestation-vuln",
+    "attestation-vsa.sigstore.json": "attestation-vsa",
 }
 
 
@@ -183,7 +195,46 @@ def build_statements(
                 finished=finished,
             )
         )
+    statements.append(_vsa(result, ctx, predicate, statements, common, embed=embed))
     return statements, predicate.valid_until, notes
+
+
+def _vsa(
+    result: GateResult,
+    ctx: StepContext,
+    predicate: GatePredicate,
+    emitted: Sequence[Mapping[str, Any]],
+    common: Mapping[str, Any],
+    *,
+    embed: bool,
+) -> dict[str, Any]:
+    """The SLSA VSA statement: the same decision, resting on the provenance and the other statements."""
+    from plugingate.attestation.statement import vsa_statement
+    from plugingate.attestation.vsa import build_vsa, statement_input
+
+    inputs = []
+    if embed:
+        provenance = _provenance_input(result, ctx)
+        if provenance is not None:
+            inputs.append(provenance)
+        inputs.extend(statement_input(s) for s in emitted if s["predicateType"] != GATE_PREDICATE_TYPE)
+    summary = build_vsa(predicate, bundle_name=result.bundle.name, bundle_sha256=result.bundle.sha256, inputs=inputs)
+    return vsa_statement(**common, summary=summary)
+
+
+def _provenance_input(result: GateResult, ctx: StepContext) -> InputAttestation | None:
+    """The verified provenance file (``--provenance`` or ``BUNDLE.intoto.jsonl``) as a VSA input."""
+    from plugingate.attestation.vsa import InputAttestation
+    from plugingate.bundle.digest import sha256_file
+    from plugingate.signature.gate import beside
+
+    if _status(result, Step.PROVENANCE) is not CheckStatus.VERIFIED:
+        return None
+    given = ctx.request.provenance
+    path = given if given is not None else beside(Path(result.bundle.source), ".intoto.jsonl")
+    if not path.is_file():
+        return None  # NOTE: in-toto links (a folder) have no one digest to name
+    return InputAttestation(uri=f"file:{quote(path.name)}", sha256=sha256_file(path))
 
 
 def gate_predicate(
@@ -197,7 +248,11 @@ def gate_predicate(
     provenance_required: bool,
     sbom_sha256: str,
 ) -> GatePredicate:
-    """The gate predicate of a decided run, from the steps' details and the policy's settings."""
+    """The gate predicate of a decided run, from the steps' details and the policy's settings.
+
+    ``passed`` is the gate's verdict narrowed to what a verifier may rely on: an ``enforce`` run
+    with no denying finding. A ``warn`` or ``dry-run`` run that let violations through says false.
+    """
     vuln = _details(result, Step.VULNERABILITIES)
     exceptions = tuple(_exception(e) for e in _list(vuln.get("exceptionsApplied")))
     valid_until = compute_valid_until(result.evaluated_at, valid_for, [e.expires for e in exceptions])
@@ -208,10 +263,17 @@ def gate_predicate(
     tools = _mapping(vuln.get("tools"))
     db_built = tools.get("grypeDbBuilt") or result.tools.get("grypeDbBuilt")
     sbom = _details(result, Step.SBOM)
+    mode = GateMode(result.policy.mode)
+    violations = tuple(f.rule_id for f in result.findings if f.severity is Severity.ERROR)
     return GatePredicate(
-        passed=result.passed,
-        mode=GateMode(result.policy.mode),
-        policy=PolicyRef(name=result.policy.name, sha256=result.policy.sha256, version=policy_version),
+        passed=result.passed and mode is GateMode.ENFORCE and not violations,
+        mode=mode,
+        policy=PolicyRef(
+            name=result.policy.name,
+            sha256=result.policy.sha256,
+            version=policy_version,
+            trust=result.policy.trust or UNPINNED,
+        ),
         plugingate_version=result.plugingate_version,
         tools=ToolVersions(
             syft=str(result.tools.get("syft") or _mapping(sbom.get("tools")).get("syft") or "unknown"),
@@ -239,7 +301,9 @@ def gate_predicate(
         plugin=None
         if result.plugin is None
         else PluginRef(name=result.plugin.name, version=result.plugin.version, publisher=result.plugin.publisher),
-        violations=tuple(f.rule_id for f in result.findings if f.severity is Severity.ERROR),
+        violations=violations,
+        bundle=BundleRef(name=result.bundle.name, sha256=result.bundle.sha256.removeprefix("sha256:")),
+        from_cache=sbom.get("cached") is True or vuln.get("cached") is True,
     )
 
 
@@ -280,11 +344,20 @@ def _is_recorded_cyclonedx(path: Path, recorded_sha256: str) -> bool:
 
 
 def image_digests(result: GateResult) -> list[tuple[str, str]]:
-    """``(reference, sha256:<hex>)`` of every image of ``spec.images`` pinned by digest."""
+    """``(reference, sha256:<hex>)`` of every image of ``spec.images`` proven to be its pinned digest.
+
+    Proven by the SBOM step (its archive's blobs hashed to the digest, or the engine's repository
+    digest): an image whose digest was only claimed, or that could not be had, is never a subject.
+    """
     from plugingate.declaration.model import pinned_digest
 
+    proven = {
+        (str(i.get("ref")), str(i.get("digest")))
+        for i in _list(_details(result, Step.SBOM).get("images"))
+        if isinstance(i, Mapping) and i.get("digest")
+    }
     pinned = ((ref, pinned_digest(ref)) for _name, ref in (result.plugin.images if result.plugin else ()))
-    return [(ref, digest) for ref, digest in pinned if digest is not None]
+    return [(ref, digest) for ref, digest in pinned if digest is not None and (ref, digest) in proven]
 
 
 def _details(result: GateResult, step: Step) -> Mapping[str, object]:

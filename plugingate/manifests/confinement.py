@@ -14,6 +14,7 @@ from typing import Any
 from plugingate.findings import Finding
 from plugingate.manifests import rules
 from plugingate.manifests.model import ManifestObject
+from plugingate.manifests.windows import is_windows
 from plugingate.manifests.workloads import containers
 
 SECCOMP_POD_ANNOTATION = "seccomp.security.alpha.kubernetes.io/pod"
@@ -32,9 +33,12 @@ def _map(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def check_confinement(obj: ManifestObject, spec: dict[str, Any], base: tuple[str, ...]) -> list[Finding]:
+def check_confinement(obj: ManifestObject, spec: dict[str, Any], base: JsonPath) -> list[Finding]:
     """Every finding of PG-MAN-066..069 for one pod spec at ``base`` inside ``obj``."""
     findings = _annotations(obj, base)
+    if is_windows(spec):
+        # NOTE: these fields are forbidden on a Windows pod; windows.py reports them as such (PG-MAN-019).
+        return findings
     findings += _context(obj, f"{obj.ref} pod", _map(spec.get("securityContext")), (*base, "securityContext"))
     for field, container, where in containers(spec, base):
         name = f"{obj.ref} {field[:-1]} {container.get('name', '?')}"
@@ -81,12 +85,15 @@ def _context(obj: ManifestObject, name: str, sc: dict[str, Any], at: JsonPath) -
     return out
 
 
-def _annotations(obj: ManifestObject, base: tuple[str, ...]) -> list[Finding]:
+def _annotations(obj: ManifestObject, base: JsonPath) -> list[Finding]:
     """The legacy seccomp and AppArmor annotations of the pod (its template's metadata, not the workload's)."""
     meta_at = (*base[:-1], "metadata")
     node: Any = obj.data
     for part in meta_at:
-        node = _map(node).get(part)
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+        else:
+            node = _map(node).get(part)
     annotations = _map(_map(node).get("annotations"))
     out = []
     for key, value in annotations.items():

@@ -55,12 +55,17 @@ def lint_policy(policy: GatePolicy, *, today: date | None = None) -> list[LintIs
                     "spec",
                     "signature",
                 )
-            elif not (regex.startswith("^") and regex.endswith("$")):
+            elif (
+                signer.keyless is not None
+                and signer.keyless.identity_regex_search
+                and not (regex.startswith("^") and regex.endswith("$"))
+            ):
+                # NOTE: without identityRegexSearch the regex must match the whole identity, anchored or not.
                 add(
                     "PL003",
                     Severity.WARNING,
-                    f"identityRegex {regex!r} is not anchored with ^…$: it also matches identities that only "
-                    "contain it",
+                    f"identityRegex {regex!r} is not anchored with ^…$ and identityRegexSearch is true: it also "
+                    "matches identities that only contain it",
                     "spec",
                     "signature",
                     "trustedSigners",
@@ -125,6 +130,39 @@ def lint_policy(policy: GatePolicy, *, today: date | None = None) -> list[LintIs
                 "capabilities",
                 "secrets",
                 "namePatterns",
+                n,
+            )
+    kube = policy.capabilities.kubernetes
+    for n, pattern in enumerate(kube.allowed_namespaces):
+        if pattern in _EVERYTHING:
+            add(
+                "PL031",
+                Severity.WARNING,
+                f"allowedNamespaces pattern {pattern!r} lets a plugin place objects in every namespace (other "
+                "tenants' included; system namespaces stay denied)",
+                "spec",
+                "capabilities",
+                "kubernetes",
+                "allowedNamespaces",
+                n,
+            )
+    for n, kind in enumerate(kube.allowed_cluster_kinds):
+        # NOTE: a PersistentVolume is mounted by any claim that binds it, past every pod check.
+        if kind.lower() in {"persistentvolume", "namespace"}:
+            add(
+                "PL032",
+                Severity.WARNING,
+                f"allowedClusterKinds lists {kind}: a plugin may ship "
+                + (
+                    "volumes of the node (hostPath, local) that any claim mounts"
+                    if kind.lower() != "namespace"
+                    else "namespaces of its own choosing"
+                )
+                + "; review each such object by hand",
+                "spec",
+                "capabilities",
+                "kubernetes",
+                "allowedClusterKinds",
                 n,
             )
     vulns = policy.vulnerabilities

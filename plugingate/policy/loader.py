@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from plugingate.errors import InputError
 from plugingate.policy.model import (
+    AllowedService,
     AttestationPolicy,
     BundleLimitsPolicy,
     CapabilitiesPolicy,
@@ -29,6 +30,7 @@ from plugingate.policy.model import (
     SecretsPolicy,
     SignaturePolicy,
     TrustedSigner,
+    UnknownKinds,
     VulnerabilityPolicy,
     VulnException,
     VulnSeverity,
@@ -125,6 +127,14 @@ class _Builder:
             name = item.get("name") or f"signer #{n + 1}"
             if "keyless" in item:
                 k = item["keyless"]
+                if k.get("identityRegexSearch") and "identityRegex" not in k:
+                    raise self.fail(
+                        "identityRegexSearch applies to identityRegex only; expected identityRegex beside it",
+                        *at,
+                        n,
+                        "keyless",
+                        "identityRegexSearch",
+                    )
                 if "identityRegex" in k:
                     import re
 
@@ -145,6 +155,7 @@ class _Builder:
                             workflow_ref=k.get("workflowRef"),
                             trigger=k.get("trigger"),
                             runner_environment=k.get("runnerEnvironment"),
+                            identity_regex_search=bool(k.get("identityRegexSearch", False)),
                         ),
                     )
                 )
@@ -174,9 +185,21 @@ class _Builder:
     def provenance(self, s: dict[str, Any]) -> ProvenancePolicy:
         intoto = s.get("inToto") or {}
         layout = intoto.get("layout")
+        builders = tuple(s.get("trustedBuilders") or ())
+        for n, builder in enumerate(builders):
+            # NOTE: the form provenance.slsa.BuilderId reads: NAME or NAME@REF, one '@' at most.
+            name, _, ref = builder.partition("@")
+            if not name.strip() or "@" in ref:
+                raise self.fail(
+                    f"{builder!r} is not a builder id; expected NAME (any ref) or NAME@REF (one ref)",
+                    "spec",
+                    "provenance",
+                    "trustedBuilders",
+                    n,
+                )
         return ProvenancePolicy(
             required=bool(s.get("required", False)),
-            trusted_builders=tuple(s.get("trustedBuilders") or ()),
+            trusted_builders=builders,
             source_repositories=tuple(s.get("sourceRepositories") or ()),
             source_refs=tuple(s.get("sourceRefs") or ()),
             signers=self.signers(s.get("signers") or [], "spec", "provenance", "signers"),
@@ -202,10 +225,25 @@ class _Builder:
                     line=self.doc.line_of((*at, "exceptions", n)),
                 )
             )
+        db = s.get("database") or {}
+        if "maxDatabaseAge" in s and "maxAge" in db:
+            raise self.fail(
+                "maxDatabaseAge and database.maxAge both set the database's maximum age: keep database.maxAge only",
+                *at,
+                "database",
+                "maxAge",
+            )
+        if "maxAge" in db:
+            max_age = self.convert(parse_duration, db["maxAge"], *at, "database", "maxAge")
+        else:
+            max_age = self.convert(parse_duration, s.get("maxDatabaseAge", "120h"), *at, "maxDatabaseAge")
         return VulnerabilityPolicy(
             fail_on=VulnSeverity(s.get("failOn", d.fail_on.value)),
             only_fixed=bool(s.get("onlyFixed", d.only_fixed)),
-            max_database_age=self.convert(parse_duration, s.get("maxDatabaseAge", "120h"), *at, "maxDatabaseAge"),
+            max_database_age=max_age,
+            require_providers=tuple(db.get("requireProviders") or ()),
+            min_advisories=int(db.get("minAdvisories", d.min_advisories)),
+            allow_test_database=bool(db.get("allowTestDatabase", d.allow_test_database)),
             on_stale_database=s.get("onStaleDatabase", d.on_stale_database),
             on_skipped_image=s.get("onSkippedImage", d.on_skipped_image),
             exceptions=tuple(exceptions),
@@ -218,10 +256,10 @@ class _Builder:
         at = ("spec", "capabilities", "resources")
         max_cpu, max_mem = res.get("maxCpu"), res.get("maxMemory")
         return CapabilitiesPolicy(
-            network=_plain_section(NetworkPolicy, s.get("network")),
+            network=self.network(s.get("network") or {}),
             filesystem=_plain_section(FilesystemPolicy, s.get("filesystem")),
             secrets=_plain_section(SecretsPolicy, s.get("secrets")),
-            kubernetes=_plain_section(KubernetesPolicy, s.get("kubernetes")),
+            kubernetes=self.kubernetes(s.get("kubernetes") or {}),
             privileges=_plain_section(PrivilegesPolicy, s.get("privileges")),
             resources=ResourcesPolicy(
                 require_limits=bool(res.get("requireLimits", dr.require_limits)),
@@ -236,6 +274,22 @@ class _Builder:
             ),
             images=_plain_section(ImagesPolicy, s.get("images")),
         )
+
+    def network(self, s: dict[str, Any]) -> NetworkPolicy:
+        plain = _plain_section(NetworkPolicy, {k: v for k, v in s.items() if k != "allowedServices"})
+        services = tuple(
+            AllowedService(namespace=e["namespace"], name=e.get("name", "*"), ports=tuple(e.get("ports") or ()))
+            for e in s.get("allowedServices") or ()
+        )
+        return dataclasses.replace(plain, allowed_services=services)
+
+    def kubernetes(self, s: dict[str, Any]) -> KubernetesPolicy:
+        plain = {k: v for k, v in s.items() if k != "unknownKinds"}
+        section = _plain_section(KubernetesPolicy, plain)
+        if "unknownKinds" in s:
+            # NOTE: the schema limits the value to the enum's spellings.
+            section = dataclasses.replace(section, unknown_kinds=UnknownKinds(s["unknownKinds"]))
+        return section
 
     def attestation(self, s: dict[str, Any]) -> AttestationPolicy:
         valid_for = s.get("validFor", "720h")

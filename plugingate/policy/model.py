@@ -46,7 +46,10 @@ class BundleLimitsPolicy:
 
 @dataclass(frozen=True, slots=True)
 class KeylessSigner:
-    """A Sigstore keyless identity: exact ``identity`` or ``identity_regex``, plus the issuer."""
+    """A Sigstore keyless identity: exact ``identity`` or ``identity_regex``, plus the issuer.
+
+    ``identity_regex`` must match the whole identity unless ``identity_regex_search`` (cosign's semantics).
+    """
 
     issuer: str
     identity: str | None = None
@@ -55,6 +58,7 @@ class KeylessSigner:
     workflow_ref: str | None = None
     trigger: str | None = None
     runner_environment: str | None = None
+    identity_regex_search: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +139,33 @@ class VulnerabilityPolicy:
     only_fixed: bool = False
     max_database_age: timedelta = timedelta(hours=120)
     on_stale_database: str = "fail"
+    # NOTE: what data the policy trusts (vulnerabilities.database): providers that must be present,
+    # a floor on the advisory count, and whether the project's test database may stand in (never,
+    # unless a test policy says so: a scan against it passes almost anything).
+    require_providers: tuple[str, ...] = ()
+    min_advisories: int = 0
+    allow_test_database: bool = False
     on_skipped_image: str = "deny"
     exceptions: tuple[VulnException, ...] = ()
     vex: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
+class AllowedService:
+    """In-cluster Services a plugin may call: one namespace, a Service name or ``*``, and ports (empty: any)."""
+
+    namespace: str
+    name: str = "*"
+    ports: tuple[int, ...] = ()
+
+    def allows(self, name: str, namespace: str) -> bool:
+        """Whether the Service ``name`` in ``namespace`` is one of these (the namespace is always exact)."""
+        return namespace == self.namespace and self.name in ("*", name)
+
+
+@dataclass(frozen=True, slots=True)
 class NetworkPolicy:
-    """Egress and ingress the platform accepts."""
+    """Egress and ingress the platform accepts; ``allowed_services``: in-cluster Services (none by default)."""
 
     egress_allow: tuple[str, ...] = ()
     egress_ports: tuple[int, ...] = ()
@@ -151,6 +174,7 @@ class NetworkPolicy:
     allowed_addresses: tuple[str, ...] = ()
     allow_ingress: bool = True
     allow_external_services: bool = False
+    allowed_services: tuple[AllowedService, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,9 +202,26 @@ class SecretsPolicy:
     deny_patterns: tuple[str, ...] = ()
 
 
+class UnknownKinds(StrEnum):
+    """What an object the gate cannot classify gets: a denial (the default) or only a warning."""
+
+    DENY = "deny"
+    WARN = "warn"
+
+
+# NOTE: ``Kind.group`` (``Kind`` alone for the core group), as kubectl spells a resource's kind and group.
+DEFAULT_CLUSTER_KINDS = (
+    "CustomResourceDefinition.apiextensions.k8s.io",
+    "PriorityClass.scheduling.k8s.io",
+    "IngressClass.networking.k8s.io",
+    "ClusterRole.rbac.authorization.k8s.io",
+    "ClusterRoleBinding.rbac.authorization.k8s.io",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class KubernetesPolicy:
-    """RBAC limits."""
+    """RBAC limits, and which objects a bundle may ship beyond its own namespace."""
 
     allow_wildcards: bool = False
     allow_cluster_wide_secrets: bool = False
@@ -192,6 +233,11 @@ class KubernetesPolicy:
         "serviceaccounts/token",
     )
     allow_cluster_roles: bool = True
+    allowed_cluster_kinds: tuple[str, ...] = DEFAULT_CLUSTER_KINDS
+    allowed_namespaces: tuple[str, ...] = ()
+    allow_admission_policies: bool = False
+    unknown_kinds: UnknownKinds = UnknownKinds.DENY
+    allowed_token_audiences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +252,8 @@ class PrivilegesPolicy:
     allowed_capabilities: tuple[str, ...] = ("NET_BIND_SERVICE",)
     allow_root: bool = False
     allow_privilege_escalation: bool = False
+    allowed_volume_types: tuple[str, ...] = ()
+    allowed_runtime_classes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ def signers_from_policy(signers: Sequence[model.TrustedSigner]) -> list[TrustedS
                         workflow_ref=k.workflow_ref,
                         trigger=k.trigger,
                         runner_environment=k.runner_environment,
+                        identity_regex_search=k.identity_regex_search,
                     ),
                 )
             )

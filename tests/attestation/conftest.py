@@ -13,6 +13,7 @@ import pytest
 
 from plugingate.attestation.predicate import (
     AppliedException,
+    BundleRef,
     CheckStatus,
     GateMode,
     GatePredicate,
@@ -65,6 +66,7 @@ def make_predicate(**changes: Any) -> GatePredicate:
         evaluated_at=now,
         valid_until=compute_valid_until(now, timedelta(hours=720), [exception.expires]),
         plugin=PluginRef(name="acme-exporter", version="1.4.2", publisher="acme.example"),
+        bundle=BundleRef(name="acme-exporter-1.4.2.tgz", sha256=hashlib.sha256(b"bundle").hexdigest()),
     )
     return replace(base, **changes)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from plugingate.attestation.predicate import GATE_PREDICATE_TYPE
 from plugingate.attestation.signing import sign_statements
 from plugingate.attestation.statement import gate_statement
 from plugingate.signature.keyless import KeylessSettings
@@ -135,6 +136,10 @@ def test_signature_from_another_instance_does_not_verify(local_sigstore: LocalSi
     assert "PG-SIG-005" in outcome.output
 
 
+def _sha256_uri(path: Path) -> str:
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _gate_statement(artifact: Path) -> dict[str, object]:
     digest = hashlib.sha256(artifact.read_bytes()).hexdigest()
     return gate_statement(bundle_name=artifact.name, bundle_sha256=digest, image_digests=[], predicate=make_predicate())
@@ -171,7 +176,7 @@ def test_cosign_verifies_the_keyless_gate_attestation(local_sigstore: LocalSigst
     def run(identity: str) -> subprocess.CompletedProcess[str]:
         argv = [
             program, "verify-blob-attestation", "--bundle", str(attestation),
-            "--trusted-root", str(local_sigstore.trusted_root), "--type", "https://plugingate.dev/attestation/gate/v1",
+            "--trusted-root", str(local_sigstore.trusted_root), "--type", GATE_PREDICATE_TYPE,
             "--certificate-oidc-issuer", local_sigstore.github_issuer(), "--certificate-identity", identity,
             str(artifact),
         ]  # fmt: skip
@@ -208,17 +213,22 @@ spec:
     trustedSigners:
       - name: acme-ci
         keyless: {{identity: "{github_identity()}", issuer: "{local_sigstore.github_issuer()}"}}
-  vulnerabilities: {{failOn: critical, onSkippedImage: warn}}
+  vulnerabilities:
+    failOn: critical
+    onSkippedImage: warn
+    database: {{allowTestDatabase: true, minAdvisories: 1}}  # NOTE: the suite scans with testdata/vulndb
 """
     )
     out = tmp_path / "out"
+    # NOTE: attestations are signed only under a pinned policy, and the files it names are pinned too.
+    pins = ["--policy-digest", _sha256_uri(policy), "--policy-file-digest", _sha256_uri(local_sigstore.trusted_root)]
     result = run_cli(
-        "gate", artifact, "--policy", policy, "--mode", "warn", "--attest-keyless",
+        "gate", artifact, "--policy", policy, *pins, "--mode", "warn", "--attest-keyless",
         "--trust-config", local_sigstore.trust_config, "--identity-token", _token(local_sigstore, tmp_path),
         "--out", out, "--format", "json",
     )  # fmt: skip
-    assert result.code == 0, result.stderr + result.stdout
     report = json.loads(result.stdout)
+    assert result.code == 0, result.stderr + json.dumps([s for s in report["steps"] if s["status"] == "error"])
     steps = {s["step"]: s for s in report["steps"]}
     assert steps["signature"]["status"] == "passed", steps["signature"]
     assert steps["attestation"]["status"] == "passed", steps["attestation"]
@@ -226,7 +236,7 @@ spec:
     assert attestation.exists()
     argv: list[str] = [
         cosign(), "verify-blob-attestation", "--bundle", str(attestation),
-        "--trusted-root", str(local_sigstore.trusted_root), "--type", "https://plugingate.dev/attestation/gate/v1",
+        "--trusted-root", str(local_sigstore.trusted_root), "--type", GATE_PREDICATE_TYPE,
         "--certificate-oidc-issuer", local_sigstore.github_issuer(), "--certificate-identity", github_identity(),
         str(artifact),
     ]  # fmt: skip

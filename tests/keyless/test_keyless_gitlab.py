@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from plugingate.attestation.predicate import GATE_PREDICATE_TYPE
 from tests.attestation.tools import cosign
 from tests.ci.tools import EXAMPLE_BUNDLE, EXAMPLE_POLICY, REPO, ci_tools, require_inputs, snapshot_repo
 from tests.support.oidc_issuer import gitlab_claims, gitlab_identity
@@ -65,7 +66,7 @@ def test_template_signs_keyless_with_the_job_token(local_sigstore: LocalSigstore
     assert attestation.is_file(), sorted(p.name for p in out.iterdir())
     argv = [
         cosign(), "verify-blob-attestation", "--bundle", str(attestation),
-        "--trusted-root", str(local_sigstore.trusted_root), "--type", "https://plugingate.dev/attestation/gate/v1",
+        "--trusted-root", str(local_sigstore.trusted_root), "--type", GATE_PREDICATE_TYPE,
         "--certificate-oidc-issuer", local_sigstore.gitlab_issuer(), "--certificate-identity", gitlab_identity(),
         str(bundle),
     ]  # fmt: skip

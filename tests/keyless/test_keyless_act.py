@@ -9,6 +9,7 @@ private trusted root (act removes its copy of a run that succeeds, so the check 
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.ci.test_action_act import UPLOAD_SARIF
-from tests.ci.tools import EXAMPLE_BUNDLE, EXAMPLE_POLICY, ci_tools, require_inputs, snapshot_repo
+from tests.ci.tools import EXAMPLE_BUNDLE, EXAMPLE_POLICY, REPO, ci_tools, require_inputs, snapshot_repo
 from tests.support.oidc_issuer import github_identity
 from tests.support.sigstore_local import LocalSigstore
 
@@ -41,6 +42,8 @@ jobs:
         with:
           bundle: {bundle}
           policy: {policy}
+          policy-digest: {policy_digest}
+          db-source: test
           out: gate-out/keyless
           attest-keyless: "true"
           trust-config: {trust}
@@ -63,6 +66,7 @@ def test_action_signs_keyless_with_the_ambient_credential(local_sigstore: LocalS
         WORKFLOW.format(
             bundle=EXAMPLE_BUNDLE,
             policy=EXAMPLE_POLICY,
+            policy_digest="sha256:" + hashlib.sha256((REPO / EXAMPLE_POLICY).read_bytes()).hexdigest(),
             trust=local_sigstore.trust_config,
             identity=github_identity(),
             issuer=local_sigstore.github_issuer(),

@@ -8,6 +8,7 @@ pipeline's identity with cosign and the private trusted root.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -40,6 +41,9 @@ def test_template_signs_keyless_with_the_job_token(local_sigstore: LocalSigstore
             shutil.copy2(REPO / (EXAMPLE_BUNDLE + suffix), project / "plugins" / (bundle.name + suffix))
     inputs = {
         "policy": "policy.yaml",
+        # NOTE: attestations are signed only under a pinned policy; the data is the test database, offline.
+        "policy-digest": "sha256:" + hashlib.sha256((REPO / EXAMPLE_POLICY).read_bytes()).hexdigest(),
+        "db-source": "test",
         "plugingate-repository": f"file://{source}",
         "plugingate-ref": "main",
         "job-name": "gate-keyless",

@@ -78,8 +78,10 @@ def test_self_test_workflow_under_act(tmp_path: Path) -> None:
         rf"self-test: database upstream from 'grype db update {re.escape(url)}': \d{{4}} advisories \(go-vulndb\)", log
     )
     # the unreachable mirror failed the action with exit 3 (setup-tools), and no gate ran
-    assert "grype could not update its database from http://127.0.0.1:9/latest.json" in log, log[-6000:]
-    assert "self-test: unreachable database mirror refused, as expected" in log
+    start = log.index("grype could not update its database from http://127.0.0.1:9/latest.json")
+    unreachable = log[start : log.index("self-test: unreachable database mirror refused, as expected", start)]
+    assert "Failure - Main Install plugingate and its pinned tools" in unreachable, unreachable[-3000:]
+    assert "exit status 3" in unreachable and "Run Main Gate the bundle" not in unreachable, unreachable[-3000:]
     assert "Failure - Main Gate with an unreachable database mirror" in log
 
     _check_outputs(log)

@@ -47,6 +47,8 @@ def test_self_test_workflow_under_act(tmp_path: Path) -> None:
     workflow = (REPO / ".github/workflows/self-test.yml").read_text()
     assert f"bundle: {EXAMPLE_BUNDLE}" in workflow and f"bundle: {DENIED_BUNDLE}" in workflow
     assert f"policy: {EXAMPLE_POLICY}" in workflow
+    # NOTE: every gate of the workflow keeps the action's default database source (upstream)
+    assert "db-source:" not in workflow
     assert f"uses: {UPLOAD_SARIF.replace('@', '/upload-sarif@')}" in (REPO / "actions/gate/action.yml").read_text()
     tools = ci_tools()
     repo = snapshot_repo(tmp_path / "repo")

@@ -10,7 +10,6 @@ private trusted root (act removes its copy of a run that succeeds, so the check 
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -18,11 +17,14 @@ from pathlib import Path
 import pytest
 
 from tests.ci.test_action_act import UPLOAD_SARIF
-from tests.ci.tools import EXAMPLE_BUNDLE, EXAMPLE_POLICY, REPO, ci_tools, require_inputs, snapshot_repo
+from tests.ci.tools import EXAMPLE_BUNDLE, REPO, ci_tools, require_inputs, snapshot_repo
 from tests.support.oidc_issuer import github_identity
 from tests.support.sigstore_local import LocalSigstore
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+# NOTE: offline, the gate scans with the test database, which only a test policy accepts.
+TEST_DB_POLICY = "testdata/policies/default-test-db.yaml"
 
 WORKFLOW = """name: keyless
 on: push
@@ -65,8 +67,8 @@ def test_action_signs_keyless_with_the_ambient_credential(local_sigstore: LocalS
     workflow.write_text(
         WORKFLOW.format(
             bundle=EXAMPLE_BUNDLE,
-            policy=EXAMPLE_POLICY,
-            policy_digest="sha256:" + hashlib.sha256((REPO / EXAMPLE_POLICY).read_bytes()).hexdigest(),
+            policy=TEST_DB_POLICY,
+            policy_digest="sha256:" + hashlib.sha256((REPO / TEST_DB_POLICY).read_bytes()).hexdigest(),
             trust=local_sigstore.trust_config,
             identity=github_identity(),
             issuer=local_sigstore.github_issuer(),
@@ -90,18 +92,16 @@ def test_action_signs_keyless_with_the_ambient_credential(local_sigstore: LocalS
     )
     empty = tmp_path / "empty"
     empty.write_text("")
-    act_cache = Path.home() / ".cache" / "act"
-    before = set(act_cache.iterdir()) if act_cache.is_dir() else set()
+    # NOTE: act's own cache for this run, so that concurrent act runs never remove each other's copies.
+    act_cache = tmp_path / "act-cache"
     start = time.monotonic()
     proc = subprocess.run(
         [str(tools.act), "push", "--workflows", ".github/workflows/keyless.yml", "-P", "ubuntu-latest=-self-hosted",
          "--local-repository", f"{UPLOAD_SARIF}={placeholder}", "--env-file", str(env_file),
-         "--var-file", str(empty), "--secret-file", str(empty)],
+         "--var-file", str(empty), "--secret-file", str(empty), "--action-cache-path", str(act_cache)],
         cwd=repo, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     seconds = time.monotonic() - start
-    for left in (set(act_cache.iterdir()) if act_cache.is_dir() else set()) - before:
-        shutil.rmtree(left, ignore_errors=True)
     log = proc.stdout + proc.stderr
     print(f"act ran the keyless workflow in {seconds:.0f}s")
     assert proc.returncode == 0, log[-6000:]

@@ -18,11 +18,14 @@ import yaml
 
 from plugingate.attestation.predicate import GATE_PREDICATE_TYPE
 from tests.attestation.tools import cosign
-from tests.ci.tools import EXAMPLE_BUNDLE, EXAMPLE_POLICY, REPO, ci_tools, require_inputs, snapshot_repo
+from tests.ci.tools import EXAMPLE_BUNDLE, REPO, ci_tools, require_inputs, snapshot_repo
 from tests.support.oidc_issuer import gitlab_claims, gitlab_identity
 from tests.support.sigstore_local import LocalSigstore
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+# NOTE: offline, the gate scans with the test database, which only a test policy accepts.
+TEST_DB_POLICY = "testdata/policies/default-test-db.yaml"
 
 
 def test_template_signs_keyless_with_the_job_token(local_sigstore: LocalSigstore, tmp_path: Path) -> None:
@@ -32,7 +35,7 @@ def test_template_signs_keyless_with_the_job_token(local_sigstore: LocalSigstore
     project = tmp_path / "consumer"
     (project / "ci").mkdir(parents=True)
     shutil.copy2(REPO / "gitlab-templates/plugingate.yml", project / "ci/plugingate.yml")
-    shutil.copy2(REPO / EXAMPLE_POLICY, project / "policy.yaml")
+    shutil.copy2(REPO / TEST_DB_POLICY, project / "policy.yaml")
     shutil.copy2(local_sigstore.trust_config, project / "sigstore-trust.json")
     bundle = REPO / EXAMPLE_BUNDLE
     (project / "plugins").mkdir()
@@ -42,7 +45,7 @@ def test_template_signs_keyless_with_the_job_token(local_sigstore: LocalSigstore
     inputs = {
         "policy": "policy.yaml",
         # NOTE: attestations are signed only under a pinned policy; the data is the test database, offline.
-        "policy-digest": "sha256:" + hashlib.sha256((REPO / EXAMPLE_POLICY).read_bytes()).hexdigest(),
+        "policy-digest": "sha256:" + hashlib.sha256((REPO / TEST_DB_POLICY).read_bytes()).hexdigest(),
         "db-source": "test",
         "plugingate-repository": f"file://{source}",
         "plugingate-ref": "main",

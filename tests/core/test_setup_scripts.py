@@ -23,7 +23,8 @@ SCRIPTS = REPO / "scripts"
 # NOTE: variables that name a *tool binary* the suite runs; the others (PLUGINGATE_CACHE, _PASSWORD,
 # _MODE, …) are settings. dockerd and docker-registry come from Debian packages scripts/test installs.
 TOOL_VARIABLE = re.compile(
-    r"\"(PLUGINGATE_(?:SYFT|GRYPE|COSIGN|GRYPEDB_BUILD|TARLIST|K8SDECODE|KUBECTL|KYVERNO|POLICY_TESTER|ACT|GITLAB_CI_LOCAL))\""
+    r"\"(PLUGINGATE_(?:SYFT|GRYPE|COSIGN|GRYPEDB_BUILD|TARLIST|K8SDECODE|KUBECTL|KYVERNO|POLICY_TESTER|ACT|GITLAB_CI_LOCAL"
+    r"|FULCIO|TSA|TESSERACT|REKOR|TRILLIAN_LOG_SERVER|TRILLIAN_LOG_SIGNER|TRILLIAN_SCHEMA|MARIADBD))\""
 )
 SETUP_SCRIPTS = ("setup-tools", "setup-admission-tools", "setup-ci-tools", "setup-kubectl", "setup-sigstore-tools")
 

@@ -23,9 +23,9 @@ SCRIPTS = REPO / "scripts"
 # NOTE: variables that name a *tool binary* the suite runs; the others (PLUGINGATE_CACHE, _PASSWORD,
 # _MODE, …) are settings. dockerd and docker-registry come from Debian packages scripts/test installs.
 TOOL_VARIABLE = re.compile(
-    r"\"(PLUGINGATE_(?:SYFT|GRYPE|COSIGN|GRYPEDB_BUILD|TARLIST|K8SDECODE|KUBECTL|KYVERNO|POLICY_TESTER|ACT|GITLAB_CI_LOCAL))\""
+    r"\"(PLUGINGATE_(?:SYFT|GRYPE|COSIGN|GRYPEDB_BUILD|TARLIST|K8SDECODE|KUBECTL|KYVERNO|POLICY_TESTER|ACT|GITLAB_CI_LOCAL|GOVULNCHECK))\""
 )
-SETUP_SCRIPTS = ("setup-tools", "setup-admission-tools", "setup-ci-tools", "setup-kubectl")
+SETUP_SCRIPTS = ("setup-tools", "setup-admission-tools", "setup-ci-tools", "setup-kubectl", "setup-test-binaries")
 
 
 def tool_variables_read_by_tests() -> set[str]:

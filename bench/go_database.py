@@ -178,6 +178,11 @@ def main() -> int:
         best_raw, best_cold = column(raws, "seconds", min), column(colds, "seconds", min)
         print(f"  best of {args.reps}: raw {best_raw:.3f} s, cold {best_cold:.3f} s (ratio {best_cold / best_raw:.3f})")
         print(f"cold gate (process)    {cold_wall:7.3f} s   ratio {cold_wall / raw_s:.3f}")
+        raw_cpu, cold_cpu = column(raws, "cpu", med), column(colds, "cpu", med)
+        print(
+            f"CPU time (user+system; steadier under load): raw {raw_cpu:.2f} s, "
+            f"cold gate process {cold_cpu:.2f} s (ratio {cold_cpu / raw_cpu:.3f})"
+        )
         print(f"load average at the end: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores)")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -32,6 +32,7 @@ pytestmark = pytest.mark.integration
 PROGRAMS = ("netproxy", "yamltool", "ginserver")
 IN_IMAGE = "ginserver"
 IMAGE_PATH = "usr/local/bin/ginserver"
+DISGUISED = "share/doc/README.dat"
 SETUP = "scripts/setup-test-binaries provides it (scripts/test runs it)"
 
 POLICY = """apiVersion: plugingate.dev/v1
@@ -85,6 +86,11 @@ def _bundle(binaries: Path, root: Path) -> str:
         if name != IN_IMAGE:
             (root / "bin").mkdir(parents=True, exist_ok=True)
             shutil.copy2(binaries / name, root / "bin" / name)
+    # NOTE: a publisher could ship a binary under a name and mode that do not look like a program: a
+    # copy of yamltool as a non-executable "data" file must be scanned all the same.
+    (root / DISGUISED).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(binaries / "yamltool", root / DISGUISED)
+    (root / DISGUISED).chmod(0o644)
     image = oci_image({IMAGE_PATH: (binaries / IN_IMAGE).read_bytes()})
     write_tar(root / "images" / "ginserver.oci.tar", layout_members(image))
     ref = f"registry.example.com/acme/ginserver@{image.digest}"
@@ -123,7 +129,7 @@ def gate_findings(vulns: dict[str, Any]) -> dict[str, dict[str, str]]:
 
     A match named by an alias (CVE/GHSA) is counted under the GO- id among its aliases.
     """
-    found: dict[str, dict[str, str]] = {name: {} for name in PROGRAMS}
+    found: dict[str, dict[str, str]] = {name: {} for name in (*PROGRAMS, Path(DISGUISED).name)}
     for match in vulns["matches"]:
         ids = [match["id"], *match.get("aliases", [])]
         go_id = next((i for i in ids if i.startswith("GO-")), match["id"])
@@ -208,6 +214,7 @@ def test_the_gate_denies_the_go_binaries_with_the_built_database(gated: Gated) -
     assert found["netproxy"]["GO-2020-0015"] == "golang.org/x/text"  # UTF-16 decoder loop, x/text v0.3.0
     assert found["yamltool"]["GO-2022-0603"] == "gopkg.in/yaml.v3"  # panic on malformed input
     assert found[IN_IMAGE]["GO-2020-0017"] == "github.com/dgrijalva/jwt-go"
+    assert found[Path(DISGUISED).name] == found["yamltool"]
 
 
 def test_the_built_database_does_not_satisfy_a_policy_that_requires_other_providers(

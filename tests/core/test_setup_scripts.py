@@ -24,9 +24,16 @@ SCRIPTS = REPO / "scripts"
 # _MODE, …) are settings. dockerd and docker-registry come from Debian packages scripts/test installs.
 TOOL_VARIABLE = re.compile(
     r"\"(PLUGINGATE_(?:SYFT|GRYPE|COSIGN|GRYPEDB_BUILD|TARLIST|K8SDECODE|KUBECTL|KYVERNO|POLICY_TESTER|ACT|GITLAB_CI_LOCAL"
-    r"|FULCIO|TSA|TESSERACT|REKOR|TRILLIAN_LOG_SERVER|TRILLIAN_LOG_SIGNER|TRILLIAN_SCHEMA|MARIADBD))\""
+    r"|FULCIO|TSA|TESSERACT|REKOR|TRILLIAN_LOG_SERVER|TRILLIAN_LOG_SIGNER|TRILLIAN_SCHEMA|MARIADBD|GOVULNCHECK))\""
 )
-SETUP_SCRIPTS = ("setup-tools", "setup-admission-tools", "setup-ci-tools", "setup-kubectl", "setup-sigstore-tools")
+SETUP_SCRIPTS = (
+    "setup-tools",
+    "setup-admission-tools",
+    "setup-ci-tools",
+    "setup-kubectl",
+    "setup-sigstore-tools",
+    "setup-test-binaries",
+)
 
 
 def tool_variables_read_by_tests() -> set[str]:

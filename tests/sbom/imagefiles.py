@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import tarfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,9 +127,11 @@ class OciImage:
         return self.blobs[digest]
 
 
-def oci_image(files: dict[str, str] | None = None, *, platforms: tuple[str, ...] = ()) -> OciImage:
-    """An image of one layer of ``files``: one manifest, or (with ``platforms``) an index of one per platform."""
-    layer = _tar_bytes({name: text.encode() for name, text in (FILES if files is None else files).items()})
+def oci_image(files: Mapping[str, str | bytes] | None = None, *, platforms: tuple[str, ...] = ()) -> OciImage:
+    """An image of one layer of ``files`` (text, or bytes such as a real binary): one manifest, or (with
+    ``platforms``) an index of one per platform."""
+    contents = FILES if files is None else files
+    layer = _tar_bytes({name: data if isinstance(data, bytes) else data.encode() for name, data in contents.items()})
     image = OciImage(blobs={_digest(layer): layer}, manifests={}, configs={}, layers={})
     descriptors = []
     for platform in platforms or ("linux/amd64",):

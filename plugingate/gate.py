@@ -19,75 +19,41 @@ plugin.yaml or manifest) raises ``InputError`` (exit 2) before anything is writt
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plugingate import __version__
 from plugingate.errors import ExitCode, UndecidedError
 from plugingate.findings import Severity, Step
-from plugingate.policy.model import GatePolicy, Mode
+from plugingate.pipeline import GateRequest, GateSteps, StepContext, StepFunction
+from plugingate.policy.model import Mode
 from plugingate.result import BundleInfo, GateResult, PluginInfo, PolicyInfo, StepResult, StepStatus, Verdict
-from plugingate.steps import StepContext, default_steps
 
 if TYPE_CHECKING:
-    from plugingate.bundle import OpenedBundle
-    from plugingate.keys import PrivateKey
+    pass
 
-
-@dataclass(frozen=True, slots=True)
-class GateRequest:
-    """What to gate, against which policy, and where to put the outputs."""
-
-    bundle: Path
-    policy: GatePolicy
-    out_dir: Path
-    signature: Path | None = None
-    provenance: Path | None = None
-    attest_key: Path | None = None
-    attest_private_key: PrivateKey | None = None  # ``attest_key`` loaded up front, so a bad key fails first
-    attest_keyless: bool = False
-    attest_in_dry_run: bool = False
-    use_cache: bool = True
-    now: datetime | None = None
-
-
-StepFunction = Callable[[StepContext], StepResult]
-
-
-@dataclass(frozen=True, slots=True)
-class GateSteps:
-    """The pipeline's parts; tests hand the gate fakes, the CLI the real ones."""
-
-    signature: StepFunction
-    provenance: StepFunction
-    capabilities: StepFunction
-    manifests: StepFunction
-    sbom: StepFunction
-    vulnerabilities: StepFunction
-    attest: Callable[[StepContext, GateResult], tuple[StepResult, dict[str, str]]]
-    outputs: Callable[[StepContext, GateResult], dict[str, str]]
-    # NOTE: called once the checks are done, while syft still runs on a core of its own: whatever
-    # the later steps can get ready (their imports) then stays off the critical path.
-    prepare: Callable[[], None] | None = None
+__all__ = ["GateRequest", "GateSteps", "run_gate"]
 
 
 def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult:
     """Run the whole pipeline and return what it decided (outputs are written as a side effect)."""
     from plugingate.bundle import BundleLimits, open_bundle
+    from plugingate.bundle.step import bundle_step
     from plugingate.declaration import load_declaration
 
-    steps = steps or default_steps()
+    if steps is None:
+        from plugingate.steps import default_steps
+
+        steps = default_steps()
     now = request.now or datetime.now(UTC)
     policy = request.policy
     limits = BundleLimits.from_policy(policy.bundle)
     with open_bundle(request.bundle, limits) as bundle:
         declaration = load_declaration(bundle.root)
         ctx = StepContext(request=request, bundle=bundle, declaration=declaration, now=now)
-        results: list[StepResult] = [_bundle_step(bundle)]
+        results: list[StepResult] = [bundle_step(bundle)]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plugingate-sbom") as pool:
             sbom_future: Future[StepResult] = pool.submit(_timed, Step.SBOM, steps.sbom, ctx)
             try:
@@ -125,20 +91,6 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
         result = _with(result, attestation, attested)
         written = steps.outputs(ctx, result)
         return replace(result, outputs={**written, **attested})
-
-
-def _bundle_step(bundle: OpenedBundle) -> StepResult:
-    """What unpacking found that does not stop the gate (dropped setuid bits, trailing data)."""
-    from plugingate.steps import status_of
-
-    summary = f"{bundle.kind} {bundle.size} bytes, {bundle.files} entries, sha256:{bundle.sha256[:12]}"
-    return StepResult(
-        Step.BUNDLE,
-        status_of(bundle.findings),
-        summary,
-        tuple(bundle.findings),
-        details={"files": bundle.files, "unpackedBytes": bundle.unpacked_bytes},
-    )
 
 
 def _timed(step: Step, function: StepFunction, ctx: StepContext) -> StepResult:

@@ -13,14 +13,14 @@ from typing import Any
 import jsonschema
 import pytest
 
-from plugingate.attestation.gate import attest_step
 from plugingate.attestation.predicate import PREDICATE_SCHEMA
+from plugingate.attestation.step import attest_step
 from plugingate.errors import ExitCode
 from plugingate.findings import Location, Severity, Step
+from plugingate.pipeline import StepContext
 from plugingate.policy.loader import parse_policy
 from plugingate.result import BundleInfo, GateResult, PluginInfo, PolicyInfo, StepResult, StepStatus, Verdict
 from plugingate.schemas import load_schema
-from plugingate.steps import StepContext
 
 from .cli import run
 
@@ -37,7 +37,7 @@ spec:
 
 
 def context(tmp_path: Path, *, mode: str = "enforce", **request: Any) -> StepContext:
-    from plugingate.gate import GateRequest
+    from plugingate.pipeline import GateRequest
 
     policy = parse_policy(POLICY_YAML.replace(b"MODE", mode.encode()), source="unit.yaml", base_dir=tmp_path)
     req = GateRequest(bundle=tmp_path / "b.tgz", policy=policy, out_dir=tmp_path / "out", **request)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from plugingate.attestation import gate as attestation_gate
-from plugingate.attestation.gate import attest_step, build_statements
+from plugingate.attestation import step as attestation_gate
+from plugingate.attestation.step import attest_step, build_statements
 from plugingate.errors import InputError
 from plugingate.findings import Step
 from plugingate.result import GateResult, StepResult

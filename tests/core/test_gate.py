@@ -17,11 +17,12 @@ import pytest
 
 from plugingate.errors import ExitCode, UndecidedError
 from plugingate.findings import Location, Rule, Step
-from plugingate.gate import GateRequest, GateSteps, run_gate
+from plugingate.gate import run_gate
+from plugingate.pipeline import GateRequest, GateSteps, StepContext, status_of
 from plugingate.policy import Mode, load_policy
+from plugingate.report.step import write_outputs
 from plugingate.result import GateResult, StepResult, StepStatus, Verdict
 from plugingate.schemas import load_schema
-from plugingate.steps import StepContext, status_of, write_outputs
 
 RULE = Rule("PG-CAP-999", Step.CAPABILITIES, "test rule", "help")
 PLUGIN = """apiVersion: plugingate.dev/v1

@@ -14,9 +14,9 @@ from plugingate.findings import Step
 from plugingate.keys import generate_key_pair, load_private_key
 from plugingate.policy import model
 from plugingate.result import StepStatus
-from plugingate.signature.gate import signature_step
+from plugingate.signature.policy import verify_bundle_signature
 from plugingate.signature.sign import sign_with_key
-from plugingate.signature.step import verify_bundle_signature
+from plugingate.signature.step import signature_step
 from tests.conftest import FIXTURES
 
 FIX = FIXTURES / "sigstore"
@@ -157,7 +157,7 @@ def test_provenance_gate_adapter(tmp_path: Path) -> None:
 
     from plugingate.dsse import sign_envelope
     from plugingate.keys import public_pem
-    from plugingate.provenance.gate import provenance_step
+    from plugingate.provenance.step import provenance_step
 
     key = ec.generate_private_key(ec.SECP256R1())
     archive = tmp_path / "acme.tgz"

@@ -51,7 +51,7 @@ from plugingate.findings import Finding, Severity, Step
 from plugingate.result import GateResult, StepResult, StepStatus, Verdict
 
 if TYPE_CHECKING:
-    from plugingate.steps import StepContext
+    from plugingate.pipeline import StepContext
 
 SBOM_FILE = "sbom.cdx.json"
 VULNS_FILE = "vulns.json"

@@ -83,7 +83,7 @@ def command(
                 "no trusted signer: give --key, --identity/--identity-regex, or --policy", field="--identity"
             )
         from plugingate.policy.loader import load_policy
-        from plugingate.signature.policy import signers_from_policy
+        from plugingate.signature.step import signers_from_policy
 
         policy = load_policy(policy_path)
         signers = signers_from_policy(policy.signature.trusted_signers)

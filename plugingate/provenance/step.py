@@ -1,21 +1,107 @@
-"""The gate's provenance step: finds the provenance beside the bundle and runs ``verify_bundle_provenance``.
+"""The gate's provenance step: the policy's ``provenance`` section applied to the bundle archive.
 
-SLSA provenance: ``--provenance`` or ``BUNDLE.intoto.jsonl``. in-toto links (when the policy names a
-layout): ``--provenance DIR`` when it is a folder, else ``BUNDLE.links/`` beside the bundle.
+``provenance_step`` (the adapter ``plugingate.steps`` names) finds the provenance: ``--provenance`` or
+``BUNDLE.intoto.jsonl``; in-toto links (when the policy names a layout): ``--provenance DIR`` when it
+is a folder, else ``BUNDLE.links/`` beside the bundle. Then ``verify_bundle_provenance`` runs.
+
+SLSA provenance is looked for in ``attestation`` (the gate finds ``BUNDLE.intoto.jsonl`` beside the
+bundle, or takes ``--provenance``); its signers are ``provenance.signers``, or when empty the
+signature section's trusted signers. An in-toto layout, when the policy names one, is verified with
+the links in ``links_dir``. Denials come back as findings; undecidable checks raise ``UndecidedError``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plugingate.bundle.beside import beside
 from plugingate.findings import Step
 from plugingate.pipeline import verification_status
+from plugingate.provenance import rules
 from plugingate.provenance.result import ProvenanceResult
+from plugingate.provenance.slsa import ProvenanceRequirements
 from plugingate.result import StepResult
+from plugingate.signature.artifact import Artifact
+from plugingate.signature.step import signers_from_policy, trust_from_policy
 
 if TYPE_CHECKING:
     from plugingate.pipeline import StepContext
+    from plugingate.policy import model
+
+
+def verify_bundle_provenance(
+    artifact_path: Path | None,
+    digest: str,
+    policy_section: model.ProvenancePolicy,
+    *,
+    attestation: Path | None,
+    signature_section: model.SignaturePolicy,
+    links_dir: Path | None = None,
+    policy_dir: Path | None = None,
+) -> ProvenanceResult:
+    """Verify the bundle archive's provenance against the policy (SLSA, and in-toto when configured)."""
+    del policy_dir
+    hexdigest = digest.removeprefix("sha256:")
+    name = artifact_path.name if artifact_path is not None else f"sha256:{hexdigest}"
+    artifact = Artifact(name=name, digests={"sha256": hexdigest}, path=artifact_path)
+    layout_policy = policy_section.in_toto
+    results: list[ProvenanceResult] = []
+    if attestation is None and layout_policy.layout is None:
+        if not policy_section.required:
+            return ProvenanceResult(findings=())
+        return ProvenanceResult(
+            findings=(
+                rules.MISSING_PROVENANCE.finding(
+                    f"{name} has no provenance; expected SLSA provenance"
+                    f" ({name}.intoto.jsonl) built by one of {list(policy_section.trusted_builders)}"
+                ),
+            )
+        )
+    if attestation is not None:
+        # NOTE: imported here: the verifier loads sigstore and cryptography.
+        from plugingate.provenance.verify import verify_slsa_provenance
+
+        signers = signers_from_policy(policy_section.signers or signature_section.trusted_signers)
+        requirements = ProvenanceRequirements(
+            trusted_builders=policy_section.trusted_builders,
+            source_repositories=policy_section.source_repositories,
+            source_refs=policy_section.source_refs,
+        )
+        results.append(
+            verify_slsa_provenance(artifact, attestation, requirements, signers, trust_from_policy(signature_section))
+        )
+    elif policy_section.required and layout_policy.layout is None:
+        results.append(ProvenanceResult(findings=(rules.MISSING_PROVENANCE.finding("no provenance"),)))
+    if layout_policy.layout is not None:
+        from plugingate.provenance.intoto import verify_layout
+
+        if links_dir is None:
+            results.append(
+                ProvenanceResult(
+                    findings=(
+                        rules.MISSING_LINK.finding(
+                            f"the policy requires the in-toto layout {layout_policy.layout.name} but no link"
+                            " metadata folder was given; expected the links beside the bundle"
+                        ),
+                    )
+                )
+            )
+        else:
+            results.append(
+                verify_layout(
+                    artifact,
+                    layout_policy.layout,
+                    layout_policy.layout_keys,
+                    links_dir,
+                    enable_inspections=layout_policy.enable_inspections,
+                )
+            )
+    findings = tuple(f for r in results for f in r.findings)
+    facts = next((r.facts for r in results if r.facts is not None), None)
+    signer = next((r.signer for r in results if r.signer is not None), None)
+    layout = next((r.layout for r in results if r.layout is not None), None)
+    return ProvenanceResult(findings=findings, facts=facts, signer=signer, layout=layout)
 
 
 def provenance_step(ctx: StepContext) -> StepResult:
@@ -38,8 +124,6 @@ def provenance_step(ctx: StepContext) -> StepResult:
     if attestation is None and policy.provenance.in_toto.layout is None and not policy.provenance.required:
         # NOTE: nothing to verify: the verifiers (cryptography, sigstore) stay unloaded.
         return to_step_result(ProvenanceResult(findings=()))
-    from plugingate.provenance.policy import verify_bundle_provenance
-
     result = verify_bundle_provenance(
         source if source.is_file() else None,
         ctx.bundle.sha256,

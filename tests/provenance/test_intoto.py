@@ -135,7 +135,7 @@ def test_policy_layout_through_the_provenance_step(chain: dict[str, Path]) -> No
     import hashlib
 
     from plugingate.policy import model
-    from plugingate.provenance.policy import verify_bundle_provenance
+    from plugingate.provenance.step import verify_bundle_provenance
 
     owner, builder = party(chain["tmp"], "owner"), party(chain["tmp"], "builder")
     layout = chain["tmp"] / "root.layout"

@@ -116,7 +116,7 @@ def test_the_key_signed_example_verifies_without_pydantic_or_x509(tmp_path: Path
         "import sys\n"
         "from pathlib import Path\n"
         "from plugingate.policy import load_policy\n"
-        "from plugingate.signature.policy import verify_bundle_signature\n"
+        "from plugingate.signature.step import verify_bundle_signature\n"
         "bundle = Path(sys.argv[1])\n"
         "import hashlib\n"
         "digest = 'sha256:' + hashlib.sha256(bundle.read_bytes()).hexdigest()\n"

@@ -14,9 +14,8 @@ from plugingate.findings import Step
 from plugingate.keys import generate_key_pair, load_private_key
 from plugingate.policy import model
 from plugingate.result import StepStatus
-from plugingate.signature.policy import verify_bundle_signature
 from plugingate.signature.sign import sign_with_key
-from plugingate.signature.step import signature_step
+from plugingate.signature.step import signature_step, verify_bundle_signature
 from tests.conftest import FIXTURES
 
 FIX = FIXTURES / "sigstore"

@@ -47,6 +47,7 @@ from plugingate.attestation.statement import (
     vuln_statement,
 )
 from plugingate.errors import InputError, UndecidedError
+from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded
 from plugingate.findings import Finding, Severity, Step
 from plugingate.result import GateResult, StepResult, StepStatus, Verdict
 
@@ -359,14 +360,14 @@ def _exception(value: Any) -> AppliedException:
 
 def _read_json(path: Path) -> Any:
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_EMBEDDED_BYTES + 1)
-    except FileNotFoundError:
+        data = read_bounded(path, MAX_EMBEDDED_BYTES, "an output to attest")
+    except FileTooLargeError:
+        # NOTE: too large to embed is not an error: the statement is left out (see MAX_EMBEDDED_BYTES).
         return None
-    except OSError as exc:
-        raise UndecidedError(f"cannot read {path} to attest it: {exc.strerror}") from exc
-    if len(data) > MAX_EMBEDDED_BYTES:
-        return None
+    except UnreadableFileError as exc:
+        if isinstance(exc.reason, FileNotFoundError):
+            return None
+        raise UndecidedError(f"cannot read {path} to attest it: {exc.reason.strerror}") from exc
     try:
         return json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

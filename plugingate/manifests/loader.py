@@ -14,6 +14,7 @@ from typing import Any
 
 from plugingate.declaration import PLUGIN_FILE, Declaration
 from plugingate.errors import InputError
+from plugingate.files import read_bounded
 from plugingate.manifests.model import ManifestObject, ManifestSet
 from plugingate.safeyaml import JsonPath, YamlDocument, YamlLimits, load_yaml
 
@@ -65,8 +66,7 @@ class _Reader:
                     path=display,
                     hint="a plugin's Kubernetes manifests are small; check what spec.manifests points at",
                 )
-            with real.open("rb") as handle:
-                raw = handle.read(self.limits.max_file_bytes + 1)
+            raw = read_bounded(real, self.limits.max_file_bytes, "the manifest", shown_as=display)
             for doc in load_yaml(raw, path=display, limits=yaml_limits):
                 objects.extend(_objects(doc, doc.data, ()))
                 if len(objects) > self.limits.max_objects:

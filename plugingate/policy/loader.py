@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from plugingate.errors import InputError
+from plugingate.files import read_bounded
 from plugingate.policy.model import (
     AttestationPolicy,
     BundleLimitsPolicy,
@@ -49,11 +50,7 @@ def default_policy_path() -> Path:
 def load_policy(path: Path | None = None) -> GatePolicy:
     """Load the policy at ``path`` (the packaged default when ``None``)."""
     path = path or default_policy_path()
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(_LIMITS.max_bytes + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read the policy: {exc.strerror or exc}", path=str(path)) from exc
+    raw = read_bounded(path, _LIMITS.max_bytes, "the policy")
     return parse_policy(raw, source=str(path), base_dir=path.resolve().parent)
 
 
@@ -155,10 +152,10 @@ class _Builder:
                     continue
                 file = self.path(key["path"])
                 try:
-                    with file.open("rb") as handle:
-                        pem = handle.read(_MAX_KEY_BYTES).decode("ascii")
-                except (OSError, UnicodeDecodeError) as exc:
-                    raise self.fail(f"cannot read the public key {file}: {exc}", *at, n, "key", "path") from exc
+                    pem = read_bounded(file, _MAX_KEY_BYTES, f"the public key {file}").decode("ascii")
+                except (InputError, UnicodeDecodeError) as exc:
+                    why = exc.message if isinstance(exc, InputError) else str(exc)
+                    raise self.fail(f"cannot read the public key {file}: {why}", *at, n, "key", "path") from exc
                 out.append(TrustedSigner(name=name, key=KeySigner(pem=pem, path=key["path"])))
         return tuple(out)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from plugingate.dsse import verify_envelope_with
 from plugingate.errors import InputError, VerificationError
+from plugingate.files import read_bounded
 from plugingate.findings import Finding, Location
 from plugingate.provenance import rules
 from plugingate.provenance.result import ProvenanceResult
@@ -30,7 +31,7 @@ from plugingate.signature.artifact import Artifact
 from plugingate.signature.identity import SignerIdentity, SignerKind, TrustedSigner, describe_expected, match_signer
 from plugingate.signature.sigstore_bundle import check_subject
 from plugingate.signature.trust import TrustSettings
-from plugingate.signature.verify import read_limited, verify_bundle_document
+from plugingate.signature.verify import verify_bundle_document
 
 MAX_ATTESTATION_BYTES = 16 * 1024 * 1024
 MAX_DOCUMENTS = 64
@@ -43,7 +44,7 @@ _SIG_TO_PRV = {
 
 def read_documents(path: Path) -> list[dict[str, Any]]:
     """The JSON documents of an attestation file: one object, or JSON Lines (bounded)."""
-    data = read_limited(path, MAX_ATTESTATION_BYTES, "attestation")
+    data = read_bounded(path, MAX_ATTESTATION_BYTES, "the attestation")
     try:
         doc = json.loads(data)
     except json.JSONDecodeError:

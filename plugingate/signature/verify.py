@@ -13,7 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from plugingate.errors import InputError, VerificationError
+from plugingate.errors import VerificationError
+from plugingate.files import read_bounded
 from plugingate.keys import LoadedPublicKey, load_signature_file
 from plugingate.signature import rules
 from plugingate.signature.artifact import Artifact, signature_matches
@@ -74,18 +75,6 @@ def _trust(identity: SignerIdentity, signers: Sequence[TrustedSigner], source: s
     return match
 
 
-def read_limited(path: Path, limit: int, what: str) -> bytes:
-    """Read at most ``limit`` bytes of ``path``; larger is an input error."""
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read the {what}: {exc.strerror}", path=str(path)) from exc
-    if len(data) > limit:
-        raise InputError(f"the {what} is larger than {limit} bytes", path=str(path))
-    return data
-
-
 def verify_bundle_file(
     artifact: Artifact,
     bundle_path: Path,
@@ -98,7 +87,7 @@ def verify_bundle_file(
     from plugingate.signature.sigstore_bundle import MAX_BUNDLE_BYTES
 
     source = str(bundle_path)
-    doc = read_bundle(read_limited(bundle_path, MAX_BUNDLE_BYTES, "Sigstore bundle"), source=source)
+    doc = read_bundle(read_bounded(bundle_path, MAX_BUNDLE_BYTES, "the Sigstore bundle"), source=source)
     return verify_bundle_document(doc, artifact, signers, trust, source=source, require_tlog=require_tlog)
 
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from plugingate import __version__
 from plugingate.errors import ExitCode, UndecidedError
 from plugingate.findings import Severity, Step
-from plugingate.pipeline import GateRequest, GateSteps, StepContext, StepFunction
+from plugingate.pipeline import GateRequest, GateSteps, RanTools, StepContext, StepFunction
 from plugingate.policy.model import Mode
 from plugingate.result import BundleInfo, GateResult, PluginInfo, PolicyInfo, StepResult, StepStatus, Verdict
 
@@ -106,14 +106,7 @@ def _timed(step: Step, function: StepFunction, ctx: StepContext) -> StepResult:
             details={"error": exc.diagnostics()},
             seconds=time.perf_counter() - started,
         )
-    return StepResult(
-        result.step,
-        result.status,
-        result.summary,
-        result.findings,
-        result.details,
-        seconds=time.perf_counter() - started,
-    )
+    return replace(result, seconds=time.perf_counter() - started)
 
 
 def _decide(request: GateRequest, ctx: StepContext, results: list[StepResult], now: datetime) -> GateResult:
@@ -128,9 +121,8 @@ def _decide(request: GateRequest, ctx: StepContext, results: list[StepResult], n
         verdict, code = Verdict.PASSED, ExitCode.PASSED
     tools: dict[str, str] = {}
     for r in results:
-        versions = r.details.get("tools")
-        if isinstance(versions, dict):
-            tools.update({str(k): str(v) for k, v in versions.items()})
+        if isinstance(r.outcome, RanTools):
+            tools.update(r.outcome.tool_versions())
     decl = ctx.declaration
     return GateResult(
         bundle=BundleInfo(
@@ -170,11 +162,11 @@ def _with(result: GateResult, attestation: StepResult, outputs: dict[str, str]) 
             exit_code=ExitCode.UNDECIDED,
             error=f"attestation: {attestation.summary}",
         )
-    valid_until = attestation.details.get("validUntil")
-    if isinstance(valid_until, str):
-        from plugingate.attestation.predicate import parse_rfc3339
+    from plugingate.attestation.step import AttestationOutcome
 
+    attested = attestation.outcome
+    if isinstance(attested, AttestationOutcome):
         # NOTE: an applied exception that expires first shortens the attestation's validity; the
         # report must say the same as the signed statement.
-        result = replace(result, valid_until=parse_rfc3339(valid_until))
+        result = replace(result, valid_until=attested.valid_until)
     return replace(result, steps=steps, outputs=outputs)

@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from plugingate.findings import Finding, Severity
 from plugingate.result import GateResult, StepResult, StepStatus
@@ -95,6 +95,15 @@ class StepContext:
 
 
 StepFunction = Callable[[StepContext], StepResult]
+
+
+@runtime_checkable
+class RanTools(Protocol):
+    """A step's typed result that names the external tools it ran (the gate records their versions)."""
+
+    def tool_versions(self) -> dict[str, str]:
+        """``{"syft": "1.57.1"}``, ``{"grype": …, "grypeDbBuilt": …}``: what ``report.json``'s ``tools`` holds."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
 """The gate's attestation step: the decision, the SBOM and the scan, signed and written into ``--out``.
 
-The other steps record what they established in their ``StepResult.details`` (the signer, the
-granted capabilities, the vulnerability counts and applied exceptions, the SBOM digest, tool
-versions); this step maps those onto the typed predicate, builds the three statements and signs
-them. What is signed when:
+The other steps hand on what they established as typed results (``StepResult.outcome``: the
+``SignatureResult`` and ``ProvenanceResult`` with their signers, the granted capabilities, the
+``ScanResult`` with its counts and applied exceptions, the ``SbomResult`` with its digest and tool
+version); this step reads those, never their JSON rendering, builds the predicate and the three
+statements and signs them. What is signed when:
 
 - an undecided gate (exit 3) is never attested: there is no decision to vouch for;
 - without ``--attest-key`` / ``--attest-keyless`` nothing is signed (a ``PG-ATT-020`` note);
@@ -15,28 +16,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plugingate.attestation import rules
 from plugingate.attestation.predicate import (
     SEVERITIES,
-    AppliedException,
+    CheckRecord,
     CheckStatus,
-    GateMode,
     GatePredicate,
     PluginRef,
     PolicyRef,
-    ProvenanceResult,
-    SignatureResult,
-    Signer,
-    SignerKind,
     ToolVersions,
     VulnerabilitySummary,
     compute_valid_until,
-    parse_rfc3339,
     rfc3339,
 )
 from plugingate.attestation.statement import (
@@ -46,10 +41,16 @@ from plugingate.attestation.statement import (
     unembedded_statement,
     vuln_statement,
 )
+from plugingate.capabilities.step import CapabilitiesOutcome
 from plugingate.errors import InputError, UndecidedError
 from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded
 from plugingate.findings import Finding, Severity, Step
+from plugingate.policy.model import Mode
+from plugingate.provenance.result import ProvenanceResult
 from plugingate.result import GateResult, StepResult, StepStatus, Verdict
+from plugingate.sbom.generate import SbomResult
+from plugingate.signature.result import SignatureResult
+from plugingate.vulnerabilities.scan import ScanResult
 
 if TYPE_CHECKING:
     from plugingate.pipeline import StepContext
@@ -68,6 +69,18 @@ _OUTPUT_KEYS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class AttestationOutcome:
+    """What the attestation step established: until when the statements hold, and which were built.
+
+    ``valid_until`` may be earlier than the policy's ``validFor`` allows: an applied exception that
+    expires first shortens it, and the gate's report must say the same as the signed statement.
+    """
+
+    valid_until: datetime
+    predicate_types: tuple[str, ...]
+
+
 def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[str, str]]:
     """Build, sign and write the attestations; returns the step result and the files written."""
     request = ctx.request
@@ -75,7 +88,7 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
     if result.verdict is Verdict.UNDECIDED:
         return StepResult(Step.ATTESTATION, StepStatus.SKIPPED, "not attested: the gate could not decide"), {}
     signing = request.attest_key is not None or request.attest_keyless
-    unsigned = not signing or (str(policy.mode) == GateMode.DRY_RUN and not request.attest_in_dry_run)
+    unsigned = not signing or (policy.mode is Mode.DRY_RUN and not request.attest_in_dry_run)
     try:
         statements, valid_until, notes = build_statements(result, ctx, ctx.out_dir, embed=not unsigned)
     except UndecidedError as exc:
@@ -88,10 +101,10 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
             ),
             {},
         )
-    # NOTE: details are JSON (report.json): validUntil as RFC 3339 text, the gate parses it back.
+    outcome = AttestationOutcome(valid_until, tuple(s["predicateType"] for s in statements))
     details: dict[str, object] = {
-        "validUntil": rfc3339(valid_until),
-        "predicateTypes": [s["predicateType"] for s in statements],
+        "validUntil": rfc3339(outcome.valid_until),
+        "predicateTypes": list(outcome.predicate_types),
     }
     if unsigned:
         why = (
@@ -100,7 +113,10 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
             else "no --attest-key or --attest-keyless was given"
         )
         note = rules.UNSIGNED.finding(f"attestations not signed: {why}")
-        return StepResult(Step.ATTESTATION, StepStatus.SKIPPED, note.message, (note, *notes), details), {}
+        return (
+            StepResult(Step.ATTESTATION, StepStatus.SKIPPED, note.message, (note, *notes), details, outcome=outcome),
+            {},
+        )
     from plugingate.attestation.signing import sign_statements
 
     try:
@@ -126,7 +142,7 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
     outputs.update({_OUTPUT_KEYS[p.name]: str(p) for p in paths if p.name in _OUTPUT_KEYS})
     how = "keyless (Sigstore)" if request.attest_keyless else f"with key {request.attest_key}"
     summary = f"{len(statements)} attestation(s) signed {how}, valid until {valid_until:%Y-%m-%dT%H:%M:%SZ}"
-    return StepResult(Step.ATTESTATION, StepStatus.PASSED, summary, tuple(notes), details), outputs
+    return StepResult(Step.ATTESTATION, StepStatus.PASSED, summary, tuple(notes), details, outcome=outcome), outputs
 
 
 def build_statements(
@@ -157,8 +173,9 @@ def build_statements(
     }
     statements = [gate_statement(**common, predicate=predicate)]
     notes: list[Finding] = []
-    recorded = _details(result, Step.SBOM).get("sha256")
-    if not embed and isinstance(recorded, str) and _is_recorded_cyclonedx(out_dir / SBOM_FILE, recorded):
+    sbom_result = result.outcome(Step.SBOM, SbomResult)
+    recorded = sbom_result.sha256 if sbom_result is not None else None
+    if not embed and recorded and _is_recorded_cyclonedx(out_dir / SBOM_FILE, recorded):
         statements.append(unembedded_statement(**common, predicate_type=CYCLONEDX_PREDICATE_TYPE))
     elif isinstance(sbom := _read_json(out_dir / SBOM_FILE), dict) and sbom.get("bomFormat") == "CycloneDX":
         statements.append(sbom_statement(**common, sbom=sbom))
@@ -196,40 +213,43 @@ def gate_predicate(
     provenance_required: bool,
     sbom_sha256: str,
 ) -> GatePredicate:
-    """The gate predicate of a decided run, from the steps' details and the policy's settings."""
-    vuln = _details(result, Step.VULNERABILITIES)
-    exceptions = tuple(_exception(e) for e in _list(vuln.get("exceptionsApplied")))
+    """The gate predicate of a decided run, from the steps' typed results and the policy's settings."""
+    scan = result.outcome(Step.VULNERABILITIES, ScanResult)
+    sbom = result.outcome(Step.SBOM, SbomResult)
+    granted = result.outcome(Step.CAPABILITIES, CapabilitiesOutcome)
+    exceptions = scan.exceptions_applied if scan is not None else ()
     valid_until = compute_valid_until(result.evaluated_at, valid_for, [e.expires for e in exceptions])
     counts = dict.fromkeys(SEVERITIES, 0)
-    for severity, n in _mapping(vuln.get("counts")).items():
+    for severity, n in (scan.counts if scan is not None else {}).items():
         key = str(severity).lower()
-        counts[key if key in counts else "unknown"] += _count(n)
-    tools = _mapping(vuln.get("tools"))
-    db_built = tools.get("grypeDbBuilt") or result.tools.get("grypeDbBuilt")
-    sbom = _details(result, Step.SBOM)
+        counts[key if key in counts else "unknown"] += n
     return GatePredicate(
         passed=result.passed,
-        mode=GateMode(result.policy.mode),
+        mode=Mode(result.policy.mode),
         policy=PolicyRef(name=result.policy.name, sha256=result.policy.sha256, version=policy_version),
         plugingate_version=result.plugingate_version,
         tools=ToolVersions(
-            syft=str(result.tools.get("syft") or _mapping(sbom.get("tools")).get("syft") or "unknown"),
-            grype=str(result.tools.get("grype") or tools.get("grype") or "unknown"),
-            grype_db_built=parse_rfc3339(str(db_built)) if db_built else None,
-            grype_db_schema=str(tools["grypeDbSchema"]) if tools.get("grypeDbSchema") else None,
+            syft=(sbom.syft_version if sbom is not None else None) or result.tools.get("syft") or "unknown",
+            grype=result.tools.get("grype") or (scan.tools.get("grype") if scan is not None else None) or "unknown",
+            grype_db_built=scan.database.built if scan is not None else None,
+            grype_db_schema=(scan.database.schema or None) if scan is not None else None,
         ),
-        signature=SignatureResult(
+        signature=CheckRecord(
             status=_status(result, Step.SIGNATURE),
             required=signature_required,
-            signer=_signer(_details(result, Step.SIGNATURE)),
+            result=result.outcome(Step.SIGNATURE, SignatureResult),
         ),
-        provenance=_provenance(result, provenance_required),
-        capabilities=_mapping(_details(result, Step.CAPABILITIES).get("granted")),
+        provenance=CheckRecord(
+            status=_status(result, Step.PROVENANCE),
+            required=provenance_required,
+            result=result.outcome(Step.PROVENANCE, ProvenanceResult),
+        ),
+        capabilities=granted.granted if granted is not None else {},
         vulnerabilities=VulnerabilitySummary(
             counts=counts,
             fail_on=fail_on,
             only_fixed=only_fixed,
-            suppressed=_count(vuln.get("suppressed")),
+            suppressed=scan.suppressed if scan is not None else 0,
             exceptions_applied=exceptions,
         ),
         sbom_sha256=sbom_sha256,
@@ -244,9 +264,9 @@ def gate_predicate(
 
 def _sbom_sha256(result: GateResult, out_dir: Path) -> str:
     """The CycloneDX SBOM's sha256: as the SBOM step recorded it, else of the file written."""
-    recorded = _details(result, Step.SBOM).get("sha256")
-    if isinstance(recorded, str) and recorded:
-        return recorded
+    sbom = result.outcome(Step.SBOM, SbomResult)
+    if sbom is not None and sbom.sha256:
+        return sbom.sha256
     import hashlib
 
     try:
@@ -286,76 +306,15 @@ def image_digests(result: GateResult) -> list[tuple[str, str]]:
     return [(ref, digest) for ref, digest in pinned if digest is not None]
 
 
-def _details(result: GateResult, step: Step) -> Mapping[str, object]:
-    found = result.step(step)
-    return found.details if found is not None else {}
-
-
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
-def _mapping(value: object) -> dict[str, Any]:
-    return dict(value) if isinstance(value, Mapping) else {}
-
-
-def _list(value: object) -> Sequence[Any]:
-    return value if isinstance(value, list | tuple) else ()
-
-
 def _status(result: GateResult, step: Step) -> CheckStatus:
     found = result.step(step)
     if found is None or found.status in (StepStatus.SKIPPED, StepStatus.ERROR):
         return CheckStatus.SKIPPED
     if found.status is StepStatus.FAILED:
         return CheckStatus.FAILED
-    return CheckStatus.VERIFIED if found.details.get("verified") else CheckStatus.ABSENT
-
-
-def _signer(details: Mapping[str, object]) -> Signer | None:
-    signer = _mapping(details.get("signer"))
-    if not signer:
-        return None
-    kind = SignerKind.KEYLESS if signer.get("kind") == "keyless" else SignerKind.KEY
-    fingerprint = signer.get("keySha256")
-    trusted = details.get("trustedSigner")
-    return Signer(
-        kind=kind,
-        name=str(trusted) if trusted else None,
-        identity=str(signer["identity"]) if signer.get("identity") else None,
-        issuer=str(signer["issuer"]) if signer.get("issuer") else None,
-        key_fingerprint=str(fingerprint) if fingerprint else None,
-    )
-
-
-def _provenance(result: GateResult, required: bool) -> ProvenanceResult:
-    details = _details(result, Step.PROVENANCE)
-
-    def text(name: str) -> str | None:
-        value = details.get(name)
-        return str(value) if value else None
-
-    return ProvenanceResult(
-        status=_status(result, Step.PROVENANCE),
-        required=required,
-        signer=_signer(details),
-        builder_id=text("builderId"),
-        source_repository=text("sourceRepository"),
-        source_ref=text("sourceRef"),
-    )
-
-
-def _exception(value: Any) -> AppliedException:
-    doc = _mapping(value)
-    try:
-        return AppliedException(
-            id=str(doc["id"]),
-            package=str(doc["package"]),
-            expires=date.fromisoformat(str(doc["expires"])),
-            reason=str(doc["reason"]),
-        )
-    except (KeyError, ValueError) as exc:
-        raise UndecidedError(f"the vulnerability step reported a malformed applied exception: {doc!r}") from exc
+    outcome = found.outcome
+    verified = isinstance(outcome, SignatureResult | ProvenanceResult) and outcome.verified
+    return CheckStatus.VERIFIED if verified else CheckStatus.ABSENT
 
 
 def _read_json(path: Path) -> Any:

@@ -20,4 +20,6 @@ def manifests_step(ctx: StepContext) -> StepResult:
     findings = check_manifests(manifests, ctx.declaration, ctx.request.policy.capabilities)
     count = len(getattr(manifests, "objects", ()))
     summary = count_summary(findings, f"{count} Kubernetes object(s)")
-    return StepResult(Step.MANIFESTS, status_of(findings), summary, tuple(findings), details={"objects": count})
+    return StepResult(
+        Step.MANIFESTS, status_of(findings), summary, tuple(findings), details={"objects": count}, outcome=manifests
+    )

@@ -136,6 +136,8 @@ def provenance_step(ctx: StepContext) -> StepResult:
 
 
 def to_step_result(result: ProvenanceResult) -> StepResult:
-    """The step result the gate records (details are what the attestation's ``provenance`` holds)."""
+    """The step result the gate records: the ``ProvenanceResult`` itself, and its JSON for the report."""
     status = verification_status(result.findings, result.verified)
-    return StepResult(Step.PROVENANCE, status, result.describe(), result.findings, details=result.to_dict())
+    return StepResult(
+        Step.PROVENANCE, status, result.describe(), result.findings, details=result.to_dict(), outcome=result
+    )

@@ -39,9 +39,10 @@ def sbom_step(ctx: StepContext) -> StepResult:
         f"{result.packages} package(s){images}{skipped}" + (" (cached)" if result.cached else ""),
         result.findings,
         details={
-            "tools": {"syft": result.syft_version},
+            "tools": result.tool_versions(),
             **result.to_dict(),
             "maxRssKib": result.max_rss_kib,
             "convertMaxRssKib": result.convert_max_rss_kib,
         },
+        outcome=result,
     )

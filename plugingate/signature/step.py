@@ -176,6 +176,8 @@ def signature_step(ctx: StepContext) -> StepResult:
 
 
 def to_step_result(result: SignatureResult) -> StepResult:
-    """The step result the gate records (details are what the attestation's ``signature`` holds)."""
+    """The step result the gate records: the ``SignatureResult`` itself, and its JSON for the report."""
     status = verification_status(result.findings, result.verified)
-    return StepResult(Step.SIGNATURE, status, result.describe(), result.findings, details=result.to_dict())
+    return StepResult(
+        Step.SIGNATURE, status, result.describe(), result.findings, details=result.to_dict(), outcome=result
+    )

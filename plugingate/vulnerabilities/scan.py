@@ -69,14 +69,18 @@ class ScanResult:
             f"database built {self.database.built.isoformat()} ({self.database.source})"
         )
 
-    def details(self) -> dict[str, object]:
-        """The step's details for ``report.json`` and the attestation."""
+    def tool_versions(self) -> dict[str, str]:
+        """grype's version and its database's build time and schema, for the gate's record of versions."""
         return {
-            "tools": {
-                **self.tools,
-                "grypeDbBuilt": self.database.built.isoformat().replace("+00:00", "Z"),
-                "grypeDbSchema": self.database.schema,
-            },
+            **self.tools,
+            "grypeDbBuilt": self.database.built.isoformat().replace("+00:00", "Z"),
+            "grypeDbSchema": self.database.schema,
+        }
+
+    def details(self) -> dict[str, object]:
+        """The step's details for ``report.json``."""
+        return {
+            "tools": self.tool_versions(),
             "database": {**self.database.to_dict(), "stale": self.database_stale},
             "counts": dict(self.counts),
             "suppressed": self.suppressed,

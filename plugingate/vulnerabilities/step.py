@@ -41,4 +41,5 @@ def vulnerabilities_step(ctx: StepContext) -> StepResult:
         result.summary() + (" (cached)" if result.cached else ""),
         result.findings,
         details={**result.details(), "maxRssKib": result.max_rss_kib},
+        outcome=result,
     )

@@ -83,10 +83,9 @@ def command(
                 "no trusted signer: give --key, --identity/--identity-regex, or --policy", field="--identity"
             )
         from plugingate.policy.loader import load_policy
-        from plugingate.signature.step import signers_from_policy
 
         policy = load_policy(policy_path)
-        signers = signers_from_policy(policy.signature.trusted_signers)
+        signers = list(policy.signature.trusted_signers)
         trusted_root = trusted_root or policy.signature.trusted_root
         offline = offline or policy.signature.offline
     trust = TrustSettings(

@@ -7,7 +7,7 @@ import hashlib
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from plugingate.errors import InputError
 from plugingate.files import read_bounded
@@ -19,8 +19,6 @@ from plugingate.policy.model import (
     GatePolicy,
     ImagesPolicy,
     InTotoPolicy,
-    KeylessSigner,
-    KeySigner,
     KubernetesPolicy,
     Mode,
     NetworkPolicy,
@@ -29,14 +27,17 @@ from plugingate.policy.model import (
     ResourcesPolicy,
     SecretsPolicy,
     SignaturePolicy,
-    TrustedSigner,
     VulnerabilityPolicy,
     VulnException,
     VulnSeverity,
 )
 from plugingate.safeyaml import YamlDocument, YamlLimits, format_path, load_one
 from plugingate.schemas import validate_document
+from plugingate.signature.identity import KeylessIdentity, TrustedSigner
 from plugingate.units import parse_bytes, parse_duration, parse_millicores
+
+if TYPE_CHECKING:
+    from plugingate.keys import LoadedPublicKey
 
 _LIMITS = YamlLimits(max_bytes=4 << 20, max_depth=32, max_nodes=200_000, max_documents=1)
 _MAX_KEY_BYTES = 64 << 10
@@ -131,33 +132,43 @@ class _Builder:
                         raise self.fail(
                             f"not a valid regular expression: {exc}", *at, n, "keyless", "identityRegex"
                         ) from exc
-                out.append(
-                    TrustedSigner(
-                        name=name,
-                        keyless=KeylessSigner(
-                            issuer=k["issuer"],
-                            identity=k.get("identity"),
-                            identity_regex=k.get("identityRegex"),
-                            source_repository=k.get("sourceRepository"),
-                            workflow_ref=k.get("workflowRef"),
-                            trigger=k.get("trigger"),
-                            runner_environment=k.get("runnerEnvironment"),
-                        ),
-                    )
-                )
-            else:
-                key = item["key"]
-                if "pem" in key:
-                    out.append(TrustedSigner(name=name, key=KeySigner(pem=key["pem"])))
-                    continue
-                file = self.path(key["path"])
                 try:
-                    pem = read_bounded(file, _MAX_KEY_BYTES, f"the public key {file}").decode("ascii")
-                except (InputError, UnicodeDecodeError) as exc:
-                    why = exc.message if isinstance(exc, InputError) else str(exc)
-                    raise self.fail(f"cannot read the public key {file}: {why}", *at, n, "key", "path") from exc
-                out.append(TrustedSigner(name=name, key=KeySigner(pem=pem, path=key["path"])))
+                    keyless = KeylessIdentity(
+                        issuer=k["issuer"],
+                        identity=k.get("identity"),
+                        identity_regex=k.get("identityRegex"),
+                        source_repository=k.get("sourceRepository"),
+                        workflow_ref=k.get("workflowRef"),
+                        trigger=k.get("trigger"),
+                        runner_environment=k.get("runnerEnvironment"),
+                    )
+                except ValueError as exc:
+                    raise self.fail(str(exc), *at, n, "keyless") from exc
+                out.append(TrustedSigner(name=name, keyless=keyless))
+            else:
+                out.append(TrustedSigner(name=name, key=self.public_key(name, item["key"], *at, n)))
         return tuple(out)
+
+    def public_key(self, name: str, key: dict[str, Any], *at: str | int) -> LoadedPublicKey:
+        """A trusted signer's key, parsed now: a key that is not one is the policy's error, with its place."""
+        from plugingate.keys import public_key_from_pem
+
+        if "pem" in key:
+            pem = str(key["pem"]).encode()
+            source, field = f"{name} (inline PEM)", "pem"
+        else:
+            file = self.path(key["path"])
+            try:
+                pem = read_bounded(file, _MAX_KEY_BYTES, f"the public key {file}")
+                pem.decode("ascii")
+            except (InputError, UnicodeDecodeError) as exc:
+                why = exc.message if isinstance(exc, InputError) else str(exc)
+                raise self.fail(f"cannot read the public key {file}: {why}", *at, "key", "path") from exc
+            source, field = str(key["path"]), "path"
+        try:
+            return public_key_from_pem(pem, source=source)
+        except InputError as exc:
+            raise self.fail(exc.message, *at, "key", field) from exc
 
     def signature(self, s: dict[str, Any]) -> SignaturePolicy:
         root = s.get("trustedRoot")

@@ -23,7 +23,7 @@ from plugingate.provenance.result import ProvenanceResult
 from plugingate.provenance.slsa import ProvenanceRequirements
 from plugingate.result import StepResult
 from plugingate.signature.artifact import Artifact
-from plugingate.signature.step import signers_from_policy, trust_from_policy
+from plugingate.signature.step import trust_from_policy
 
 if TYPE_CHECKING:
     from plugingate.pipeline import StepContext
@@ -62,7 +62,7 @@ def verify_bundle_provenance(
         # NOTE: imported here: the verifier loads sigstore and cryptography.
         from plugingate.provenance.verify import verify_slsa_provenance
 
-        signers = signers_from_policy(policy_section.signers or signature_section.trusted_signers)
+        signers = policy_section.signers or signature_section.trusted_signers
         requirements = ProvenanceRequirements(
             trusted_builders=policy_section.trusted_builders,
             source_repositories=policy_section.source_repositories,

@@ -9,20 +9,17 @@ reproducible pack) and the signature files found or given. Denials come back as 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plugingate.bundle.beside import beside
 from plugingate.errors import VerificationError
 from plugingate.findings import Finding, Location, Step
-from plugingate.keys import public_key_from_pem
 from plugingate.pipeline import verification_status
 from plugingate.result import StepResult
 from plugingate.rules import all_rules
 from plugingate.signature import rules
 from plugingate.signature.artifact import Artifact
-from plugingate.signature.identity import KeylessIdentity, TrustedSigner
 from plugingate.signature.result import SignatureResult
 from plugingate.signature.trust import TrustSettings
 
@@ -31,32 +28,6 @@ if TYPE_CHECKING:
     from plugingate.policy import model
 
 _SNIFF_BYTES = 64
-
-
-def signers_from_policy(signers: Sequence[model.TrustedSigner]) -> list[TrustedSigner]:
-    """Map the policy model's trusted signers onto the verifier's (keys parsed, regexes compiled)."""
-    out: list[TrustedSigner] = []
-    for signer in signers:
-        if signer.keyless is not None:
-            k = signer.keyless
-            out.append(
-                TrustedSigner(
-                    name=signer.name,
-                    keyless=KeylessIdentity(
-                        issuer=k.issuer,
-                        identity=k.identity,
-                        identity_regex=k.identity_regex,
-                        source_repository=k.source_repository,
-                        workflow_ref=k.workflow_ref,
-                        trigger=k.trigger,
-                        runner_environment=k.runner_environment,
-                    ),
-                )
-            )
-        elif signer.key is not None:
-            source = signer.key.path or f"{signer.name} (inline PEM)"
-            out.append(TrustedSigner(name=signer.name, key=public_key_from_pem(signer.key.pem.encode(), source=source)))
-    return out
 
 
 def trust_from_policy(section: model.SignaturePolicy) -> TrustSettings:
@@ -92,7 +63,7 @@ def verify_bundle_signature(
     hexdigest = digest.removeprefix("sha256:")
     name = artifact_path.name if artifact_path is not None else f"sha256:{hexdigest}"
     artifact = Artifact(name=name, digests={"sha256": hexdigest}, path=artifact_path)
-    signers = signers_from_policy(policy_section.trusted_signers)
+    signers = policy_section.trusted_signers
     if bundle is None and signature is None:
         if not policy_section.required:
             return SignatureResult(findings=())

@@ -44,6 +44,16 @@ def envelope_file_name(statement: Mapping[str, Any], index: int) -> str:
     return f"attestation-{kind}.dsse.json"
 
 
+def output_name(file_name: str) -> str | None:
+    """The gate output a signed file is listed under: ``attestation-gate`` for ``attestation-gate.dsse.json``
+    or ``attestation-gate.sigstore.json``; ``None`` for any other file (the JSON-lines file is ``attestation``)."""
+    for suffix in (".dsse.json", ".sigstore.json"):
+        stem = file_name.removesuffix(suffix)
+        if stem != file_name and stem.removeprefix("attestation-") in _KIND_BY_TYPE.values():
+            return stem
+    return None
+
+
 def keyless_bundle_name(statement: Mapping[str, Any], index: int) -> str:
     """The file name of a statement's Sigstore bundle: ``attestation-gate.sigstore.json`` and so on."""
     kind = _KIND_BY_TYPE.get(str(statement.get("predicateType")), str(index))

@@ -48,25 +48,17 @@ from plugingate.findings import Finding, Severity, Step
 from plugingate.policy.model import Mode
 from plugingate.provenance.result import ProvenanceResult
 from plugingate.result import GateResult, StepResult, StepStatus, Verdict
-from plugingate.sbom.generate import SbomResult
+from plugingate.sbom.generate import CYCLONEDX_NAME, SbomResult
 from plugingate.signature.result import SignatureResult
-from plugingate.vulnerabilities.scan import ScanResult
+from plugingate.vulnerabilities.scan import VULNS_NAME, ScanResult
 
 if TYPE_CHECKING:
     from plugingate.pipeline import StepContext
 
-SBOM_FILE = "sbom.cdx.json"
-VULNS_FILE = "vulns.json"
+SBOM_FILE = CYCLONEDX_NAME
+VULNS_FILE = VULNS_NAME
 # NOTE: the SBOM and the scan are carried whole in their predicates; beyond this they are not attested.
 MAX_EMBEDDED_BYTES = 32 * 1024 * 1024
-_OUTPUT_KEYS = {
-    "attestation-gate.dsse.json": "attestation-gate",
-    "attestation-sbom.dsse.json": "attestation-sbom",
-    "attestation-vuln.dsse.json": "attestation-vuln",
-    "attestation-gate.sigstore.json": "attestation-gate",
-    "attestation-sbom.sigstore.json": "attestation-sbom",
-    "attestation-vuln.sigstore.json": "attestation-vuln",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +109,7 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
             StepResult(Step.ATTESTATION, StepStatus.SKIPPED, note.message, (note, *notes), details, outcome=outcome),
             {},
         )
-    from plugingate.attestation.signing import sign_statements
+    from plugingate.attestation.signing import output_name, sign_statements
 
     try:
         if request.attest_key is not None:
@@ -139,7 +131,7 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
             {},
         )
     outputs = {"attestation": str(paths[0])}
-    outputs.update({_OUTPUT_KEYS[p.name]: str(p) for p in paths if p.name in _OUTPUT_KEYS})
+    outputs.update({name: str(p) for p in paths if (name := output_name(p.name)) is not None})
     how = "keyless (Sigstore)" if request.attest_keyless else f"with key {request.attest_key}"
     summary = f"{len(statements)} attestation(s) signed {how}, valid until {valid_until:%Y-%m-%dT%H:%M:%SZ}"
     return StepResult(Step.ATTESTATION, StepStatus.PASSED, summary, tuple(notes), details, outcome=outcome), outputs

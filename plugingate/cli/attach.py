@@ -36,7 +36,7 @@ def command(
     attestations: tuple[Path, ...],
     referrers: bool,
     insecure: bool,
-    output_format: str,
+    output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
 ) -> None:
@@ -71,7 +71,7 @@ def command(
         )
     client = RegistryClient(ref.registry, credentials=lookup_credentials(ref.registry), insecure=insecure)
     result = attach(client, ref, items, referrers=referrers, legacy=not bundles)
-    if output_format == OutputFormat.JSON:
+    if output_format is OutputFormat.JSON:
         click.echo(
             json.dumps(
                 {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from plugingate.cli.options import format_option, option, out_option, policy_option, verbosity_options
+from plugingate.cli.options import OutputFormat, format_option, option, out_option, policy_option, verbosity_options
 
 
 @click.command("gate")
@@ -50,7 +50,7 @@ def command(
     attest_dry_run: bool,
     mode: str | None,
     no_cache: bool,
-    output_format: str,
+    output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
 ) -> None:
@@ -89,19 +89,10 @@ def command(
         use_cache=not no_cache,
     )
     result = run_gate(request)
-    if output_format == "json":
-        from plugingate.report.json import render_json
+    from plugingate.report.formats import report_format
 
-        sys.stdout.write(render_json(result))
-    elif output_format == "markdown":
-        from plugingate.report.markdown import render_markdown
-
-        sys.stdout.write(render_markdown(result))
-    else:
-        from plugingate.report.terminal import print_report
-
-        print_report(result, sys.stdout, quiet=quiet)
-        if not quiet:
-            click.echo(f"outputs: {out_dir}/", err=True)
+    report_format(output_format).show(result, sys.stdout, quiet=quiet)
+    if output_format is OutputFormat.TEXT and not quiet:
+        click.echo(f"outputs: {out_dir}/", err=True)
     if result.exit_code:
         raise click.exceptions.Exit(int(result.exit_code))

@@ -60,7 +60,7 @@ def command(
     staging: bool,
     predicate_type: str,
     policy_digest: str | None,
-    output_format: str,
+    output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
 ) -> None:
@@ -105,7 +105,7 @@ def command(
     )
     if quiet:
         click.echo("verified")
-    elif output_format == OutputFormat.JSON:
+    elif output_format is OutputFormat.JSON:
         click.echo(
             json.dumps(
                 {

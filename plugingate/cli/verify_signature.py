@@ -49,7 +49,7 @@ def command(
     staging: bool,
     require_tlog: bool,
     policy_path: Path | None,
-    output_format: str,
+    output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
 ) -> None:
@@ -99,12 +99,12 @@ def command(
             assert signature is not None
             result = verify_raw_signature(target, signature, signers)
     except VerificationError as exc:
-        if output_format == OutputFormat.JSON:
+        if output_format is OutputFormat.JSON:
             click.echo(json.dumps({"verified": False, "ruleId": exc.rule_id, "message": exc.message}, indent=2))
         else:
             click.echo(f"denied: {exc.rule_id}: {exc.message}")
         raise
-    if output_format == OutputFormat.JSON:
+    if output_format is OutputFormat.JSON:
         out = {
             "verified": True,
             "artifact": target.name,

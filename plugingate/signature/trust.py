@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,7 +108,9 @@ def load_trusted_root(settings: TrustSettings) -> TrustedRoot:
         from urllib.parse import quote
 
         folder = quote(_TUF_URLS[settings.instance], safe="")
-        data = resources.files("sigstore._store").joinpath(folder, "trusted_root.json").read_bytes()
+        from plugingate.signature.sigstore_adapter import bundled_trusted_root
+
+        data = bundled_trusted_root(folder)
         return _from_bytes(data, f"embedded {settings.instance} root")
     from sigstore.models import ClientTrustConfig
 

@@ -63,7 +63,7 @@ def command(
     from plugingate.signature.artifact import Artifact
     from plugingate.signature.cli_support import signers_from_options
     from plugingate.signature.trust import Instance, TrustSettings
-    from plugingate.signature.verify import verify_bundle_file, verify_raw_signature
+    from plugingate.signature.verifiers import FoundSignature, SignatureFileKind, VerificationRequest
 
     if (bundle is None) == (signature is None):
         raise InputError("give exactly one of --bundle and --signature", field="--bundle")
@@ -92,12 +92,12 @@ def command(
         trusted_root=trusted_root, offline=offline, instance=Instance.STAGING if staging else Instance.PRODUCTION
     )
     target = Artifact.from_argument(artifact)
+    # NOTE: the option names the kind; the registered verifier of that kind does the rest.
+    given = {SignatureFileKind.SIGSTORE_BUNDLE: bundle, SignatureFileKind.COSIGN_SIGNATURE: signature}
+    found = next(FoundSignature(path, kind) for kind, path in given.items() if path is not None)
+    request = VerificationRequest(target, signers, trust, source=str(found.path), require_tlog=require_tlog)
     try:
-        if bundle is not None:
-            result = verify_bundle_file(target, bundle, signers, trust, require_tlog=require_tlog)
-        else:
-            assert signature is not None
-            result = verify_raw_signature(target, signature, signers)
+        result = found.verify(request)
     except VerificationError as exc:
         if output_format is OutputFormat.JSON:
             click.echo(json.dumps({"verified": False, "ruleId": exc.rule_id, "message": exc.message}, indent=2))

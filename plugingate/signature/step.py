@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from plugingate.bundle.beside import beside
 from plugingate.errors import VerificationError
 from plugingate.findings import Finding, Location, Step
 from plugingate.pipeline import verification_status
@@ -22,6 +21,13 @@ from plugingate.signature import rules
 from plugingate.signature.artifact import Artifact
 from plugingate.signature.result import SignatureResult
 from plugingate.signature.trust import TrustSettings
+from plugingate.signature.verifiers import (
+    FoundSignature,
+    SignatureFileKind,
+    VerificationRequest,
+    find_beside,
+    recognise,
+)
 
 if TYPE_CHECKING:
     from plugingate.pipeline import StepContext
@@ -46,8 +52,9 @@ def verify_bundle_signature(
     digest: str,
     policy_section: model.SignaturePolicy,
     *,
-    signature: Path | None,
-    bundle: Path | None,
+    signature: Path | None = None,
+    bundle: Path | None = None,
+    found: FoundSignature | None = None,
     policy_dir: Path | None = None,
 ) -> SignatureResult:
     """Verify the bundle archive's signature against the policy's trusted signers.
@@ -55,16 +62,28 @@ def verify_bundle_signature(
     ``digest`` is the archive's ``sha256:<hex>`` (computed by the gate while streaming it);
     ``artifact_path`` is the archive file when there is one (a directory bundle's pack may exist only as
     a digest: then ECDSA/RSA signatures are checked against the digest, and Ed25519 ones can't be);
-    ``bundle`` (a Sigstore bundle) is preferred to ``signature`` (a raw cosign signature) when both
-    are given. Paths in the policy section are already resolved by the loader, so ``policy_dir`` is
-    only kept for callers that build sections by hand.
+    the signature is ``found`` (its kind known), or named by kind: ``bundle`` (a Sigstore bundle) is
+    preferred to ``signature`` (a raw cosign signature) when both are given. Paths in the policy
+    section are already resolved by the loader, so ``policy_dir`` is only kept for callers that build
+    sections by hand.
     """
     del policy_dir
     hexdigest = digest.removeprefix("sha256:")
     name = artifact_path.name if artifact_path is not None else f"sha256:{hexdigest}"
     artifact = Artifact(name=name, digests={"sha256": hexdigest}, path=artifact_path)
     signers = policy_section.trusted_signers
-    if bundle is None and signature is None:
+    found = found or next(
+        (
+            FoundSignature(path, kind)
+            for path, kind in (
+                (bundle, SignatureFileKind.SIGSTORE_BUNDLE),
+                (signature, SignatureFileKind.COSIGN_SIGNATURE),
+            )
+            if path is not None
+        ),
+        None,
+    )
+    if found is None:
         if not policy_section.required:
             return SignatureResult(findings=())
         return SignatureResult(
@@ -84,65 +103,33 @@ def verify_bundle_signature(
                 ),
             )
         )
-    # NOTE: imported here: the verifiers load sigstore and cryptography, which a gate with nothing to
-    # verify never needs.
-    from plugingate.signature.verify import verify_bundle_file, verify_raw_signature
-
-    used = bundle if bundle is not None else signature
-    assert used is not None
-    location = Location(path=used.name)
+    request = VerificationRequest(artifact, signers, trust_from_policy(policy_section), source=str(found.path))
+    location = Location(path=found.path.name)
     try:
-        if bundle is not None:
-            result = verify_bundle_file(artifact, bundle, signers, trust_from_policy(policy_section))
-        else:
-            assert signature is not None
-            result = verify_raw_signature(artifact, signature, signers)
+        result = found.verify(request)
     except VerificationError as exc:
-        return SignatureResult(findings=(finding_for(exc, location),), source=used.name)
+        return SignatureResult(findings=(finding_for(exc, location),), source=found.path.name)
     return SignatureResult(
-        findings=(), signer=result.signer, trusted_signer=result.trusted_signer.name, source=used.name
+        findings=(), signer=result.signer, trusted_signer=result.trusted_signer.name, source=found.path.name
     )
 
 
-def is_sigstore_bundle(path: Path) -> bool:
-    """Whether a given signature file is a Sigstore bundle (JSON) rather than a raw base64 signature.
-
-    # NOTE: base64 never starts with '{'; a file that does is handed to the bundle verifier, which
-    # reports precisely what is wrong with it if it is not a valid bundle.
-    """
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(_SNIFF_BYTES).lstrip()
-    except OSError:
-        return False
-    return head.startswith(b"{")
-
-
-def find_signature(source: Path, given: Path | None) -> tuple[Path | None, Path | None]:
-    """``(bundle, raw signature)``: the one given, else ``BUNDLE.sigstore.json`` or ``BUNDLE.sigstore``, else
-    ``BUNDLE.sig``."""
-    if given is not None:
-        return (given, None) if is_sigstore_bundle(given) else (None, given)
-    for suffix in (".sigstore.json", ".sigstore"):
-        bundle = beside(source, suffix)
-        if bundle.is_file():
-            return bundle, None
-    raw = beside(source, ".sig")
-    if raw.is_file():
-        return None, raw
-    return None, None
+def find_signature(source: Path, given: Path | None) -> FoundSignature | None:
+    """The signature given (its kind from its first bytes), else the first one beside the bundle
+    (``BUNDLE.sigstore.json``, ``BUNDLE.sigstore``, then ``BUNDLE.sig``)."""
+    return recognise(given) if given is not None else find_beside(source)
 
 
 def signature_step(ctx: StepContext) -> StepResult:
     """Verify the bundle's signature against ``policy.signature``; ``UndecidedError`` propagates (exit 3)."""
     source = ctx.bundle.source
-    bundle, raw = find_signature(source, ctx.request.signature)
+    found = find_signature(source, ctx.request.signature)
     section = ctx.request.policy.signature
-    if bundle is None and raw is None and not section.required and not section.trusted_signers:
+    if found is None and not section.required and not section.trusted_signers:
         # NOTE: nothing to verify and no key to parse: the verifiers (cryptography, sigstore) stay unloaded.
         return to_step_result(SignatureResult(findings=()))
     artifact = source if source.is_file() else None
-    result = verify_bundle_signature(artifact, ctx.bundle.sha256, section, signature=raw, bundle=bundle)
+    result = verify_bundle_signature(artifact, ctx.bundle.sha256, section, found=found)
     return to_step_result(result)
 
 

@@ -57,6 +57,7 @@ class KeylessTrust:
     identity_regex: str | None = None
     trusted_root: Path | None = None
     staging: bool = False
+    identity_regex_search: bool = False
 
     def __post_init__(self) -> None:
         if (self.identity is None) == (self.identity_regex is None):
@@ -416,12 +417,12 @@ def _verify_keyless(entry: Entry, trust: KeylessTrust) -> tuple[str, bytes, str]
             f"{entry.source}: the Sigstore bundle does not verify for {trust.describe()}: {exc}",
         ) from exc
     san = _san(bundle)
-    if trust.identity_regex is not None and not re.fullmatch(trust.identity_regex, san):
-        raise _fail(
-            _STAGE_SIGNATURE,
-            rules.SIGNATURE,
-            f"{entry.source}: signed by {san!r}, which does not match {trust.identity_regex!r}",
-        )
+    if trust.identity_regex is not None:
+        from plugingate.signature.identity import identity_regex_mismatch
+
+        problem = identity_regex_mismatch(trust.identity_regex, san, search=trust.identity_regex_search)
+        if problem is not None:
+            raise _fail(_STAGE_SIGNATURE, rules.SIGNATURE, f"{entry.source}: signed by {san!r}: {problem}")
     return payload_type, payload, f"{san} ({trust.issuer})"
 
 

@@ -16,7 +16,15 @@ def granted_capabilities(declaration: Declaration) -> dict[str, object]:
     res = caps.resources
     return {
         "network": {
-            "egress": [{"host": e.host, "ports": sorted(e.ports), "protocol": e.protocol} for e in caps.egress],
+            "egress": [
+                {
+                    "host": e.host,
+                    "ports": sorted(e.ports),
+                    "protocol": e.protocol,
+                    **({"service": {"name": e.service.name, "namespace": e.service.namespace}} if e.service else {}),
+                }
+                for e in caps.egress
+            ],
             "ingress": [{"port": i.port, "protocol": i.protocol, "external": i.external} for i in caps.ingress],
         },
         "filesystem": {"read": list(caps.fs_read), "write": list(caps.fs_write)},

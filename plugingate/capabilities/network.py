@@ -14,7 +14,7 @@ from plugingate.capabilities.addresses import (
     within,
 )
 from plugingate.capabilities.patterns import host_covered
-from plugingate.declaration import Declaration
+from plugingate.declaration import Declaration, EgressRule
 from plugingate.findings import Finding
 from plugingate.policy.model import NetworkPolicy
 
@@ -25,6 +25,9 @@ def check_network(declaration: Declaration, policy: NetworkPolicy) -> list[Findi
     caps = declaration.capabilities
     for n, rule in enumerate(caps.egress):
         where = (*CAPS, "network", "egress", n)
+        if rule.service is not None:
+            findings += _check_service(declaration, rule, policy, where)
+            continue
         host = parse_host(rule.host)
         if host.kind is HostKind.INVALID:
             findings.append(
@@ -90,7 +93,8 @@ def check_network(declaration: Declaration, policy: NetworkPolicy) -> list[Findi
         elif ingress.external and not policy.allow_external_services:
             findings.append(
                 rules.EXTERNAL_INGRESS.finding(
-                    f"ingress on port {ingress.port} is declared external (LoadBalancer/NodePort); expected "
+                    f"ingress on port {ingress.port} is declared external (reachable from outside the cluster: "
+                    "a LoadBalancer/NodePort Service, externalIPs, an Ingress or a container hostPort); expected "
                     "in-cluster ingress only (network.allowExternalServices is false)",
                     location=at(declaration, *where, "external"),
                     port=ingress.port,
@@ -111,3 +115,46 @@ def _allowed_by_patterns(host_text: str, patterns: tuple[str, ...]) -> bool:
         if net is None and host_covered(host_text, pattern):
             return True
     return False
+
+
+def _check_service(
+    declaration: Declaration, rule: EgressRule, policy: NetworkPolicy, where: tuple[str | int, ...]
+) -> list[Finding]:
+    """An in-cluster Service: allowed by ``network.allowedServices`` (namespace exact), on the ports it lists.
+
+    Not by egressAllow, egressPorts or the private-address rules: those are about leaving the cluster, and a
+    Service is by definition a cluster-local name on a cluster address.
+    """
+    service = rule.service
+    assert service is not None
+    entries = [e for e in policy.allowed_services if e.allows(service.name, service.namespace)]
+    listed = ", ".join(f"{e.namespace}/{e.name}" for e in policy.allowed_services) or "none"
+    if not entries:
+        # NOTE: kubernetes.default is the API server, whose use kubernetes.rules declares.
+        api = (
+            " (the Kubernetes API server: declare kubernetes.rules instead)"
+            if str(service) == "default/kubernetes"
+            else ""
+        )
+        return [
+            rules.SERVICE_NOT_ALLOWED.finding(
+                f"egress to Service {service.name!r} in namespace {service.namespace!r}{api} is not allowed; expected "
+                f"a Service of network.allowedServices in the policy ({listed})",
+                location=at(declaration, *where),
+                service=str(service),
+            )
+        ]
+    out = []
+    for m, port in enumerate(rule.ports):
+        if not any(not e.ports or port in e.ports for e in entries):
+            ports = ", ".join(str(p) for e in entries for p in e.ports)
+            out.append(
+                rules.SERVICE_NOT_ALLOWED.finding(
+                    f"egress to Service {service.name!r} in namespace {service.namespace!r} on port {port} is not "
+                    f"allowed; expected one of the ports network.allowedServices lists for it ({ports})",
+                    location=at(declaration, *where, "ports", m),
+                    service=str(service),
+                    port=port,
+                )
+            )
+    return out

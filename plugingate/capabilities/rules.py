@@ -59,8 +59,17 @@ EXTERNAL_INGRESS = Rule(
     "PG-CAP-007",
     _S,
     "External ingress not allowed",
-    "The plugin declares ingress with `external: true` (a LoadBalancer or NodePort service) but the policy "
+    "The plugin declares ingress with `external: true` (a LoadBalancer or NodePort Service, externalIPs, an "
+    "Ingress, or a container hostPort) but the policy "
     "sets network.allowExternalServices: false. Expose the port inside the cluster only.",
+)
+SERVICE_NOT_ALLOWED = Rule(
+    "PG-CAP-008",
+    _S,
+    "In-cluster Service not allowed",
+    "The plugin declares egress to an in-cluster Service (network.egress[].service, or a host written "
+    "NAME.NAMESPACE.svc[.cluster.local]) that no entry of the policy's network.allowedServices allows, or on "
+    "a port that entry does not list. The namespace must be listed exactly; the default policy lists none.",
 )
 WRITE_PATH = Rule(
     "PG-CAP-010",
@@ -198,6 +207,7 @@ RULES: tuple[Rule, ...] = (
     EGRESS_HOST_INVALID,
     INGRESS_NOT_ALLOWED,
     EXTERNAL_INGRESS,
+    SERVICE_NOT_ALLOWED,
     WRITE_PATH,
     READ_PATH,
     SECRET_NAME,

@@ -92,14 +92,16 @@ def command(output_format: OutputFormat, verbose: bool, quiet: bool) -> None:
 
 
 def _docker() -> dict[str, object]:
-    try:
-        import docker
+    from plugingate.sbom.engine import EngineUnavailableError, connect, explain
 
-        client = docker.from_env(timeout=5)
-        try:
-            version = client.version()
-            return {"reachable": True, "version": version.get("Version"), "host": client.api.base_url}
-        finally:
-            client.close()
-    except Exception as exc:  # NOTE: any failure means no usable engine
-        return {"reachable": False, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    try:
+        client = connect(5)
+    except EngineUnavailableError as exc:
+        return {"reachable": False, "error": str(exc)}
+    try:
+        version = client.version()
+        return {"reachable": True, "version": version.get("Version"), "host": client.api.base_url}
+    except Exception as exc:  # NOTE: an engine that stops answering after the ping is no usable engine
+        return {"reachable": False, "error": explain(exc)}
+    finally:
+        client.close()

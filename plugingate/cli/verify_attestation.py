@@ -31,6 +31,12 @@ _GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 )
 @option("--identity", "identity", help="Keyless: the exact certificate identity (SAN).")
 @option("--identity-regex", "identity_regex", help="Keyless: a regular expression the identity must match in full.")
+@option(
+    "--identity-regex-search",
+    "identity_regex_search",
+    is_flag=True,
+    help="Keyless: --identity-regex may match a part of the identity (cosign's --certificate-identity-regexp).",
+)
 @option("--issuer", "issuer", default=_GITHUB_ISSUER, show_default=True, help="Keyless: the OIDC issuer.")
 @option(
     "--trusted-root",
@@ -55,6 +61,7 @@ def command(
     key: tuple[Path, ...],
     identity: str | None,
     identity_regex: str | None,
+    identity_regex_search: bool,
     issuer: str,
     trusted_root: Path | None,
     staging: bool,
@@ -74,6 +81,8 @@ def command(
     from plugingate.errors import InputError
 
     trust: Trust
+    if identity_regex_search and not identity_regex:
+        raise InputError("--identity-regex-search needs --identity-regex", field="--identity-regex-search")
     if key:
         if identity or identity_regex:
             raise InputError("give either --key or --identity/--identity-regex, not both", field="--key")
@@ -87,6 +96,7 @@ def command(
             issuer=issuer,
             identity=identity,
             identity_regex=identity_regex,
+            identity_regex_search=identity_regex_search,
             trusted_root=trusted_root,
             staging=staging,
         )

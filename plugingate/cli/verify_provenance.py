@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from plugingate.cli.options import OutputFormat, format_option, option, verbosity_options
+
+if TYPE_CHECKING:
+    from plugingate.signature.identity import TrustedSigner
 
 _GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -16,12 +20,29 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.command(name="verify-provenance")
 @click.argument("artifact")
 @option("--attestation", "attestation", type=_FILE, help="SLSA provenance: a Sigstore bundle, DSSE envelope or JSONL.")
-@option("--source-uri", "source_uri", multiple=True, help="Expected source: github.com/ORG/REPO (repeatable).")
+@option(
+    "--source-uri",
+    "source_uri",
+    multiple=True,
+    help="Expected source, as slsa-verifier spells it: github.com/ORG/REPO (also git+https://…; repeatable).",
+)
 @option("--source-ref", "source_ref", multiple=True, help="Expected ref: refs/heads/main, refs/tags/v1 (repeatable).")
-@option("--builder-id", "builder_id", multiple=True, help="Trusted builder id; a trailing '@' trusts any version.")
+@option(
+    "--builder-id",
+    "builder_id",
+    multiple=True,
+    help="Trusted builder id (repeatable): NAME trusts any ref of that builder, NAME@REF one ref. Without "
+    "--identity/--key, a GitHub workflow builder id also names the signer.",
+)
 @option("--key", "keys", type=_FILE, multiple=True, help="Trusted public key of the provenance signer.")
 @option("--identity", "identity", help="Keyless: the exact identity of the provenance signer.")
 @option("--identity-regex", "identity_regex", help="Keyless: a regex the whole identity must match.")
+@option(
+    "--identity-regex-search",
+    "identity_regex_search",
+    is_flag=True,
+    help="Keyless: --identity-regex may match a part of the identity (cosign's --certificate-identity-regexp).",
+)
 @option("--issuer", "issuer", default=_GITHUB_ISSUER, show_default=True, help="Keyless: the OIDC issuer.")
 @option("--trusted-root", "trusted_root", type=click.Path(path_type=Path), help="A Sigstore trusted_root.json.")
 @option("--offline", "offline", is_flag=True, help="Use the embedded trusted root; no network.")
@@ -41,6 +62,7 @@ def command(
     keys: tuple[Path, ...],
     identity: str | None,
     identity_regex: str | None,
+    identity_regex_search: bool,
     issuer: str,
     trusted_root: Path | None,
     offline: bool,
@@ -56,8 +78,9 @@ def command(
     """Verify ARTIFACT's provenance (ARTIFACT: a file, or sha256:<hex> / sha512:<hex>).
 
     SLSA (--attestation): the signature by a trusted signer (--key, or --identity/--identity-regex
-    and --issuer), a subject with ARTIFACT's digest, the builder (--builder-id), the source
-    repository (--source-uri) and ref (--source-ref). in-toto (--layout, --layout-key, --links): the
+    and --issuer; without them, the signer a GitHub workflow --builder-id names, as slsa-verifier
+    does), a subject with ARTIFACT's digest, the builder (--builder-id: NAME for any ref, NAME@REF for
+    one), the source repository (--source-uri) and ref (--source-ref). in-toto (--layout, --layout-key, --links): the
     layout's signature and expiry, every step's links and thresholds, the artifact rules, and that
     ARTIFACT is a product of the chain. Exit 0 verified, 1 denied, 2 bad input, 3 undecided.
     """
@@ -83,9 +106,27 @@ def command(
         result = verify_layout(target, layout, layout_keys, links, enable_inspections=enable_inspections)
     else:
         assert attestation is not None
-        signers = signers_from_options(keys=keys, identity=identity, identity_regex=identity_regex, issuer=issuer)
+        signers = signers_from_options(
+            keys=keys,
+            identity=identity,
+            identity_regex=identity_regex,
+            identity_regex_search=identity_regex_search,
+            issuer=issuer,
+        )
+        from plugingate.provenance.slsa import BuilderId
+
+        for text in builder_id:
+            if BuilderId.parse(text) is None:
+                raise InputError(
+                    f"{text!r} is not a builder id; expected NAME (any ref) or NAME@REF (one ref)", field="--builder-id"
+                )
+        if not signers and builder_id:
+            signers = _builder_signers(builder_id, source_uri)
         if not signers:
-            raise InputError("no trusted signer: give --key or --identity/--identity-regex", field="--identity")
+            raise InputError(
+                "no trusted signer: give --key or --identity/--identity-regex (or a GitHub workflow --builder-id)",
+                field="--identity",
+            )
         trust = TrustSettings(
             trusted_root=trusted_root, offline=offline, instance=Instance.STAGING if staging else Instance.PRODUCTION
         )
@@ -109,3 +150,29 @@ def command(
         )
     if not result.verified:
         raise VerificationError("no provenance verified", rule_id="PG-PRV-008")
+
+
+def _builder_signers(builder_ids: tuple[str, ...], source_uri: tuple[str, ...]) -> list[TrustedSigner]:
+    """The signers the builder ids name, as slsa-verifier takes them when no identity is given.
+
+    Anyone can call a reusable workflow, so a signer taken from the builder id is only safe with the source
+    pinned: like slsa-verifier, this needs ``--source-uri``.
+    """
+    from plugingate.errors import InputError
+    from plugingate.provenance.slsa import BuilderId, builder_signers
+
+    unnamed = [b for b in builder_ids if (p := BuilderId.parse(b)) is None or p.signer() is None]
+    if unnamed:
+        raise InputError(
+            f"the builder id {unnamed[0]!r} does not name its signer (only a GitHub workflow, "
+            "https://github.com/ORG/REPO/.github/workflows/X.yml[@REF], does); give --identity/--identity-regex "
+            "or --key",
+            field="--builder-id",
+        )
+    if not source_uri:
+        raise InputError(
+            "a signer taken from --builder-id trusts whoever calls that workflow; give --source-uri "
+            "github.com/ORG/REPO (as slsa-verifier requires) or --identity",
+            field="--source-uri",
+        )
+    return builder_signers(builder_ids)

@@ -20,6 +20,12 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @option("--key", "keys", type=_FILE, multiple=True, help="Trusted public key (PEM); repeatable.")
 @option("--identity", "identity", help="Keyless: the exact certificate identity (SAN).")
 @option("--identity-regex", "identity_regex", help="Keyless: a regex the whole identity must match.")
+@option(
+    "--identity-regex-search",
+    "identity_regex_search",
+    is_flag=True,
+    help="Keyless: --identity-regex may match a part of the identity (cosign's --certificate-identity-regexp).",
+)
 @option("--issuer", "issuer", default=_GITHUB_ISSUER, show_default=True, help="Keyless: the OIDC issuer.")
 @option("--source-repository", "source_repository", help="Keyless: the certificate's source repository.")
 @option("--workflow-ref", "workflow_ref", help="Keyless: the certificate's ref (refs/heads/main, refs/tags/v1).")
@@ -39,6 +45,7 @@ def command(
     keys: tuple[Path, ...],
     identity: str | None,
     identity_regex: str | None,
+    identity_regex_search: bool,
     issuer: str,
     source_repository: str | None,
     workflow_ref: str | None,
@@ -71,6 +78,7 @@ def command(
         keys=keys,
         identity=identity,
         identity_regex=identity_regex,
+        identity_regex_search=identity_regex_search,
         issuer=issuer,
         source_repository=source_repository,
         workflow_ref=workflow_ref,

@@ -15,6 +15,7 @@ from plugingate.declaration.model import (
     RbacRule,
     Resources,
     SecretRef,
+    ServiceRef,
 )
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "RbacRule",
     "Resources",
     "SecretRef",
+    "ServiceRef",
     "load_declaration",
     "parse_declaration",
 ]

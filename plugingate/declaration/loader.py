@@ -16,7 +16,9 @@ from plugingate.declaration.model import (
     RbacRule,
     Resources,
     SecretRef,
+    ServiceRef,
     pinned_digest,
+    service_of_host,
 )
 from plugingate.errors import InputError
 from plugingate.files import read_bounded
@@ -53,6 +55,22 @@ def parse_declaration(raw: bytes, *, path: str = PLUGIN_FILE) -> Declaration:
     return _build(doc)
 
 
+def _egress(doc: YamlDocument, n: int, entry: dict[str, Any]) -> EgressRule:
+    """One egress entry: a host, or an in-cluster Service (``service:``, or a host ``NAME.NAMESPACE.svc``)."""
+    if "service" in entry:
+        service: ServiceRef | None = ServiceRef(name=entry["service"]["name"], namespace=entry["service"]["namespace"])
+    else:
+        service = service_of_host(entry["host"])
+    return EgressRule(
+        host=service.host if service is not None else entry["host"].lower().rstrip("."),
+        ports=tuple(entry["ports"]),
+        reason=entry["reason"],
+        protocol=entry.get("protocol", "TCP"),
+        line=doc.line_of(("spec", "capabilities", "network", "egress", n)),
+        service=service,
+    )
+
+
 def _build(doc: YamlDocument) -> Declaration:
     data: dict[str, Any] = doc.data
     meta, spec = data["metadata"], data["spec"]
@@ -67,16 +85,7 @@ def _build(doc: YamlDocument) -> Declaration:
     if isinstance(manifests, str):
         manifests = [manifests]
     network = caps.get("network") or {}
-    egress = tuple(
-        EgressRule(
-            host=e["host"].lower().rstrip("."),
-            ports=tuple(e["ports"]),
-            reason=e["reason"],
-            protocol=e.get("protocol", "TCP"),
-            line=doc.line_of(("spec", "capabilities", "network", "egress", n)),
-        )
-        for n, e in enumerate(network.get("egress") or [])
-    )
+    egress = tuple(_egress(doc, n, e) for n, e in enumerate(network.get("egress") or []))
     ingress = tuple(
         IngressRule(
             port=i["port"],

@@ -40,15 +40,60 @@ class ImageRef:
         return base
 
 
+CLUSTER_DOMAIN = "cluster.local"
+# NOTE: a Service name is a DNS-1035 label, a namespace a DNS-1123 label (both at most 63 characters).
+_SERVICE_NAME = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRef:
+    """An in-cluster Service the plugin calls: its name and namespace."""
+
+    name: str
+    namespace: str
+
+    @property
+    def host(self) -> str:
+        """The Service's fully qualified name in the default cluster domain."""
+        return f"{self.name}.{self.namespace}.svc.{CLUSTER_DOMAIN}"
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+def service_of_host(text: str) -> ServiceRef | None:
+    """The Service a host name denotes, when it is ``NAME.NAMESPACE.svc`` or ``NAME.NAMESPACE.svc.cluster.local``.
+
+    Case and one trailing dot are ignored, as DNS ignores them. Anything else is not a Service: not
+    ``evil.svc.attacker.com`` (a public name that merely contains ``.svc``), not ``a.b.c.svc`` (a pod's
+    name under a headless Service), not a wildcard, not another cluster domain (write the ``service:``
+    form there).
+    """
+    name = text.strip().lower()
+    name = name[:-1] if name.endswith(".") else name
+    for suffix in (f".svc.{CLUSTER_DOMAIN}", ".svc"):
+        if name.endswith(suffix):
+            labels = name[: -len(suffix)].split(".")
+            if len(labels) == 2 and _SERVICE_NAME.fullmatch(labels[0]) and _NAMESPACE.fullmatch(labels[1]):
+                return ServiceRef(name=labels[0], namespace=labels[1])
+            return None
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class EgressRule:
-    """Outbound traffic the plugin needs."""
+    """Outbound traffic the plugin needs: to a host, or (``service`` set) to an in-cluster Service.
+
+    For a Service, ``host`` is its fully qualified name (``NAME.NAMESPACE.svc.cluster.local``).
+    """
 
     host: str
     ports: tuple[int, ...]
     reason: str
     protocol: str = "TCP"
     line: int | None = None
+    service: ServiceRef | None = None
 
 
 @dataclass(frozen=True, slots=True)

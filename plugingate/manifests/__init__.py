@@ -24,6 +24,7 @@ from plugingate.manifests.rbac import (
     service_accounts,
     token_automounts,
 )
+from plugingate.manifests.windows import check_windows
 from plugingate.manifests.workloads import PodChecker, check_secret_uses
 from plugingate.policy.model import CapabilitiesPolicy
 
@@ -41,6 +42,7 @@ def check_manifests(manifests: ManifestSet, declaration: Declaration, policy: Ca
         spec, base = found
         findings += pods.check(obj, spec, base)
         findings += check_confinement(obj, spec, base)
+        findings += check_windows(obj, spec, base)
         findings += check_pod_service_account(obj, spec, base, accounts)
         findings += check_pod_token(obj, spec, base, declaration, automounts)
     findings += check_secret_uses(pods.secret_uses, declaration)

@@ -14,7 +14,8 @@ from typing import Any
 from plugingate.findings import Finding
 from plugingate.manifests import rules
 from plugingate.manifests.model import ManifestObject
-from plugingate.manifests.workloads import containers
+from plugingate.manifests.pods import containers
+from plugingate.manifests.windows import is_windows
 
 SECCOMP_POD_ANNOTATION = "seccomp.security.alpha.kubernetes.io/pod"
 SECCOMP_CONTAINER_ANNOTATION = "container.seccomp.security.alpha.kubernetes.io/"
@@ -35,6 +36,9 @@ def _map(value: Any) -> dict[str, Any]:
 def check_confinement(obj: ManifestObject, spec: dict[str, Any], base: tuple[str, ...]) -> list[Finding]:
     """Every finding of PG-MAN-066..069 for one pod spec at ``base`` inside ``obj``."""
     findings = _annotations(obj, base)
+    if is_windows(spec):
+        # NOTE: these fields are forbidden on a Windows pod; windows.py reports them as such (PG-MAN-019).
+        return findings
     findings += _context(obj, f"{obj.ref} pod", _map(spec.get("securityContext")), (*base, "securityContext"))
     for field, container, where in containers(spec, base):
         name = f"{obj.ref} {field[:-1]} {container.get('name', '?')}"

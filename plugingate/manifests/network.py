@@ -7,6 +7,7 @@ from typing import Any
 from plugingate.capabilities.addresses import METADATA_ADDRESSES, network_of, parse_host, within
 from plugingate.capabilities.patterns import host_covered
 from plugingate.declaration import Declaration
+from plugingate.declaration.model import service_of_host
 from plugingate.findings import Finding
 from plugingate.manifests import rules
 from plugingate.manifests.model import ManifestObject, ManifestSet
@@ -68,7 +69,9 @@ def check_services(manifests: ManifestSet, declaration: Declaration) -> list[Fin
 
 def _external_name(obj: ManifestObject, spec: dict[str, Any], declaration: Declaration) -> list[Finding]:
     host = str(spec.get("externalName", ""))
-    if any(host_covered(host, e.host) for e in declaration.capabilities.egress):
+    # NOTE: an ExternalName may spell a declared Service short (prometheus.monitoring.svc).
+    service = service_of_host(host)
+    if any(host_covered(host, e.host) or (service and e.service == service) for e in declaration.capabilities.egress):
         return []
     return [
         rules.EGRESS.finding(

@@ -42,7 +42,50 @@ def manifest_rule(data: Any) -> RbacRule:
 
 def service_accounts(manifests: ManifestSet) -> set[str]:
     """Names of the ServiceAccounts the bundle defines."""
-    return {o.name for o in manifests.objects if o.kind == "ServiceAccount" and o.group == ""}
+    return set(account_namespaces(manifests))
+
+
+def account_namespaces(manifests: ManifestSet) -> dict[str, set[str | None]]:
+    """The bundle's ServiceAccounts: name to the namespaces they are placed in (None: the install namespace)."""
+    out: dict[str, set[str | None]] = {}
+    for o in manifests.objects:
+        if o.kind == "ServiceAccount" and o.group == "":
+            out.setdefault(o.name, set()).add(o.namespace or None)
+    return out
+
+
+def _foreign_subject(obj: ManifestObject, subject: dict[str, Any], accounts: dict[str, set[str | None]]) -> str | None:
+    """Why a binding's subject is not one of the bundle's ServiceAccounts (None when it is).
+
+    A ServiceAccount is a (namespace, name) pair: ``demo`` in ``kube-system`` is kube-system's account, not the
+    bundle's ``demo``, so when the namespace is the reason the message names it.
+    """
+    kind, name = str(subject.get("kind", "")), str(subject.get("name", ""))
+    own = ", ".join(sorted(accounts)) or "none"
+    raw = subject.get("namespace")
+    written = str(raw) if raw else None
+    if kind != "ServiceAccount" or name not in accounts:
+        where = f" in namespace {written}" if written else ""
+        return f"{kind} {name!r}{where}; expected only ServiceAccounts the bundle defines ({own})"
+    # NOTE: a RoleBinding's ServiceAccount subject without a namespace means the binding's own namespace
+    # (the API server fills it in); a ClusterRoleBinding must name it.
+    namespace = written or (obj.namespace if obj.kind == "RoleBinding" else None) or None
+    if namespace is None:
+        return None
+    placed = accounts[name]
+    homes = ", ".join(sorted(n for n in placed if n)) or "the namespace the plugin is installed in"
+    if namespace in SYSTEM_NAMESPACES:
+        return (
+            f"ServiceAccount {name!r} of namespace {namespace}, a system namespace: that is {namespace}'s account "
+            f"named {name!r}, not the bundle's (which lives in {homes}); expected the bundle's ServiceAccount in "
+            "the plugin's namespace"
+        )
+    if None not in placed and namespace not in placed:
+        return (
+            f"ServiceAccount {name!r} of namespace {namespace}, while the bundle's {name!r} lives in {homes}: another "
+            f"namespace's account of the same name; expected subjects[].namespace {homes}"
+        )
+    return None
 
 
 def check_roles(manifests: ManifestSet, declaration: Declaration) -> list[Finding]:
@@ -103,7 +146,7 @@ def check_bindings(manifests: ManifestSet, declaration: Declaration) -> list[Fin
     """Bindings: scope, the role they bind, and whom they bind it to."""
     out = []
     roles = {(o.kind, o.name) for o in manifests.objects if o.group == RBAC_GROUP and o.kind in ("Role", "ClusterRole")}
-    accounts = service_accounts(manifests)
+    accounts = account_namespaces(manifests)
     for obj in manifests.objects:
         if obj.group != RBAC_GROUP or obj.kind not in ("RoleBinding", "ClusterRoleBinding"):
             continue
@@ -139,15 +182,13 @@ def check_bindings(manifests: ManifestSet, declaration: Declaration) -> list[Fin
         subjects = obj.data.get("subjects")
         for k, subject in enumerate(subjects if isinstance(subjects, list) else []):
             subject = subject if isinstance(subject, dict) else {}
-            kind, name = str(subject.get("kind", "")), str(subject.get("name", ""))
-            namespace = subject.get("namespace")
-            if kind == "ServiceAccount" and name in accounts and namespace not in SYSTEM_NAMESPACES:
+            problem = _foreign_subject(obj, subject, accounts)
+            if problem is None:
                 continue
+            kind, name = str(subject.get("kind", "")), str(subject.get("name", ""))
             out.append(
                 rules.FOREIGN_SUBJECT.finding(
-                    f"{obj.ref} grants its role to {kind} {name!r}"
-                    + (f" in {namespace}" if namespace else "")
-                    + f"; expected only ServiceAccounts the bundle defines ({', '.join(sorted(accounts)) or 'none'})",
+                    f"{obj.ref} grants its role to {problem}",
                     location=obj.location("subjects", k),
                     subject=f"{kind}/{name}",
                 )

@@ -91,6 +91,15 @@ WRITABLE_MOUNT = Rule(
     "A container mounts a writable volume (emptyDir, hostPath, a claim, …; not readOnly) at a path that is "
     "not in, or below, a path of filesystem.write in plugin.yaml.",
 )
+LINUX_FIELD_ON_WINDOWS = Rule(
+    "PG-MAN-019",
+    _S,
+    "Linux-only field on a Windows pod",
+    "A pod with spec.os.name: windows sets a field the API server forbids on Windows pods (securityContext "
+    "seccompProfile, seLinuxOptions, appArmorProfile, capabilities, privileged, allowPrivilegeEscalation, "
+    "procMount, readOnlyRootFilesystem, runAsUser, runAsGroup; the pod's fsGroup, supplementalGroups, sysctls; "
+    "hostUsers), so it would be rejected. Remove the field: Windows pods are exempt from the Linux-only controls.",
+)
 IMAGE = Rule(
     "PG-MAN-020",
     _S,
@@ -139,9 +148,9 @@ EXTERNAL = Rule(
     "PG-MAN-051",
     _S,
     "Exposed outside the cluster without declared external ingress",
-    "A LoadBalancer or NodePort Service, a Service with externalIPs, an Ingress, or a container hostPort "
-    "exposes a port outside the cluster, and plugin.yaml does not declare that port as ingress with "
-    "external: true.",
+    "A LoadBalancer or NodePort Service, a Service with externalIPs, or an Ingress exposes a port outside the "
+    "cluster, and plugin.yaml does not declare that port as ingress with external: true. (A container's "
+    "hostPort has its own rule, PG-MAN-053.)",
 )
 EGRESS = Rule(
     "PG-MAN-052",
@@ -150,6 +159,14 @@ EGRESS = Rule(
     "A NetworkPolicy allows egress on a port that no network.egress entry of plugin.yaml declares (DNS on "
     "port 53 is always allowed), allows every port, or reaches a cloud metadata address; or an "
     "ExternalName Service points at a host that is not declared as egress.",
+)
+HOST_PORT = Rule(
+    "PG-MAN-053",
+    _S,
+    "Undeclared hostPort",
+    "A container sets ports[].hostPort, which opens that port on the address of every node the pod runs on "
+    "(reachable from outside the cluster, bypassing Services and most NetworkPolicy implementations), and "
+    "plugin.yaml does not declare that port as ingress with external: true. Use a Service instead.",
 )
 RBAC = Rule(
     "PG-MAN-060",
@@ -248,6 +265,7 @@ RULES: tuple[Rule, ...] = (
     ROOT,
     PRIVILEGE_ESCALATION,
     WRITABLE_MOUNT,
+    LINUX_FIELD_ON_WINDOWS,
     IMAGE,
     LIMITS_MISSING,
     LIMITS_OVER,
@@ -256,6 +274,7 @@ RULES: tuple[Rule, ...] = (
     PORT,
     EXTERNAL,
     EGRESS,
+    HOST_PORT,
     RBAC,
     CLUSTER_BINDING,
     POWERFUL_ROLE,

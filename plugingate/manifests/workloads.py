@@ -7,7 +7,6 @@ the API server, which rejects them; only values that would really be applied are
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +17,11 @@ from plugingate.errors import InputError
 from plugingate.findings import Finding, Location
 from plugingate.manifests import rules
 from plugingate.manifests.model import ManifestObject
+from plugingate.manifests.pods import containers
+from plugingate.manifests.windows import is_windows
 from plugingate.policy.model import CapabilitiesPolicy
 from plugingate.units import parse_bytes, parse_millicores
 
-CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 # NOTE: volume types Kubernetes always mounts read-only; every other type can be written.
 READ_ONLY_VOLUMES = ("secret", "configMap", "downwardAPI", "projected")
 
@@ -49,16 +49,6 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def containers(
-    spec: dict[str, Any], base: tuple[str | int, ...]
-) -> Iterator[tuple[str, dict[str, Any], tuple[str | int, ...]]]:
-    """(field, container, path) for every container of a pod spec."""
-    for field in CONTAINER_FIELDS:
-        for i, container in enumerate(_list(spec.get(field))):
-            if isinstance(container, dict):
-                yield field, container, (*base, field, i)
-
-
 class PodChecker:
     """Checks the pod specs of one manifest set against one declaration and policy."""
 
@@ -81,10 +71,11 @@ class PodChecker:
         }
         findings += self._volumes(obj, volumes)
         pod_sc = _map(spec.get("securityContext"))
+        windows = is_windows(spec)
         for field, container, where in containers(spec, base):
             name = f"{obj.ref} {field[:-1]} {container.get('name', '?')}"
             findings += self._image(obj, name, container, where)
-            findings += self._security(obj, name, container, where, pod_sc, base)
+            findings += self._security(obj, name, container, where, pod_sc, base, windows=windows)
             findings += self._ports(obj, name, container, where)
             if field != "ephemeralContainers":
                 findings += self._limits(obj, name, container, where)
@@ -195,11 +186,15 @@ class PodChecker:
         where: tuple[str | int, ...],
         pod_sc: dict[str, Any],
         base: tuple[str, ...],
+        *,
+        windows: bool = False,
     ) -> list[Finding]:
+        """Privileges of one container. A Windows pod is held to the Windows rules only (see windows.py):
+        the Linux-only fields are forbidden there, so it is never told to set one."""
         out = []
         sc = _map(container.get("securityContext"))
         here = obj.location(*where, "securityContext") if sc else obj.location(*where)
-        if sc.get("privileged") is True and not self.priv.privileged:
+        if not windows and sc.get("privileged") is True and not self.priv.privileged:
             out.append(
                 rules.PRIVILEGED.finding(
                     f"{name} is privileged; expected privileged: false, as plugin.yaml does not declare "
@@ -220,7 +215,7 @@ class PodChecker:
                 )
             )
         declared_caps = {capability_name(c) for c in self.priv.capabilities}
-        for k, cap in enumerate(_list(_map(sc.get("capabilities")).get("add"))):
+        for k, cap in enumerate([] if windows else _list(_map(sc.get("capabilities")).get("add"))):
             if capability_name(str(cap)) not in declared_caps:
                 out.append(
                     rules.CAPABILITY.finding(
@@ -230,7 +225,9 @@ class PodChecker:
                         capability=str(cap),
                     )
                 )
-        if self.priv.run_as_non_root:
+        if self.priv.run_as_non_root and windows:
+            out += self._windows_root(obj, name, sc, pod_sc, where, base)
+        elif self.priv.run_as_non_root:
             user = sc.get("runAsUser", pod_sc.get("runAsUser"))
             non_root = sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot"))
             problem = None
@@ -250,7 +247,7 @@ class PodChecker:
                         location=here if sc else obj.location(*base, "securityContext"),
                     )
                 )
-        if not self.priv.allow_privilege_escalation and sc.get("allowPrivilegeEscalation") is not False:
+        if not windows and not self.priv.allow_privilege_escalation and sc.get("allowPrivilegeEscalation") is not False:
             state = (
                 "sets allowPrivilegeEscalation: true"
                 if sc.get("allowPrivilegeEscalation") is True
@@ -264,6 +261,36 @@ class PodChecker:
                 )
             )
         return out
+
+    def _windows_root(
+        self,
+        obj: ManifestObject,
+        name: str,
+        sc: dict[str, Any],
+        pod_sc: dict[str, Any],
+        where: tuple[str | int, ...],
+        base: tuple[str, ...],
+    ) -> list[Finding]:
+        """Root on Windows: runAsNonRoot (the kubelet then refuses ContainerAdministrator), never runAsUser."""
+        non_root = sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot"))
+        pod_user = _map(pod_sc.get("windowsOptions")).get("runAsUserName")
+        user = _map(sc.get("windowsOptions")).get("runAsUserName", pod_user)
+        # NOTE: Windows user names are case-insensitive.
+        if isinstance(user, str) and user.lower() == "containeradministrator":
+            problem = "runs as ContainerAdministrator (windowsOptions.runAsUserName), the container's administrator"
+        elif non_root is not True:
+            problem = "sets runAsNonRoot: false" if non_root is False else "does not set runAsNonRoot: true"
+        else:
+            return []
+        where_sc = (*where, "securityContext") if sc else (*base, "securityContext")
+        return [
+            rules.ROOT.finding(
+                f"{name} {problem}, so it may run as an administrator; expected runAsNonRoot: true and a "
+                "non-administrator windowsOptions.runAsUserName such as ContainerUser (plugin.yaml declares "
+                "privileges.runAsNonRoot; on a Windows pod runAsUser cannot be set)",
+                location=obj.location(*where_sc),
+            )
+        ]
 
     def _ports(
         self, obj: ManifestObject, name: str, container: dict[str, Any], where: tuple[str | int, ...]
@@ -285,11 +312,13 @@ class PodChecker:
                     )
                 )
             host_port = port.get("hostPort")
-            if host_port is not None and (host_port, protocol) not in external:
+            # NOTE: hostPort 0 is the API's "not set"; any other value opens the port on the node's address.
+            if host_port not in (None, 0) and (host_port, protocol) not in external:
                 out.append(
-                    rules.EXTERNAL.finding(
-                        f"{name} opens hostPort {host_port}/{protocol} on the node; expected no hostPort unless "
-                        "network.ingress declares that port with external: true",
+                    rules.HOST_PORT.finding(
+                        f"{name} sets hostPort {host_port}/{protocol}, which opens that port on every node the pod "
+                        "runs on, reachable at the node's address from outside the cluster; expected no hostPort "
+                        f"(use a Service) unless network.ingress declares port {host_port} with external: true",
                         location=obj.location(*where, "ports", k, "hostPort"),
                         port=str(host_port),
                     )

@@ -55,12 +55,17 @@ def lint_policy(policy: GatePolicy, *, today: date | None = None) -> list[LintIs
                     "spec",
                     "signature",
                 )
-            elif not (regex.startswith("^") and regex.endswith("$")):
+            elif (
+                signer.keyless is not None
+                and signer.keyless.identity_regex_search
+                and not (regex.startswith("^") and regex.endswith("$"))
+            ):
+                # NOTE: without identityRegexSearch the regex must match the whole identity, anchored or not.
                 add(
                     "PL003",
                     Severity.WARNING,
-                    f"identityRegex {regex!r} is not anchored with ^…$: it also matches identities that only "
-                    "contain it",
+                    f"identityRegex {regex!r} is not anchored with ^…$ and identityRegexSearch is true: it also "
+                    "matches identities that only contain it",
                     "spec",
                     "signature",
                     "trustedSigners",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from plugingate.errors import InputError
 from plugingate.files import read_bounded
 from plugingate.policy.model import (
+    AllowedService,
     AttestationPolicy,
     BundleLimitsPolicy,
     CapabilitiesPolicy,
@@ -123,6 +124,14 @@ class _Builder:
             name = item.get("name") or f"signer #{n + 1}"
             if "keyless" in item:
                 k = item["keyless"]
+                if k.get("identityRegexSearch") and "identityRegex" not in k:
+                    raise self.fail(
+                        "identityRegexSearch applies to identityRegex only; expected identityRegex beside it",
+                        *at,
+                        n,
+                        "keyless",
+                        "identityRegexSearch",
+                    )
                 if "identityRegex" in k:
                     import re
 
@@ -141,6 +150,7 @@ class _Builder:
                         workflow_ref=k.get("workflowRef"),
                         trigger=k.get("trigger"),
                         runner_environment=k.get("runnerEnvironment"),
+                        identity_regex_search=bool(k.get("identityRegexSearch", False)),
                     )
                 except ValueError as exc:
                     raise self.fail(str(exc), *at, n, "keyless") from exc
@@ -182,9 +192,21 @@ class _Builder:
     def provenance(self, s: dict[str, Any]) -> ProvenancePolicy:
         intoto = s.get("inToto") or {}
         layout = intoto.get("layout")
+        builders = tuple(s.get("trustedBuilders") or ())
+        for n, builder in enumerate(builders):
+            # NOTE: the form provenance.slsa.BuilderId reads: NAME or NAME@REF, one '@' at most.
+            name, _, ref = builder.partition("@")
+            if not name.strip() or "@" in ref:
+                raise self.fail(
+                    f"{builder!r} is not a builder id; expected NAME (any ref) or NAME@REF (one ref)",
+                    "spec",
+                    "provenance",
+                    "trustedBuilders",
+                    n,
+                )
         return ProvenancePolicy(
             required=bool(s.get("required", False)),
-            trusted_builders=tuple(s.get("trustedBuilders") or ()),
+            trusted_builders=builders,
             source_repositories=tuple(s.get("sourceRepositories") or ()),
             source_refs=tuple(s.get("sourceRefs") or ()),
             signers=self.signers(s.get("signers") or [], "spec", "provenance", "signers"),
@@ -226,7 +248,7 @@ class _Builder:
         at = ("spec", "capabilities", "resources")
         max_cpu, max_mem = res.get("maxCpu"), res.get("maxMemory")
         return CapabilitiesPolicy(
-            network=_plain_section(NetworkPolicy, s.get("network")),
+            network=self.network(s.get("network") or {}),
             filesystem=_plain_section(FilesystemPolicy, s.get("filesystem")),
             secrets=_plain_section(SecretsPolicy, s.get("secrets")),
             kubernetes=_plain_section(KubernetesPolicy, s.get("kubernetes")),
@@ -244,6 +266,14 @@ class _Builder:
             ),
             images=_plain_section(ImagesPolicy, s.get("images")),
         )
+
+    def network(self, s: dict[str, Any]) -> NetworkPolicy:
+        plain = _plain_section(NetworkPolicy, {k: v for k, v in s.items() if k != "allowedServices"})
+        services = tuple(
+            AllowedService(namespace=e["namespace"], name=e.get("name", "*"), ports=tuple(e.get("ports") or ()))
+            for e in s.get("allowedServices") or ()
+        )
+        return dataclasses.replace(plain, allowed_services=services)
 
     def attestation(self, s: dict[str, Any]) -> AttestationPolicy:
         valid_for = s.get("validFor", "720h")

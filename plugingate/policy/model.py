@@ -108,8 +108,21 @@ class VulnerabilityPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class AllowedService:
+    """In-cluster Services a plugin may call: one namespace, a Service name or ``*``, and ports (empty: any)."""
+
+    namespace: str
+    name: str = "*"
+    ports: tuple[int, ...] = ()
+
+    def allows(self, name: str, namespace: str) -> bool:
+        """Whether the Service ``name`` in ``namespace`` is one of these (the namespace is always exact)."""
+        return namespace == self.namespace and self.name in ("*", name)
+
+
+@dataclass(frozen=True, slots=True)
 class NetworkPolicy:
-    """Egress and ingress the platform accepts."""
+    """Egress and ingress the platform accepts; ``allowed_services``: in-cluster Services (none by default)."""
 
     egress_allow: tuple[str, ...] = ()
     egress_ports: tuple[int, ...] = ()
@@ -118,6 +131,7 @@ class NetworkPolicy:
     allowed_addresses: tuple[str, ...] = ()
     allow_ingress: bool = True
     allow_external_services: bool = False
+    allowed_services: tuple[AllowedService, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

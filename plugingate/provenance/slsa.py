@@ -9,13 +9,14 @@ the ref), so a predicate can't claim a source its signer didn't build from.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from plugingate.findings import Finding
 from plugingate.provenance import rules
-from plugingate.signature.identity import SignerIdentity, normalize_repository
+from plugingate.signature.identity import KeylessIdentity, SignerIdentity, TrustedSigner, normalize_repository
 
 SLSA_V1 = "https://slsa.dev/provenance/v1"
 SLSA_V02 = "https://slsa.dev/provenance/v0.2"
@@ -137,15 +138,71 @@ def extract_facts(statement: dict[str, Any]) -> ProvenanceFacts:
     )
 
 
-def builder_trusted(builder_id: str, trusted: Sequence[str]) -> bool:
-    """Exact match, or a trusted prefix ending in ``@`` (any version of that builder)."""
-    for entry in trusted:
-        if entry.endswith("@"):
-            if builder_id.startswith(entry):
-                return True
-        elif builder_id == entry:
+@dataclass(frozen=True, slots=True)
+class BuilderId:
+    """A trusted builder id as slsa-verifier's ``--builder-id`` reads it: ``NAME`` or ``NAME@REF``.
+
+    A bare ``NAME`` (or ``NAME@``, the older plugingate spelling) trusts any ref of that builder; ``NAME@REF``
+    pins one, where ``NAME@v1.7.0`` also matches a builder at ``refs/tags/v1.7.0`` (slsa-verifier's
+    ``allowRef``). Names are compared whole, never as prefixes, so ``…/builder.yml`` does not trust
+    ``…/builder.yml.evil``.
+    """
+
+    name: str
+    ref: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> BuilderId | None:
+        """The id's name and ref; None when it is not one (empty, or more than one ``@``)."""
+        name, sep, ref = text.strip().partition("@")
+        if not name or "@" in ref:
+            return None
+        return cls(name=name, ref=ref if sep and ref else None)
+
+    def matches(self, builder_id: str) -> bool:
+        """Whether a provenance's builder id is this trusted builder."""
+        found = BuilderId.parse(builder_id)
+        if found is None or found.name != self.name:
+            return False
+        if self.ref is None:
             return True
-    return False
+        return found.ref is not None and found.ref in (self.ref, f"refs/tags/{self.ref}")
+
+    def __str__(self) -> str:
+        return self.name if self.ref is None else f"{self.name}@{self.ref}"
+
+    def signer(self) -> KeylessIdentity | None:
+        """The identity that signs provenance of this builder, when the id names it (else None).
+
+        A GitHub reusable-workflow builder signs with its own workflow as the certificate SAN,
+        ``https://github.com/ORG/REPO/.github/workflows/X.yml@REF``, issued by GitHub Actions; that is
+        what slsa-verifier trusts without an ``--identity``. Other builder ids (a hosted runner, a CI
+        service) do not say who signs.
+        """
+        if not (self.name.startswith("https://github.com/") and "/.github/workflows/" in self.name):
+            return None
+        if self.ref is None:
+            return KeylessIdentity(identity_regex=re.escape(self.name) + "@[^@]+")
+        if self.ref.startswith("refs/"):
+            return KeylessIdentity(identity=f"{self.name}@{self.ref}")
+        refs = "|".join(re.escape(r) for r in (self.ref, f"refs/tags/{self.ref}"))
+        return KeylessIdentity(identity_regex=f"{re.escape(self.name)}@(?:{refs})")
+
+
+def builder_trusted(builder_id: str, trusted: Sequence[str]) -> bool:
+    """Whether ``builder_id`` is one of the trusted builder ids (see ``BuilderId``)."""
+    return any(b is not None and b.matches(builder_id) for b in map(BuilderId.parse, trusted))
+
+
+def builder_signers(trusted: Sequence[str]) -> list[TrustedSigner]:
+    """The signers the trusted builder ids name (``BuilderId.signer``), one per id that names one."""
+    out = []
+    for entry in trusted:
+        parsed = BuilderId.parse(entry)
+        keyless = parsed.signer() if parsed is not None else None
+        if keyless is not None:
+            out.append(TrustedSigner(name=f"builder {parsed}", keyless=keyless))
+    return out
 
 
 def check_facts(

@@ -6,8 +6,10 @@ is a folder, else ``BUNDLE.links/`` beside the bundle. Then ``verify_bundle_prov
 
 SLSA provenance is looked for in ``attestation`` (the gate finds ``BUNDLE.intoto.jsonl`` beside the
 bundle, or takes ``--provenance``); its signers are ``provenance.signers``, or when empty the
-signature section's trusted signers. An in-toto layout, when the policy names one, is verified with
-the links in ``links_dir``. Denials come back as findings; undecidable checks raise ``UndecidedError``.
+signature section's trusted signers and, when ``sourceRepositories`` pins the source, the GitHub
+workflow builders of ``trustedBuilders`` (each signs as itself, as slsa-verifier trusts them). An
+in-toto layout, when the policy names one, is verified with the links in ``links_dir``. Denials come
+back as findings; undecidable checks raise ``UndecidedError``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from plugingate.findings import Step
 from plugingate.pipeline import verification_status
 from plugingate.provenance import rules
 from plugingate.provenance.result import ProvenanceResult
-from plugingate.provenance.slsa import ProvenanceRequirements
+from plugingate.provenance.slsa import ProvenanceRequirements, builder_signers
 from plugingate.result import StepResult
 from plugingate.signature.artifact import Artifact
 from plugingate.signature.step import trust_from_policy
@@ -62,7 +64,11 @@ def verify_bundle_provenance(
         # NOTE: imported here: the verifier loads sigstore and cryptography.
         from plugingate.provenance.verify import verify_slsa_provenance
 
-        signers = policy_section.signers or signature_section.trusted_signers
+        signers = list(policy_section.signers or signature_section.trusted_signers)
+        if not policy_section.signers and policy_section.source_repositories:
+            # NOTE: as slsa-verifier: a GitHub workflow builder signs its provenance as itself, so a trusted
+            # builder id names a trusted signer, but only with the source pinned (anyone may call a workflow).
+            signers += builder_signers(policy_section.trusted_builders)
         requirements = ProvenanceRequirements(
             trusted_builders=policy_section.trusted_builders,
             source_repositories=policy_section.source_repositories,

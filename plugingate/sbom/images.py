@@ -16,6 +16,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from plugingate.sbom.engine import WHAT_TO_DO, EngineUnavailableError, connect, explain
+
 _MAX_ARCHIVES = 64
 _MAX_MEMBERS = 100_000
 _MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -188,30 +190,38 @@ def save_from_engine(
     An image pinned by digest is accepted only when the engine's image has that digest (as its id
     or a repository digest). An image the engine lacks is pulled only when ``pull`` (a gate should
     not reach registries behind the caller's back). With no engine answering, every image is
-    skipped with the reason.
+    skipped with the reason in plain words (the policy's onSkippedImage decides); an engine that
+    answers and then stops raises ``EngineUnavailableError`` (exit 3: the check could not be made).
     """
     if not images:
         return [], []
     try:
-        import docker
-        import docker.errors
-
-        client = docker.from_env(timeout=int(timeout))
-        client.ping()
-    except Exception as exc:  # NOTE: any failure to reach an engine means "no engine"
-        reason = f"no Docker engine answered ({type(exc).__name__}: {str(exc)[:200]})"
+        client = connect(timeout)
+    except EngineUnavailableError as exc:
+        reason = f"{exc}; {WHAT_TO_DO}"
         return [], [SkippedImage(i.name, i.ref, reason) for i in images]
+    # NOTE: imported after connect(), which words a missing docker package as it words a missing engine.
+    import docker.errors
+    import requests
+
     saved: list[ImageArchive] = []
     skipped: list[SkippedImage] = []
     dest.mkdir(parents=True, exist_ok=True)
     try:
         for number, image in enumerate(images):
+            # NOTE: the SDK's API errors (ImageNotFound, …) are requests HTTPErrors too, so they are caught
+            # first: the engine answered. Any other requests error means it stopped answering after the ping;
+            # nothing more can be learnt from it, and skipping silently would hide that the check was not made.
             try:
                 found = _engine_image(client, image.ref, pull=pull)
             except docker.errors.DockerException as exc:
                 what = "pulling it failed" if pull else "the Docker engine has no such image (not pulled)"
                 skipped.append(SkippedImage(image.name, image.ref, f"{what}: {str(exc)[:300]}"))
                 continue
+            except requests.exceptions.RequestException as exc:
+                raise EngineUnavailableError(
+                    f"the Docker engine stopped answering while looking up {image.ref}: {explain(exc)}"
+                ) from exc
             digest = ref_digest(image.ref)
             known = {str(found.id), *(str(d).rpartition("@")[2] for d in found.attrs.get("RepoDigests") or [])}
             if digest is not None and digest not in known:
@@ -232,7 +242,17 @@ def save_from_engine(
                         if written > max_bytes:
                             raise ValueError(f"image is larger than {max_bytes} bytes")
                         out.write(chunk)
-            except (docker.errors.DockerException, ValueError, OSError) as exc:
+            except docker.errors.DockerException as exc:
+                target.unlink(missing_ok=True)
+                skipped.append(SkippedImage(image.name, image.ref, f"saving the image failed: {exc}"))
+                continue
+            except requests.exceptions.RequestException as exc:
+                # NOTE: before OSError, which requests' errors also are.
+                target.unlink(missing_ok=True)
+                raise EngineUnavailableError(
+                    f"the Docker engine stopped answering while saving {image.ref}: {explain(exc)}"
+                ) from exc
+            except (ValueError, OSError) as exc:
                 target.unlink(missing_ok=True)
                 skipped.append(SkippedImage(image.name, image.ref, f"saving the image failed: {exc}"))
                 continue
@@ -260,10 +280,8 @@ def engine_image_ids(images: Sequence[ImageRef], *, timeout: float = 30.0) -> di
     if not images:
         return {}
     try:
-        import docker
-
-        client = docker.from_env(timeout=int(timeout))
-    except Exception:  # NOTE: no engine: no ids
+        client = connect(timeout)
+    except EngineUnavailableError:  # NOTE: no engine: no ids
         return {}
     ids: dict[str, str] = {}
     try:

@@ -19,11 +19,14 @@ def signers_from_options(
     workflow_ref: str | None = None,
     trigger: str | None = None,
     runner_environment: str | None = None,
+    identity_regex_search: bool = False,
 ) -> list[TrustedSigner]:
     """The trusted signers the options name: each ``--key``, and one keyless identity if given."""
     signers = [TrustedSigner(name=f"--key {path}", key=load_public_key(path)) for path in keys]
     if identity and identity_regex:
         raise InputError("give --identity or --identity-regex, not both", field="--identity")
+    if identity_regex_search and not identity_regex:
+        raise InputError("--identity-regex-search needs --identity-regex", field="--identity-regex-search")
     if identity or identity_regex:
         try:
             keyless = KeylessIdentity(
@@ -34,6 +37,7 @@ def signers_from_options(
                 workflow_ref=workflow_ref,
                 trigger=trigger,
                 runner_environment=runner_environment,
+                identity_regex_search=identity_regex_search,
             )
         except Exception as exc:  # NOTE: re.error or ValueError from a bad pattern
             raise InputError(f"invalid identity: {exc}", field="--identity-regex") from exc

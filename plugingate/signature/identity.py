@@ -144,6 +144,33 @@ def normalize_repository(value: str) -> str:
     return f"{host.lower()}/{path}" if path else host.lower()
 
 
+SEARCH_OPTION = "--identity-regex-search"
+SEARCH_FIELD = "identityRegexSearch"
+
+
+def identity_regex_mismatch(regex: str, identity: str, *, search: bool = False) -> str | None:
+    """Why ``identity`` does not satisfy ``regex`` (None when it does).
+
+    By default the regex must match the whole identity (``re.fullmatch``): cosign's
+    ``--certificate-identity-regexp`` searches instead, so ``https://github.com/acme/`` written for cosign
+    would trust ``https://github.com/acme/../evil`` or ``…?https://github.com/acme/``. ``search`` takes
+    cosign's semantics, on request only. The message says which semantics applied, and when a search would
+    have matched, that this is the reason.
+    """
+    if search:
+        if re.search(regex, identity):
+            return None
+        return f"identity {identity!r} contains no match of /{regex}/ (searched anywhere in it, as cosign does)"
+    if re.fullmatch(regex, identity):
+        return None
+    found = re.search(regex, identity)
+    part = f": it matches only {found.group(0)!r}, a part of it" if found else ""
+    return (
+        f"identity {identity!r} does not match /{regex}/ as a whole{part}; the regex must match the whole "
+        f"identity (use {SEARCH_OPTION}, or {SEARCH_FIELD}: true in a policy, for cosign's search semantics)"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class KeylessIdentity:
     """A trusted keyless identity: SAN (exact or a full-match regex), issuer, optional GitHub claims.
@@ -152,7 +179,8 @@ class KeylessIdentity:
     ``refs/tags/v1.2.0``); ``source_repository`` with its source-repository URI, both normalized as
     ``github.com/ORG/REPO``. An identity regex must match the whole SAN (``re.fullmatch``), unlike
     cosign's unanchored search, so that ``https://github.com/acme/.*`` can't match
-    ``https://github.com/acme-evil/...`` by a missing anchor.
+    ``https://github.com/acme-evil/...`` by a missing anchor; ``identity_regex_search`` asks for cosign's
+    search semantics instead (off by default).
     """
 
     issuer: str = GITHUB_ACTIONS_ISSUER
@@ -162,16 +190,24 @@ class KeylessIdentity:
     workflow_ref: str | None = None
     trigger: str | None = None
     runner_environment: str | None = None
+    identity_regex_search: bool = False
 
     def __post_init__(self) -> None:
         if (self.identity is None) == (self.identity_regex is None):
             raise ValueError("a keyless identity needs exactly one of identity and identityRegex")
+        if self.identity_regex_search and self.identity_regex is None:
+            raise ValueError(f"{SEARCH_FIELD} applies to identityRegex only")
         if self.identity_regex is not None:
             re.compile(self.identity_regex)
 
     def describe(self) -> str:
         """One line naming what is expected."""
-        who = repr(self.identity) if self.identity is not None else f"matching /{self.identity_regex}/"
+        if self.identity is not None:
+            who = repr(self.identity)
+        elif self.identity_regex_search:
+            who = f"containing a match of /{self.identity_regex}/"
+        else:
+            who = f"matching /{self.identity_regex}/ as a whole"
         text = f"identity {who} issued by {self.issuer!r}"
         extra = [
             f"{name} {value!r}"
@@ -190,8 +226,10 @@ class KeylessIdentity:
         out: list[str] = []
         if self.identity is not None and claims.san != self.identity:
             out.append(f"identity {claims.san!r} is not {self.identity!r}")
-        if self.identity_regex is not None and not re.fullmatch(self.identity_regex, claims.san):
-            out.append(f"identity {claims.san!r} does not match /{self.identity_regex}/")
+        if self.identity_regex is not None:
+            problem = identity_regex_mismatch(self.identity_regex, claims.san, search=self.identity_regex_search)
+            if problem is not None:
+                out.append(problem)
         if claims.issuer != self.issuer:
             out.append(f"issuer {claims.issuer!r} is not {self.issuer!r}")
         if self.source_repository is not None:

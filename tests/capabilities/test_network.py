@@ -58,7 +58,10 @@ def test_private_address_denied_even_when_patterns_match() -> None:
     policy = replace(POLICY, egress_allow=("**", "10.0.0.0/8"))
     findings = check_network(declaration({"network": egress("10.0.0.5")}), policy)
     assert rule_ids(findings) == ["PG-CAP-003"]
-    assert rule_ids(check_network(declaration({"network": egress("kubernetes.default.svc")}), policy)) == ["PG-CAP-003"]
+    assert rule_ids(check_network(declaration({"network": egress("kubernetes.default")}), policy)) == ["PG-CAP-003"]
+    # NAME.NAMESPACE.svc is an in-cluster Service: judged by allowedServices, none by default
+    api = check_network(declaration({"network": egress("kubernetes.default.svc")}), policy)
+    assert rule_ids(api) == ["PG-CAP-008"] and "API server" in api[0].message
 
 
 def test_private_allowed_by_policy() -> None:

@@ -109,3 +109,62 @@ def test_total_combinations_are_bounded(run: Runner) -> None:
     assert ids(findings) == ["PG-MAN-060"]
     # ten rules of 100,000 fit the budget of 1,000,000; the eleventh does not
     assert "rule #11 " in findings[0].message and "too many to check" in findings[0].message
+
+
+def _with_namespaces(account_ns: str | None, *new: dict[str, Any]) -> list[dict[str, Any]]:
+    objects = [o for o in good_objects() if o["kind"] not in ("RoleBinding", "ServiceAccount")]
+    account: dict[str, Any] = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "demo"}}
+    if account_ns:
+        account["metadata"]["namespace"] = account_ns
+    return [account, *objects, *new]
+
+
+def test_subject_in_a_system_namespace_names_the_namespace(run: Runner) -> None:
+    """The bundle defines ``demo``, so the name is not the reason: the namespace is, and the message says so."""
+    subject = {"kind": "ServiceAccount", "name": "demo", "namespace": "kube-system"}
+    findings = run(replace_kind("RoleBinding", binding(subjects=[subject])))
+    assert ids(findings) == ["PG-MAN-064"]
+    message = findings[0].message
+    assert "namespace kube-system" in message and "system namespace" in message
+    assert "kube-system's account" in message
+    # a ClusterRoleBinding says the same
+    plugin = plugin_with(
+        kubernetes={
+            "clusterScope": True,
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}],
+        }
+    )
+    crb = binding(kind="ClusterRoleBinding", subjects=[subject])
+    findings = run(_with_namespaces(None, crb), plugin)
+    assert ids(findings) == ["PG-MAN-064"]
+    assert "namespace kube-system" in findings[0].message and "system namespace" in findings[0].message
+
+
+def test_subject_in_another_namespace_than_the_bundles_account(run: Runner) -> None:
+    """``demo`` of namespace ``victim`` is another account than the bundle's ``demo`` of ``plugin-ns``."""
+    subject = {"kind": "ServiceAccount", "name": "demo", "namespace": "victim"}
+    findings = run(_with_namespaces("plugin-ns", binding(subjects=[subject])))
+    assert ids(findings) == ["PG-MAN-064"]
+    assert "namespace victim" in findings[0].message and "plugin-ns" in findings[0].message
+    # the binding's own namespace is the subject's when the subject leaves it out
+    bound = binding()
+    bound["metadata"]["namespace"] = "victim"
+    findings = run(_with_namespaces("plugin-ns", bound))
+    assert ids(findings) == ["PG-MAN-064"] and "namespace victim" in findings[0].message
+
+
+def test_subject_in_the_accounts_namespace_is_the_bundles(run: Runner) -> None:
+    same = {"kind": "ServiceAccount", "name": "demo", "namespace": "plugin-ns"}
+    assert ids(run(_with_namespaces("plugin-ns", binding(subjects=[same])))) == []
+    # an account without a namespace is installed into the plugin's namespace, whatever its name
+    assert ids(run(_with_namespaces(None, binding(subjects=[same])))) == []
+    bound = binding()
+    bound["metadata"]["namespace"] = "plugin-ns"
+    assert ids(run(_with_namespaces("plugin-ns", bound))) == []
+
+
+def test_foreign_subject_names_its_namespace(run: Runner) -> None:
+    subject = {"kind": "ServiceAccount", "name": "builder", "namespace": "ci"}
+    findings = run(replace_kind("RoleBinding", binding(subjects=[subject])))
+    assert ids(findings) == ["PG-MAN-064"]
+    assert "'builder' in namespace ci" in findings[0].message and "(demo)" in findings[0].message

@@ -224,7 +224,7 @@ def test_container_port_and_host_port(run: Runner) -> None:
     spec = pod_spec(containers=[container(ports=[{"containerPort": 9999}])])
     assert ids(run([*others(), deployment(spec)])) == ["PG-MAN-050"]
     spec = pod_spec(containers=[container(ports=[{"containerPort": 8080, "hostPort": 8080}])])
-    assert ids(run([*others(), deployment(spec)])) == ["PG-MAN-051"]
+    assert ids(run([*others(), deployment(spec)])) == ["PG-MAN-053"]
     spec = pod_spec(containers=[container(ports=[{"containerPort": 8080, "protocol": "UDP"}])])
     assert ids(run([*others(), deployment(spec)])) == ["PG-MAN-050"]
 
@@ -232,3 +232,26 @@ def test_container_port_and_host_port(run: Runner) -> None:
 def test_foreign_service_account(run: Runner) -> None:
     assert ids(run([*others(), deployment(pod_spec(serviceAccountName="platform-admin"))])) == ["PG-MAN-065"]
     assert ids(run([*others(), deployment(pod_spec(serviceAccountName="default"))])) == []
+
+
+def test_host_port_is_reported_as_a_host_port(run: Runner) -> None:
+    """A hostPort has its own rule and wording, not the LoadBalancer/NodePort one; hostPort 0 is "not set"."""
+    for ports in (
+        [{"containerPort": 8080, "hostPort": 18080}],
+        [{"containerPort": 8080, "hostPort": 8080, "protocol": "TCP"}],
+        [{"containerPort": 8080}, {"containerPort": 8080, "hostPort": 8080, "protocol": "UDP"}],
+    ):
+        findings = [f for f in run([*others(), deployment(pod_spec(containers=[container(ports=ports)]))]) if f.denies]
+        host = [f for f in findings if f.rule_id == "PG-MAN-053"]
+        assert len(host) == 1, ports
+        assert "hostPort" in host[0].message and "every node" in host[0].message
+        assert "LoadBalancer" not in host[0].message and "NodePort" not in host[0].message
+        assert not [f for f in findings if f.rule_id == "PG-MAN-051"]
+    unset = [{"containerPort": 8080, "hostPort": 0}]
+    assert ids(run([*others(), deployment(pod_spec(containers=[container(ports=unset)]))])) == []
+
+
+def test_host_port_declared_external_passes_the_manifests(run: Runner) -> None:
+    plugin = plugin_with(network={"ingress": [{"port": 8080, "external": True, "reason": "node agent"}]})
+    spec = pod_spec(containers=[container(ports=[{"containerPort": 8080, "hostPort": 8080}])])
+    assert "PG-MAN-053" not in ids(run([*others(), deployment(spec)], plugin))

@@ -61,7 +61,9 @@ def test_without_an_engine_every_image_is_skipped_with_the_reason(
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
     saved, skipped = save_from_engine([Image("app", "registry.example/app@sha256:" + "d" * 64)], tmp_path / "out")
     assert saved == []
-    assert [(s.name, s.reason.split(" (")[0]) for s in skipped] == [("app", "no Docker engine answered")]
+    assert [(s.name, s.reason.split(": ")[0]) for s in skipped] == [
+        ("app", f"no Docker engine answered at unix://{tmp_path}/no-such.sock")
+    ]
 
 
 def test_cyclonedx_merge_nests_images_with_unique_refs() -> None:

@@ -142,6 +142,46 @@ def test_identity_regex_must_match_in_full(tmp_path: Path) -> None:
         GH,
     )
     assert partial.code == 1
+    # the denial says why: the regex matched only a part, and how to ask for cosign's semantics
+    assert "must match the whole identity" in partial.output and "--identity-regex-search" in partial.output
+    assert "matches only 'https://github.com/trailofbits'" in partial.output
+    searched = invoke(
+        "verify-signature",
+        case.artifact,
+        "--bundle",
+        FIX / case.bundle,
+        "--offline",
+        "--identity-regex",
+        r"https://github\.com/trailofbits",
+        "--identity-regex-search",
+        "--issuer",
+        GH,
+    )
+    assert searched.code == 0, searched.output
+    elsewhere = invoke(
+        "verify-signature",
+        case.artifact,
+        "--bundle",
+        FIX / case.bundle,
+        "--offline",
+        "--identity-regex",
+        r"^github\.com/trailofbits",
+        "--identity-regex-search",
+        "--issuer",
+        GH,
+    )
+    assert elsewhere.code == 1 and "contains no match" in elsewhere.output
+    alone = invoke(
+        "verify-signature",
+        case.artifact,
+        "--bundle",
+        FIX / case.bundle,
+        "--offline",
+        "--identity",
+        case.identity,
+        "--identity-regex-search",
+    )
+    assert alone.code == 2 and "--identity-regex-search needs --identity-regex" in alone.output
 
 
 def test_github_claims_are_checked() -> None:

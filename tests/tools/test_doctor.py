@@ -58,6 +58,11 @@ def test_doctor_reports_tools_versions_and_the_database(real_env: dict[str, str]
     assert "plugingate project database" in report["database"]["source"]
     assert report["docker"]["reachable"] is False
     assert any("no Docker engine" in w for w in report["warnings"])
+    # in plain words: which engine and why, not the SDK's exception chain
+    host = real_env["DOCKER_HOST"]
+    assert report["docker"]["error"] == (
+        f"no Docker engine answered at {host}: its socket does not exist (no engine is running there)"
+    )
 
     text = _doctor(real_env)
     assert text.returncode == 0

@@ -8,7 +8,10 @@ cached: the policy is applied again on every run (an exception may have expired 
 
 Entries are written into a private folder, then renamed into place (atomic on one file system), under
 an exclusive lock; each entry carries a manifest of its files' digests, checked on every read, so a
-torn or tampered entry is a miss, never a wrong answer.
+torn entry is a miss, never a wrong answer. The manifest is authenticated with HMAC-SHA256 under a
+per-user key kept outside the cache folder (``plugingate.cache_auth``): an entry someone rewrote,
+digests included, is a miss too, so the tool runs again and a forged result is never signed. When
+the key cannot be used safely the cache is off (``problem`` says why).
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plugingate.bundle.digest import sha256_file
+from plugingate.cache_auth import CacheKey, CacheKeyError, default_key_path, load_or_create_key
 
-_FORMAT = 1
+# NOTE: format 2 added the manifest's MAC; a format-1 entry has a different key, so it is never read.
+_FORMAT = 2
 _MANIFEST = "manifest.json"
 
 
@@ -48,21 +53,32 @@ class CacheEntry:
 class ResultCache:
     """A folder of entries keyed by ``cache_key``; ``enabled=False`` makes every lookup a miss."""
 
-    def __init__(self, root: Path, *, enabled: bool = True) -> None:
+    def __init__(self, root: Path, *, enabled: bool = True, key_file: Path | None = None) -> None:
         self.root = root
         self.enabled = enabled
+        self.key_file = key_file or default_key_path()
+        self.problem: str | None = None
+        self._key: CacheKey | None = None
+
+    def _secret(self) -> CacheKey | None:
+        """The MAC key (read or created once); None, and the cache off, when it cannot be used safely."""
+        if self._key is None and self.problem is None:
+            try:
+                self._key = load_or_create_key(self.key_file, self.root)
+            except (CacheKeyError, OSError) as exc:
+                self.problem = f"result cache not used: {exc}"
+        return self._key
 
     @classmethod
     def default(cls, env: Mapping[str, str] | None = None, *, enabled: bool = True) -> ResultCache:
         """``$PLUGINGATE_RESULT_CACHE``, else the per-user cache (``$PLUGINGATE_CACHE/results``)."""
-        import os
-
         from plugingate.tools.locate import default_cache_dir
 
         env = os.environ if env is None else env
+        key_file = default_key_path(env)
         if env.get("PLUGINGATE_RESULT_CACHE"):
-            return cls(Path(env["PLUGINGATE_RESULT_CACHE"]), enabled=enabled)
-        return cls(default_cache_dir(env) / "results", enabled=enabled)
+            return cls(Path(env["PLUGINGATE_RESULT_CACHE"]), enabled=enabled, key_file=key_file)
+        return cls(default_cache_dir(env) / "results", enabled=enabled, key_file=key_file)
 
     def _entry_dir(self, key: str) -> Path:
         if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
@@ -83,6 +99,9 @@ class ResultCache:
         """The entry stored under ``key`` when it is complete and intact, else None."""
         if not self.enabled:
             return None
+        secret = self._secret()
+        if secret is None:
+            return None
         entry = self._entry_dir(key)
         try:
             manifest = json.loads((entry / _MANIFEST).read_text(encoding="utf-8"))
@@ -90,6 +109,8 @@ class ResultCache:
             meta = manifest.get("meta", {})
             if manifest.get("key") != key or not isinstance(files, dict) or not isinstance(meta, dict):
                 raise ValueError("bad manifest")
+            if not secret.verify(_signed_part(key, files, meta), manifest.get("mac")):
+                raise ValueError("the manifest's MAC does not verify")
             paths: dict[str, Path] = {}
             for name, digest in files.items():
                 path = entry / Path(name).name
@@ -104,6 +125,9 @@ class ResultCache:
         """Store copies of ``files`` under ``key``; a concurrent writer of the same key wins harmlessly."""
         if not self.enabled:
             return
+        secret = self._secret()
+        if secret is None:
+            return
         self.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root))
         try:
@@ -112,7 +136,13 @@ class ResultCache:
                 target = staging / Path(name).name
                 shutil.copyfile(source, target)
                 digests[Path(name).name] = sha256_file(target)
-            manifest = {"key": key, "files": digests, "meta": dict(meta or {})}
+            stored_meta = dict(meta or {})
+            manifest = {
+                "key": key,
+                "files": digests,
+                "meta": stored_meta,
+                "mac": secret.mac(_signed_part(key, digests, stored_meta)),
+            }
             (staging / _MANIFEST).write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
             entry = self._entry_dir(key)
             with self._locked():
@@ -142,6 +172,12 @@ class ResultCache:
             Path(tmp).replace(target)
             restored[stored] = target
         return restored
+
+
+def _signed_part(key: str, files: Mapping[str, object], meta: Mapping[str, object]) -> bytes:
+    """What the MAC covers: the key, every file's digest and the metadata, as canonical JSON."""
+    doc = {"format": _FORMAT, "key": key, "files": dict(files), "meta": dict(meta)}
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _fsync_dir(path: Path) -> None:

@@ -32,7 +32,7 @@ from plugingate.policy.model import Mode
 from plugingate.result import BundleInfo, GateResult, PluginInfo, PolicyInfo, StepResult, StepStatus, Verdict
 
 if TYPE_CHECKING:
-    pass
+    from plugingate.policy.trust import PolicyTrust
 
 __all__ = ["GateRequest", "GateSteps", "run_gate"]
 
@@ -57,6 +57,8 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plugingate-sbom") as pool:
             sbom_future: Future[StepResult] = pool.submit(_timed, Step.SBOM, steps.sbom, ctx)
             try:
+                if steps.start is not None:
+                    steps.start(ctx)
                 for step, function in (
                     (Step.SIGNATURE, steps.signature),
                     (Step.PROVENANCE, steps.provenance),
@@ -87,7 +89,16 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
         else:
             results.append(_timed(Step.VULNERABILITIES, steps.vulnerabilities, ctx))
         result = _decide(request, ctx, results, now)
-        attestation, attested = steps.attest(ctx, result)
+        # NOTE: a dry run signs nothing unless --attest-dry-run asks for it: only then was signing asked for.
+        asked = bool(request.attest_key or request.attest_keyless) and (
+            request.policy.mode is not Mode.DRY_RUN or request.attest_in_dry_run
+        )
+        refused = _refuse_unpinned(request.policy_trust, signing=asked)
+        attested: dict[str, str]
+        if refused is not None and result.verdict is not Verdict.UNDECIDED:
+            attestation, attested = refused, {}
+        else:
+            attestation, attested = steps.attest(ctx, result)
         result = _with(result, attestation, attested)
         written = steps.outputs(ctx, result)
         return replace(result, outputs={**written, **attested})
@@ -132,7 +143,13 @@ def _decide(request: GateRequest, ctx: StepContext, results: list[StepResult], n
             size=ctx.bundle.size,
             kind=str(ctx.bundle.kind),
         ),
-        policy=PolicyInfo(name=policy.name, sha256=policy.sha256, source=policy.source, mode=str(policy.mode)),
+        policy=PolicyInfo(
+            name=policy.name,
+            sha256=policy.sha256,
+            source=policy.source,
+            mode=str(policy.mode),
+            trust=request.policy_trust,
+        ),
         verdict=verdict,
         exit_code=code,
         steps=tuple(results),
@@ -162,6 +179,15 @@ def _with(result: GateResult, attestation: StepResult, outputs: dict[str, str]) 
             exit_code=ExitCode.UNDECIDED,
             error=f"attestation: {attestation.summary}",
         )
+    if attestation.status is StepStatus.FAILED and result.verdict is not Verdict.UNDECIDED:
+        # NOTE: signing was asked for and refused (an unpinned policy): the run is a denial, exit 1.
+        return replace(
+            result,
+            steps=steps,
+            outputs=outputs,
+            verdict=Verdict.DENIED,
+            exit_code=ExitCode.DENIED,
+        )
     from plugingate.attestation.step import AttestationOutcome
 
     attested = attestation.outcome
@@ -170,3 +196,26 @@ def _with(result: GateResult, attestation: StepResult, outputs: dict[str, str]) 
         # report must say the same as the signed statement.
         result = replace(result, valid_until=attested.valid_until)
     return replace(result, steps=steps, outputs=outputs)
+
+
+def _refuse_unpinned(trust: PolicyTrust, *, signing: bool) -> StepResult | None:
+    """The attestation step's result when signing was asked for under an untrusted policy, else None.
+
+    # NOTE: here and not in policy/trust.py: the policy package builds no step result (result.py
+    # names PolicyTrust, and an import each way would close a circle).
+    """
+    if not signing or trust.trusted:
+        return None
+    from plugingate.policy import rules
+
+    message = (
+        "attestations not signed: policy not pinned; pin it with --policy-digest sha256:<digest> "
+        "(PLUGINGATE_POLICY_DIGEST) or sign it and name the signer with --policy-key / --policy-identity"
+    )
+    return StepResult(
+        Step.ATTESTATION,
+        StepStatus.FAILED,
+        message,
+        (rules.NOT_PINNED.finding(message),),
+        details={"policyTrust": trust.to_dict()},
+    )

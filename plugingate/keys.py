@@ -59,6 +59,9 @@ class LoadedPublicKey:
 
     key: PublicKey
     source: str
+    # NOTE: the file the key was read from, as the policy names it (None for an inline PEM): the
+    # policy's trust covers that file's bytes too.
+    path: str | None = None
 
     @property
     def hint(self) -> str:

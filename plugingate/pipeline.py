@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from plugingate.findings import Finding, Severity
+from plugingate.policy.trust import UNPINNED, PolicyTrust
 from plugingate.result import GateResult, StepResult, StepStatus
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ class GateRequest:
     attest_in_dry_run: bool = False
     use_cache: bool = True
     now: datetime | None = None
+    # NOTE: how the policy was tied to the platform's approval; unpinned (the default) signs nothing.
+    policy_trust: PolicyTrust = UNPINNED
 
 
 class BundleView(Protocol):
@@ -87,6 +90,10 @@ class StepContext:
     declaration: Declaration
     now: datetime
     scan_input: Future[Path] = field(default_factory=Future)
+    # NOTE: Kubernetes' reading of the manifests (the manifests step's ``KubernetesReader``), started
+    # beside syft by ``GateSteps.start`` and used by the manifests step; unset when it could not be
+    # started early. Typed loosely: the contract imports no step package; the manifests step checks it.
+    kube_reading: Future[object] = field(default_factory=Future)
 
     @property
     def out_dir(self) -> Path:
@@ -121,6 +128,9 @@ class GateSteps:
     # NOTE: called once the checks are done, while syft still runs on a core of its own: whatever
     # the later steps can get ready (their imports) then stays off the critical path.
     prepare: Callable[[], None] | None = None
+    # NOTE: called right after syft is started: work of a later step that can begin at once (the
+    # manifests' Kubernetes reading) runs beside syft too.
+    start: Callable[[StepContext], None] | None = None
 
 
 def status_of(findings: list[Finding] | tuple[Finding, ...]) -> StepStatus:

@@ -11,12 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from plugingate.errors import ExitCode
 from plugingate.findings import Finding, Severity, Step
 
 _T = TypeVar("_T")
+
+if TYPE_CHECKING:
+    from plugingate.policy.trust import PolicyTrust
 
 SCHEMA_VERSION = "1.0"
 
@@ -97,6 +100,7 @@ class PolicyInfo:
     sha256: str
     source: str
     mode: str
+    trust: PolicyTrust | None = None  # how the policy was tied to the platform's approval (pinned, signed, not)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +172,12 @@ class GateResult:
                 "publisher": self.plugin.publisher,
                 "images": [{"name": n, "ref": r} for n, r in self.plugin.images],
             },
-            "policy": {"name": self.policy.name, "sha256": self.policy.sha256, "source": self.policy.source},
+            "policy": {
+                "name": self.policy.name,
+                "sha256": self.policy.sha256,
+                "source": self.policy.source,
+                **({"trust": self.policy.trust.to_dict()} if self.policy.trust is not None else {}),
+            },
             "tools": dict(self.tools),
             "counts": self.counts(),
             "steps": [s.to_dict() for s in self.steps],

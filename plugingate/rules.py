@@ -4,7 +4,8 @@ Each step declares its rules beside its checks (``plugingate/<step>/rules.py``, 
 ``RULES`` tuple); this module gathers them for the reports (SARIF rules, the docs) and checks that no
 id is declared twice. Id prefixes: PG-BUN bundle, PG-SIG signature, PG-PRV provenance, PG-DEC
 plugin.yaml, PG-CAP declared capabilities against the policy, PG-MAN manifests against the
-declaration, PG-SBOM, PG-VUL vulnerabilities, PG-ATT attestations.
+declaration, PG-SBOM, PG-VUL vulnerabilities, PG-ATT attestations,
+PG-POL the policy's trust.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ _OWNERS = (
     "plugingate.sbom.rules",
     "plugingate.vulnerabilities.rules",
     "plugingate.attestation.rules",
+    "plugingate.policy.rules",
 )
 
 

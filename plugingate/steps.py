@@ -49,7 +49,7 @@ def _vulnerabilities(ctx: StepContext) -> StepResult:
 def default_steps() -> GateSteps:
     """The real pipeline."""
     from plugingate.capabilities.step import capabilities_step
-    from plugingate.manifests.step import manifests_step
+    from plugingate.manifests.step import manifests_step, start_early
     from plugingate.pipeline import GateSteps
     from plugingate.provenance.step import provenance_step
     from plugingate.sbom.step import sbom_step
@@ -65,4 +65,5 @@ def default_steps() -> GateSteps:
         attest=_attest,
         outputs=_outputs,
         prepare=prepare_later_steps,
+        start=start_early,
     )

@@ -17,6 +17,20 @@ FIXTURES = REPO / "testdata" / "fixtures"
 SCHEMAS = REPO / "testdata" / "schemas"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fake_tool_pins(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """A pins file of the session's own, for the stand-in tools tests pin (tests/support/toolpins.py)."""
+    pins = tmp_path_factory.mktemp("pins") / "tool-pins.txt"
+    pins.write_text("# stand-in tools the tests made\n")
+    before = os.environ.get("PLUGINGATE_TOOL_PINS")
+    os.environ["PLUGINGATE_TOOL_PINS"] = str(pins)
+    yield pins
+    if before is None:
+        os.environ.pop("PLUGINGATE_TOOL_PINS", None)
+    else:
+        os.environ["PLUGINGATE_TOOL_PINS"] = before
+
+
 @pytest.fixture(scope="session")
 def repo_dir() -> Path:
     """The repository root."""

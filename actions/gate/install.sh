@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # The action's install step: plugingate in a virtual environment and the pinned syft, grype and cosign
-# (with the project's vulnerability database), all in .plugingate/ under the action's folder, so that a
-# cache of that folder (actions/cache, keyed by the action's ref) makes later runs start in seconds.
+# (with the project's vulnerability database), all in ~/.cache (plugingate-action/ and plugingate/),
+# outside $GITHUB_WORKSPACE: nothing the pull request commits can stand in for them (setup-tools also
+# refuses a cache inside the workspace or any git work tree, and checks every tool's pinned digest).
+# A cache of those folders (actions/cache, keyed by the action's ref) makes later runs start in seconds.
 # Inputs arrive as environment variables: PG_VERSION, PG_TOOLS_FROM, PG_PYTHON.
 set -euo pipefail
 
 action="${GITHUB_ACTION_PATH:?install.sh runs inside the plugingate action}"
 root="$(cd "$action/../.." && pwd)"  # the plugingate checkout this action ships with
-home="$action/.plugingate"
+home="${PLUGINGATE_ACTION_HOME:-$HOME/.cache/plugingate-action}"
 venv="$home/venv"
 python="${PG_PYTHON:-python3}"
 mkdir -p "$home"
+case "$(realpath -m -- "$home")/" in
+    "$(realpath -m -- "${GITHUB_WORKSPACE:-/nonexistent}")"/*)
+        echo "::error title=plugingate::$home is inside the workspace; plugingate and its tools must live outside it"
+        exit 3
+        ;;
+esac
 
 if [ -n "${PG_VERSION:-}" ]; then
     case "$PG_VERSION" in
@@ -43,6 +51,7 @@ fi
 echo "$venv/bin" >>"$GITHUB_PATH"
 "$venv/bin/plugingate" --version || true
 
-PLUGINGATE_CACHE="$home/cache" PLUGINGATE_TOOLS_FROM="${PG_TOOLS_FROM:-go}" \
+PLUGINGATE_CACHE="${PLUGINGATE_CACHE:-$HOME/.cache/plugingate}" PLUGINGATE_TOOLS_FROM="${PG_TOOLS_FROM:-go}" \
+    PLUGINGATE_DB_SOURCE="${PG_DB_SOURCE:-upstream}" PLUGINGATE_PYTHON="$venv/bin/python" \
     "$root/scripts/setup-tools" --github-env >>"$GITHUB_ENV"
 echo "plugingate: ready in $(($(date +%s) - start))s"

@@ -1,7 +1,15 @@
 """The gate predicate: what the gate decided, about what, under which policy, and until when.
 
-The predicate is the contract with the cluster: admission policies read ``passed`` and
-``validUntil`` and may pin ``policy.sha256``; people read the rest when an admission is denied.
+The predicate is the contract with the cluster: admission policies read ``passed``, ``mode``,
+``violations`` and ``validUntil`` and may pin ``policy.sha256``; people read the rest when an
+admission is denied.
+
+Version 2 (``https://plugingate.dev/attestation/gate/v2``) changed what ``passed`` means: in v1 a
+``warn`` or ``dry-run`` run that found violations still said ``passed: true``, so a verifier that read
+only ``passed`` admitted what the gate would have denied. In v2 ``passed`` is true only for an
+``enforce`` decision with no denying finding, and ``GatePredicate`` refuses to be built otherwise;
+v2 also records how the policy was trusted (``policy.trust``) and whether results came from the
+cache (``fromCache``). Verifiers refuse v1 (see ``verify``).
 The builder takes explicit typed inputs (not the gate's report object) so that the gate, tests and
 other producers all build the same document, and the JSON Schema shipped in
 ``plugingate/schemas/gate-attestation-predicate.schema.json`` describes exactly what ``to_dict``
@@ -17,9 +25,12 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from plugingate.policy.model import Mode, VulnException
+from plugingate.policy.trust import UNPINNED, PolicyTrust
 from plugingate.result import rfc3339 as result_rfc3339
 
-GATE_PREDICATE_TYPE = "https://plugingate.dev/attestation/gate/v1"
+GATE_PREDICATE_TYPE = "https://plugingate.dev/attestation/gate/v2"
+# NOTE: v1's passed: true did not exclude warn/dry-run runs with violations; it is never accepted.
+LEGACY_GATE_PREDICATE_TYPES = ("https://plugingate.dev/attestation/gate/v1",)
 PREDICATE_SCHEMA = "gate-attestation-predicate.schema.json"
 
 
@@ -150,17 +161,33 @@ class ToolVersions:
 
 @dataclass(frozen=True, slots=True)
 class PolicyRef:
-    """The gate policy: its name, version and the sha256 of the policy file's bytes."""
+    """The gate policy: its name, version, the sha256 of the policy file's bytes, and how it was trusted."""
 
     name: str
     sha256: str
     version: str | None = None
+    trust: PolicyTrust = UNPINNED  # pinned digest or trusted signer (plugingate.policy.trust)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "sha256": self.sha256}
+        out: dict[str, Any] = {"name": self.name, "sha256": self.sha256, "trust": self.trust.to_dict()}
         if self.version is not None:
             out["version"] = self.version
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class BundleRef:
+    """The bundle decided about (also the statement's first subject).
+
+    NOTE: repeated in the predicate because Kyverno's attestation conditions see only the predicate:
+    a revoked bundle digest can then be refused for every image it ships.
+    """
+
+    name: str
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "sha256": self.sha256}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +204,11 @@ class PluginRef:
 
 @dataclass(frozen=True, slots=True)
 class GatePredicate:
-    """Everything the gate attests. ``to_dict`` is the predicate as signed."""
+    """Everything the gate attests. ``to_dict`` is the predicate as signed.
+
+    ``passed`` may be true only with ``mode == enforce`` and no violations: a predicate that could be
+    misread as a pass is refused here, before anything is signed.
+    """
 
     passed: bool
     mode: Mode
@@ -193,14 +224,23 @@ class GatePredicate:
     valid_until: datetime
     plugin: PluginRef | None = None
     violations: Sequence[str] = field(default=())  # rule ids of the denying findings
+    from_cache: bool = False  # the SBOM or the scan came from the result cache
+    bundle: BundleRef | None = None
 
     def __post_init__(self) -> None:
+        if self.passed and (self.mode is not Mode.ENFORCE or self.violations):
+            raise ValueError(
+                f"passed: true needs mode enforce and no violations (mode {self.mode}, "
+                f"violations {sorted(set(self.violations))})"
+            )
         if self.valid_until <= self.evaluated_at:
             raise ValueError(
                 f"validUntil {rfc3339(self.valid_until)} is not after evaluatedAt {rfc3339(self.evaluated_at)}"
             )
         _check_hex("policy.sha256", self.policy.sha256)
         _check_hex("sbom.sha256", self.sbom_sha256)
+        if self.bundle is not None:
+            _check_hex("bundle.sha256", self.bundle.sha256)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -217,9 +257,12 @@ class GatePredicate:
             "evaluatedAt": rfc3339(self.evaluated_at),
             "validUntil": rfc3339(self.valid_until),
             "violations": sorted(set(self.violations)),
+            "fromCache": self.from_cache,
         }
         if self.plugin is not None:
             out["plugin"] = self.plugin.to_dict()
+        if self.bundle is not None:
+            out["bundle"] = self.bundle.to_dict()
         return out
 
 

@@ -22,8 +22,9 @@ PREDICATE_TYPE = Rule(
     "PG-ATT-003",
     Step.ATTESTATION,
     "wrong predicate type",
-    "The signed statement is not a gate attestation (https://plugingate.dev/attestation/gate/v1), or its "
-    "payload type is not application/vnd.in-toto+json.",
+    "The signed statement is not of the predicate type asked for (by default a gate attestation, "
+    "https://plugingate.dev/attestation/gate/v2; gate/v1, whose passed: true included warn and dry-run "
+    "runs, is refused), or its payload type is not application/vnd.in-toto+json.",
 )
 NOT_PASSED = Rule(
     "PG-ATT-004",
@@ -58,6 +59,26 @@ NOT_YET_VALID = Rule(
     "evaluatedAt is later than now (beyond a small clock skew): the signer's clock is wrong or the "
     "attestation was forged with a future date to extend its life.",
 )
+REVOKED = Rule(
+    "PG-ATT-009",
+    Step.ATTESTATION,
+    "revoked digest",
+    "The artifact, or a bundle or image the attestation is about, is on the signed revocation list "
+    "(plugingate revoke): it is quarantined whatever its attestations say.",
+)
+NOT_ENFORCED = Rule(
+    "PG-ATT-010",
+    Step.ATTESTATION,
+    "not an enforced decision",
+    "The gate attestation records mode warn or dry-run, or lists violations: such a run lets violations "
+    "through and vouches for nothing. Run the gate in enforce mode.",
+)
+VERIFIER = Rule(
+    "PG-ATT-011",
+    Step.ATTESTATION,
+    "verification summary from another verifier",
+    "The SLSA verification summary's verifier.id is not plugingate's gate (https://plugingate.dev/gate).",
+)
 UNSIGNED = Rule(
     "PG-ATT-020",
     Step.ATTESTATION,
@@ -85,6 +106,9 @@ RULES = (
     POLICY_DIGEST,
     MALFORMED,
     NOT_YET_VALID,
+    REVOKED,
+    NOT_ENFORCED,
+    VERIFIER,
     UNSIGNED,
     NOT_EMBEDDED,
 )

@@ -23,6 +23,7 @@ from plugingate.attestation.predicate import GATE_PREDICATE_TYPE
 from plugingate.attestation.statement import (
     CYCLONEDX_PREDICATE_TYPE,
     PAYLOAD_TYPE,
+    VSA_PREDICATE_TYPE,
     VULN_PREDICATE_TYPE,
     statement_bytes,
 )
@@ -33,7 +34,12 @@ if TYPE_CHECKING:
     from plugingate.keys import PrivateKey
 
 ATTESTATIONS_FILE = "attestations.intoto.jsonl"
-_KIND_BY_TYPE = {GATE_PREDICATE_TYPE: "gate", CYCLONEDX_PREDICATE_TYPE: "sbom", VULN_PREDICATE_TYPE: "vuln"}
+_KIND_BY_TYPE = {
+    GATE_PREDICATE_TYPE: "gate",
+    CYCLONEDX_PREDICATE_TYPE: "sbom",
+    VULN_PREDICATE_TYPE: "vuln",
+    VSA_PREDICATE_TYPE: "vsa",
+}
 # NOTE: the variable sigstore's own CLI and the GitHub action read for an explicit token.
 ID_TOKEN_ENV = "SIGSTORE_ID_TOKEN"  # noqa: S105 (a variable name, not a secret)
 

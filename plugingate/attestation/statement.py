@@ -13,14 +13,28 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from plugingate.attestation.predicate import GATE_PREDICATE_TYPE, GatePredicate, rfc3339
+
+
+class _Predicate(Protocol):
+    """A predicate that renders itself (``vsa.VerificationSummary``).
+
+    # NOTE: a protocol, not the VSA module's class: that module imports this one, and an import back
+    # (even for typing) would close a circle.
+    """
+
+    def to_dict(self) -> dict[str, Any]:
+        """The predicate as signed."""
+        ...
+
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 CYCLONEDX_PREDICATE_TYPE = "https://cyclonedx.org/bom"
 VULN_PREDICATE_TYPE = "https://cosign.sigstore.dev/attestation/vuln/v1"
+VSA_PREDICATE_TYPE = "https://slsa.dev/verification_summary/v1"
 
 _HEX = {"sha256": 64, "sha512": 128}
 _DIGEST = re.compile(r"^(sha256|sha512):([0-9a-f]+)$")
@@ -76,7 +90,7 @@ def gate_statement(
     image_digests: Sequence[tuple[str, str]],
     predicate: GatePredicate,
 ) -> dict[str, Any]:
-    """The gate attestation (``https://plugingate.dev/attestation/gate/v1``).
+    """The gate attestation (``https://plugingate.dev/attestation/gate/v2``).
 
     ``image_digests`` holds ``(image reference or name, "sha256:<hex>")`` pairs from ``spec.images``.
     """
@@ -150,6 +164,21 @@ def vuln_statement(
         subjects(bundle_name=bundle_name, bundle_sha256=bundle_sha256, image_digests=image_digests),
         VULN_PREDICATE_TYPE,
         predicate,
+    )
+
+
+def vsa_statement(
+    *,
+    bundle_name: str,
+    bundle_sha256: str,
+    image_digests: Sequence[tuple[str, str]],
+    summary: _Predicate,
+) -> dict[str, Any]:
+    """The SLSA Verification Summary Attestation (``https://slsa.dev/verification_summary/v1``), same subjects."""
+    return _statement(
+        subjects(bundle_name=bundle_name, bundle_sha256=bundle_sha256, image_digests=image_digests),
+        VSA_PREDICATE_TYPE,
+        summary.to_dict(),
     )
 
 

@@ -9,6 +9,11 @@ statements and signs them. What is signed when:
 - an undecided gate (exit 3) is never attested: there is no decision to vouch for;
 - without ``--attest-key`` / ``--attest-keyless`` nothing is signed (a ``PG-ATT-020`` note);
 - in ``dry-run`` mode nothing is signed unless ``--attest-dry-run`` asks for it;
+- ``passed`` is true only for an ``enforce`` decision with no denying finding: a ``warn`` run, and a
+  ``dry-run`` signed with ``--attest-dry-run`` (or ``PLUGINGATE_ATTEST_DRY_RUN``), is signed with
+  ``passed: false``, its mode and its violations, so no option or variable makes a passing one;
+- beside the gate statement, a SLSA Verification Summary Attestation says the same in the standard
+  vocabulary (``verificationResult`` ``PASSED`` exactly when ``passed`` is true);
 - keyless signing that cannot reach Sigstore ends the step in ``error`` (the gate exits 3).
 """
 
@@ -16,14 +21,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from plugingate.attestation import rules
 from plugingate.attestation.predicate import (
+    GATE_PREDICATE_TYPE,
     SEVERITIES,
+    BundleRef,
     CheckRecord,
     CheckStatus,
     GatePredicate,
@@ -46,6 +55,7 @@ from plugingate.errors import InputError, UndecidedError
 from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded
 from plugingate.findings import Finding, Severity, Step
 from plugingate.policy.model import Mode
+from plugingate.policy.trust import UNPINNED
 from plugingate.provenance.result import ProvenanceResult
 from plugingate.result import GateResult, StepResult, StepStatus, Verdict
 from plugingate.sbom.generate import CYCLONEDX_NAME, SbomResult
@@ -53,6 +63,7 @@ from plugingate.signature.result import SignatureResult
 from plugingate.vulnerabilities.scan import VULNS_NAME, ScanResult
 
 if TYPE_CHECKING:
+    from plugingate.attestation.vsa import InputAttestation
     from plugingate.pipeline import StepContext
 
 SBOM_FILE = CYCLONEDX_NAME
@@ -191,7 +202,46 @@ def build_statements(
                 finished=finished,
             )
         )
+    statements.append(_vsa(result, ctx, predicate, statements, common, embed=embed))
     return statements, predicate.valid_until, notes
+
+
+def _vsa(
+    result: GateResult,
+    ctx: StepContext,
+    predicate: GatePredicate,
+    emitted: Sequence[Mapping[str, Any]],
+    common: Mapping[str, Any],
+    *,
+    embed: bool,
+) -> dict[str, Any]:
+    """The SLSA VSA statement: the same decision, resting on the provenance and the other statements."""
+    from plugingate.attestation.statement import vsa_statement
+    from plugingate.attestation.vsa import build_vsa, statement_input
+
+    inputs = []
+    if embed:
+        provenance = _provenance_input(result, ctx)
+        if provenance is not None:
+            inputs.append(provenance)
+        inputs.extend(statement_input(s) for s in emitted if s["predicateType"] != GATE_PREDICATE_TYPE)
+    summary = build_vsa(predicate, bundle_name=result.bundle.name, bundle_sha256=result.bundle.sha256, inputs=inputs)
+    return vsa_statement(**common, summary=summary)
+
+
+def _provenance_input(result: GateResult, ctx: StepContext) -> InputAttestation | None:
+    """The verified provenance file (``--provenance`` or ``BUNDLE.intoto.jsonl``) as a VSA input."""
+    from plugingate.attestation.vsa import InputAttestation
+    from plugingate.bundle.beside import beside
+    from plugingate.bundle.digest import sha256_file
+
+    if _status(result, Step.PROVENANCE) is not CheckStatus.VERIFIED:
+        return None
+    given = ctx.request.provenance
+    path = given if given is not None else beside(Path(result.bundle.source), ".intoto.jsonl")
+    if not path.is_file():
+        return None  # NOTE: in-toto links (a folder) have no one digest to name
+    return InputAttestation(uri=f"file:{quote(path.name)}", sha256=sha256_file(path))
 
 
 def gate_predicate(
@@ -215,10 +265,17 @@ def gate_predicate(
     for severity, n in (scan.counts if scan is not None else {}).items():
         key = str(severity).lower()
         counts[key if key in counts else "unknown"] += n
+    mode = Mode(result.policy.mode)
+    violations = tuple(f.rule_id for f in result.findings if f.severity is Severity.ERROR)
     return GatePredicate(
-        passed=result.passed,
-        mode=Mode(result.policy.mode),
-        policy=PolicyRef(name=result.policy.name, sha256=result.policy.sha256, version=policy_version),
+        passed=result.passed and mode is Mode.ENFORCE and not violations,
+        mode=mode,
+        policy=PolicyRef(
+            name=result.policy.name,
+            sha256=result.policy.sha256,
+            version=policy_version,
+            trust=result.policy.trust or UNPINNED,
+        ),
         plugingate_version=result.plugingate_version,
         tools=ToolVersions(
             syft=(sbom.syft_version if sbom is not None else None) or result.tools.get("syft") or "unknown",
@@ -250,7 +307,9 @@ def gate_predicate(
         plugin=None
         if result.plugin is None
         else PluginRef(name=result.plugin.name, version=result.plugin.version, publisher=result.plugin.publisher),
-        violations=tuple(f.rule_id for f in result.findings if f.severity is Severity.ERROR),
+        violations=violations,
+        bundle=BundleRef(name=result.bundle.name, sha256=result.bundle.sha256.removeprefix("sha256:")),
+        from_cache=(sbom is not None and sbom.cached) or (scan is not None and scan.cached),
     )
 
 
@@ -291,11 +350,17 @@ def _is_recorded_cyclonedx(path: Path, recorded_sha256: str) -> bool:
 
 
 def image_digests(result: GateResult) -> list[tuple[str, str]]:
-    """``(reference, sha256:<hex>)`` of every image of ``spec.images`` pinned by digest."""
+    """``(reference, sha256:<hex>)`` of every image of ``spec.images`` proven to be its pinned digest.
+
+    Proven by the SBOM step (its archive's blobs hashed to the digest, or the engine's repository
+    digest): an image whose digest was only claimed, or that could not be had, is never a subject.
+    """
     from plugingate.declaration.model import pinned_digest
 
+    sbom = result.outcome(Step.SBOM, SbomResult)
+    proven = {(i.ref, i.digest) for i in (sbom.images if sbom is not None else ()) if i.digest}
     pinned = ((ref, pinned_digest(ref)) for _name, ref in (result.plugin.images if result.plugin else ()))
-    return [(ref, digest) for ref, digest in pinned if digest is not None]
+    return [(ref, digest) for ref, digest in pinned if digest is not None and (ref, digest) in proven]
 
 
 def _status(result: GateResult, step: Step) -> CheckStatus:

@@ -3,8 +3,11 @@
 An attestation file is ``attestations.intoto.jsonl`` (one DSSE envelope a line), a single DSSE
 envelope, or a Sigstore bundle (``*.sigstore.json``, keyless). Every signed statement in it is
 checked in order: signature, payload type, statement layout, subject digest, predicate type, the
-predicate's schema, ``passed``, ``validUntil`` / ``evaluatedAt`` against now, and the pinned policy
-digest. One statement passing every check is enough (a file may hold the SBOM and vulnerability
+verdict (``passed``, ``mode == enforce``, no violations), the predicate's schema, ``validUntil`` /
+``evaluatedAt`` against now, the pinned policy digest, and the revocation list. A SLSA Verification
+Summary (``--type https://slsa.dev/verification_summary/v1``) is checked the same way: plugingate's
+``verifier.id``, ``verificationResult: PASSED``, ``timeVerified`` within ``max_age``, the pinned
+policy digest, revocation. One statement passing every check is enough (a file may hold the SBOM and vulnerability
 attestations beside the gate's). When none passes, the error is the one of the statement that got
 furthest, so that "wrong key" and "expired" are told apart.
 """
@@ -21,18 +24,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plugingate.attestation import rules
-from plugingate.attestation.predicate import GATE_PREDICATE_TYPE, PREDICATE_SCHEMA, parse_rfc3339
-from plugingate.attestation.statement import PAYLOAD_TYPE, STATEMENT_TYPE, parse_digest
+from plugingate.attestation.predicate import (
+    GATE_PREDICATE_TYPE,
+    LEGACY_GATE_PREDICATE_TYPES,
+    PREDICATE_SCHEMA,
+    parse_rfc3339,
+)
+from plugingate.attestation.statement import PAYLOAD_TYPE, STATEMENT_TYPE, VSA_PREDICATE_TYPE, parse_digest
 from plugingate.errors import InputError, VerificationError
 from plugingate.files import read_bounded
 
 if TYPE_CHECKING:
+    from plugingate.attestation.revocation import RevocationList
     from plugingate.keys import LoadedPublicKey
 
 MAX_ATTESTATION_FILE_BYTES = 64 * 1024 * 1024
 MAX_ENTRIES = 256
 # NOTE: clocks of CI runners and clusters drift; an evaluatedAt this far ahead is still accepted.
 CLOCK_SKEW = timedelta(minutes=5)
+# NOTE: a VSA carries no expiry; unless told otherwise, it counts for as long as a gate attestation does by default.
+DEFAULT_VSA_MAX_AGE = timedelta(hours=720)
+VSA_VERIFIER_ID = "https://plugingate.dev/gate"
 # NOTE: statement types cosign and in-toto produce; v0.1 is accepted so that `cosign attest` output is readable.
 _STATEMENT_TYPES = (STATEMENT_TYPE, "https://in-toto.io/Statement/v0.1")
 _GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
@@ -195,13 +207,25 @@ def verify_attestation(
     predicate_type: str = GATE_PREDICATE_TYPE,
     policy_digest: str | None = None,
     now: datetime | None = None,
+    revocations: RevocationList | None = None,
+    max_age: timedelta = DEFAULT_VSA_MAX_AGE,
 ) -> VerifiedAttestation:
     """Verify that ``attestation`` holds a valid signed statement about ``subject``; raise otherwise.
 
     ``subject`` is ``(algorithm, hex)``. Raises ``VerificationError`` (exit 1) with the rule id of
     the check that failed, ``InputError`` (exit 2) when the file is unreadable or not an attestation.
+    ``revocations`` (already verified, see ``revocation.load_list``) refuses the subject, and any
+    statement one of whose subjects or whose ``bundle`` is listed. ``max_age`` bounds a VSA's
+    ``timeVerified``.
     """
     moment = now or datetime.now(UTC)
+    if revocations is not None and (hit := revocations.find(*subject)) is not None:
+        raise VerificationError(
+            f"{rules.REVOKED.id}: {subject[0]}:{subject[1]} is revoked"
+            + (f" ({hit.reason})" if hit.reason else "")
+            + f" by the revocation list issued {revocations.issued_at.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+            rule_id=rules.REVOKED.id,
+        )
     pinned = None
     if policy_digest is not None:
         try:
@@ -211,7 +235,9 @@ def verify_attestation(
     failures: list[_StageFailedError] = []
     for entry in load_entries(attestation):
         try:
-            return _verify_entry(entry, subject, trust, predicate_type, pinned, moment)
+            verified = _verify_entry(entry, subject, trust, predicate_type, pinned, moment, max_age)
+            _check_revocations(entry, verified, revocations)
+            return verified
         except _StageFailedError as failed:
             failures.append(failed)
     best = max(failures, key=lambda f: f.stage)
@@ -232,6 +258,7 @@ def _verify_entry(
     predicate_type: str,
     pinned_policy: str | None,
     now: datetime,
+    max_age: timedelta,
 ) -> VerifiedAttestation:
     payload_type, payload, signer = _verify_signature(entry, trust)
     if payload_type != PAYLOAD_TYPE:
@@ -256,6 +283,15 @@ def _verify_entry(
             hint="this attestation belongs to another bundle or image",
         )
     found_type = statement["predicateType"]
+    # NOTE: whatever --type asked for: a v1 gate predicate proves nothing a verifier can rely on.
+    if found_type in LEGACY_GATE_PREDICATE_TYPES:
+        raise _fail(
+            _STAGE_TYPE,
+            rules.PREDICATE_TYPE,
+            f"{entry.source}: predicate type is {found_type!r}, whose passed: true also covered warn and dry-run "
+            f"runs that found violations; only {GATE_PREDICATE_TYPE!r} is accepted",
+            hint="run the gate again (plugingate 0.2 or later) in enforce mode",
+        )
     if found_type != predicate_type:
         raise _fail(
             _STAGE_TYPE,
@@ -272,9 +308,86 @@ def _verify_entry(
         policy_name=None,
         policy_sha256=None,
     )
+    if predicate_type == VSA_PREDICATE_TYPE:
+        return _check_vsa(entry, result, pinned_policy, now, max_age)
     if predicate_type != GATE_PREDICATE_TYPE:
         return result
     return _check_gate_predicate(entry, result, pinned_policy, now)
+
+
+def _check_revocations(entry: Entry, verified: VerifiedAttestation, revocations: RevocationList | None) -> None:
+    """Refuse a statement about a revoked bundle or image (any subject, or the gate predicate's ``bundle``)."""
+    if revocations is None:
+        return
+    digests = [(algo, value) for s in verified.statement["subject"] for algo, value in s["digest"].items()]
+    predicate = verified.statement.get("predicate")
+    bundle = predicate.get("bundle") if isinstance(predicate, dict) else None
+    if isinstance(bundle, dict) and isinstance(bundle.get("sha256"), str):
+        digests.append(("sha256", bundle["sha256"]))
+    for algo, value in digests:
+        hit = revocations.find(str(algo), str(value))
+        if hit is not None:
+            why = f" ({hit.reason})" if hit.reason else ""
+            raise VerificationError(
+                f"{rules.REVOKED.id}: {entry.source}: the attestation is about {hit.digest}, which is revoked{why}",
+                rule_id=rules.REVOKED.id,
+                hint="a revoked bundle or image stays quarantined whatever its attestations say",
+            )
+
+
+def _check_vsa(
+    entry: Entry, result: VerifiedAttestation, pinned_policy: str | None, now: datetime, max_age: timedelta
+) -> VerifiedAttestation:
+    """A plugingate VSA: our verifier, PASSED, verified recently enough, under the pinned policy."""
+    summary = result.statement["predicate"]
+    try:
+        verifier = summary["verifier"]["id"]
+        outcome = summary["verificationResult"]
+        verified_at = parse_rfc3339(summary["timeVerified"])
+        policy_sha = summary["policy"]["digest"]["sha256"]
+        if not all(isinstance(v, str) for v in (verifier, outcome, policy_sha)):
+            raise TypeError("verifier.id, verificationResult and policy.digest.sha256 must be strings")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _fail(
+            _STAGE_SCHEMA,
+            rules.MALFORMED,
+            f"{entry.source}: not a SLSA verification summary (verifier.id, timeVerified, policy.digest.sha256, "
+            f"verificationResult): {exc}",
+        ) from exc
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    if verifier != VSA_VERIFIER_ID:
+        raise _fail(_STAGE_VERDICT, rules.VERIFIER, f"{entry.source}: verifier.id is {verifier!r}")
+    if outcome != "PASSED":
+        raise _fail(_STAGE_VERDICT, rules.NOT_PASSED, f"{entry.source}: verificationResult is {outcome!r}")
+    if verified_at + max_age <= now:
+        raise _fail(
+            _STAGE_VERDICT,
+            rules.EXPIRED,
+            f"{entry.source}: verified at {verified_at.strftime(stamp)}, older than the maximum age {max_age}",
+            hint="run the gate again to get a fresh attestation",
+        )
+    if verified_at > now + CLOCK_SKEW:
+        raise _fail(
+            _STAGE_VERDICT,
+            rules.NOT_YET_VALID,
+            f"{entry.source}: timeVerified {verified_at.strftime(stamp)} is in the future (now {now.strftime(stamp)})",
+        )
+    if pinned_policy is not None and policy_sha != pinned_policy:
+        raise _fail(
+            _STAGE_VERDICT,
+            rules.POLICY_DIGEST,
+            f"{entry.source}: verified under policy sha256:{policy_sha}, expected sha256:{pinned_policy}",
+        )
+    return VerifiedAttestation(
+        source=result.source,
+        signer=result.signer,
+        statement=result.statement,
+        predicate_type=result.predicate_type,
+        passed=True,
+        valid_until=verified_at + max_age,
+        policy_name=str(summary["policy"].get("uri")),
+        policy_sha256=policy_sha,
+    )
 
 
 def _check_gate_predicate(
@@ -285,6 +398,7 @@ def _check_gate_predicate(
     from plugingate.schemas import load_schema
 
     predicate = result.statement["predicate"]
+    _check_verdict(entry, predicate)
     validator = jsonschema.Draft202012Validator(load_schema(PREDICATE_SCHEMA))
     error = jsonschema.exceptions.best_match(validator.iter_errors(predicate))
     if error is not None:
@@ -296,13 +410,6 @@ def _check_gate_predicate(
     except ValueError as exc:
         raise _fail(_STAGE_SCHEMA, rules.MALFORMED, f"{entry.source}: {exc}") from exc
     policy = predicate["policy"]
-    if predicate["passed"] is not True:
-        violations = ", ".join(predicate.get("violations", [])) or "none listed"
-        raise _fail(
-            _STAGE_VERDICT,
-            rules.NOT_PASSED,
-            f"{entry.source}: the gate denied this bundle (passed: false; violations: {violations})",
-        )
     stamp = "%Y-%m-%dT%H:%M:%SZ"
     if valid_until <= now:
         raise _fail(
@@ -334,6 +441,40 @@ def _check_gate_predicate(
         policy_name=policy["name"],
         policy_sha256=policy["sha256"],
     )
+
+
+def _check_verdict(entry: Entry, predicate: Any) -> None:
+    """``passed: true``, ``mode: enforce``, no violations: each on its own, whatever else the predicate says.
+
+    NOTE: checked before the schema (which also ties passed to enforce), so that a warn or dry-run
+    attestation is refused as what it is, not as a malformed one; a missing or odd ``mode`` or
+    ``violations`` is left to the schema (PG-ATT-007).
+    """
+    if not isinstance(predicate, dict):
+        raise _fail(_STAGE_SCHEMA, rules.MALFORMED, f"{entry.source}: the gate predicate is not a JSON object")
+    raw = predicate.get("violations")
+    violations = [str(v) for v in raw] if isinstance(raw, list) else []
+    listed = ", ".join(violations) or "none listed"
+    mode = predicate.get("mode")
+    if predicate.get("passed") is not True:
+        raise _fail(
+            _STAGE_VERDICT,
+            rules.NOT_PASSED,
+            f"{entry.source}: the gate did not pass this bundle (passed: {json.dumps(predicate.get('passed'))}, "
+            f"mode: {mode}; violations: {listed})",
+        )
+    if mode in ("warn", "dry-run"):
+        raise _fail(
+            _STAGE_VERDICT,
+            rules.NOT_ENFORCED,
+            f"{entry.source}: the decision was made in {json.dumps(mode)} mode, not enforce (violations: {listed})",
+        )
+    if violations:
+        raise _fail(
+            _STAGE_VERDICT,
+            rules.NOT_ENFORCED,
+            f"{entry.source}: the attestation says passed but lists violations ({listed})",
+        )
 
 
 def _parse_statement(entry: Entry, payload: bytes) -> dict[str, Any]:

@@ -92,11 +92,12 @@ def _open(path: Path, limits: BundleLimits, work: Path) -> OpenedBundle:
         reader.finish()  # NOTE: the digest covers every byte, also any after the archive's end
     findings = list(result.findings)
     if stream.stats.garbage_after_gzip:
-        findings.append(
-            TRAILING_DATA.finding(
-                f"{stream.stats.garbage_after_gzip} bytes follow the gzip stream and are not part of it "
-                "(expected the file to end with the archive)"
-            )
+        raise BundleError(
+            f"{TRAILING_DATA.id}: refused: {stream.stats.garbage_after_gzip} non-zero bytes follow the gzip "
+            "stream and are not part of it (expected the file to end with the archive, or zero padding; GNU "
+            "tar fails on them, other readers ignore them)",
+            path=label,
+            hint="repack the plugin folder with `plugingate pack`",
         )
     _check_manifest(root, label)
     return OpenedBundle(

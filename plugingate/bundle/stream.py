@@ -80,7 +80,7 @@ class StreamStats:
 
     produced: int = 0  # tar bytes handed on
     consumed: int = 0  # compressed bytes the inflater consumed
-    garbage_after_gzip: int = 0  # bytes after the last gzip member that are not another member
+    garbage_after_gzip: int = 0  # non-zero bytes after the last gzip member (that are not another member)
 
 
 class TarStream:
@@ -138,7 +138,7 @@ class TarStream:
                 if not data:
                     return
                 if not data.startswith(_GZIP_MAGIC):
-                    stats.garbage_after_gzip = len(data) + self._reader.finish()
+                    stats.garbage_after_gzip = self._nonzero(data)
                     return
                 inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
             elif at_end and not out:
@@ -146,6 +146,15 @@ class TarStream:
                     "the gzip stream is truncated (the file ends before the compressed data does)",
                     "the download or copy was cut short: fetch the bundle again",
                 )
+
+    def _nonzero(self, data: bytes) -> int:
+        """The non-zero bytes in ``data`` and the rest of the file (read and hashed on the way)."""
+        # NOTE: zeros after the stream are padding that gzip, Python and every tar reader skip (Go's
+        # never reads that far: the tar reader stops at its end marker); anything else is data.
+        count = len(data) - data.count(0)
+        while chunk := self._reader.read():
+            count += len(chunk) - chunk.count(0)
+        return count
 
     def _check_ratio(self) -> None:
         stats = self.stats

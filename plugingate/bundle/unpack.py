@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import os
 import posixpath
+import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -76,6 +77,7 @@ class Unpacker:
         self._made: dict[str, _Kind] = {}
         self._spelled: dict[str, str] = {}  # normalised path -> its first spelling in the archive
         self._sizes: dict[str, int] = {}  # regular files -> size, for hard links
+        self._modes: dict[str, int] = {}  # regular files -> permission bits asked for, for hard links
         self._folded: dict[str, str] = {}
         self._links: list[str] = []
         self._findings: list[Finding] = []
@@ -88,11 +90,11 @@ class Unpacker:
             self._unpack(entry, reader)
         trailing = reader.drain()
         if trailing:
-            self._findings.append(
-                rules.TRAILING_DATA.finding(
-                    f"{trailing} non-zero bytes follow the tar end-of-archive marker; no tool unpacks them "
-                    "(expected only zero padding)"
-                )
+            raise self._error(
+                f"{rules.TRAILING_DATA.id}: refused: {trailing} non-zero bytes follow the tar end-of-archive "
+                "marker (expected only zero padding); readers that skip zero blocks would unpack them as more "
+                "entries",
+                "repack the plugin folder with `plugingate pack`",
             )
         for path in self._links:
             self._check_link_target(path)
@@ -169,7 +171,8 @@ class Unpacker:
             self._spelled[parent] = parent + "/"
 
     def _fold(self, entry: TarEntry, path: str) -> None:
-        folded = path.casefold()
+        # NOTE: NFC too: macOS file systems fold composed and decomposed accents the way others fold case.
+        folded = unicodedata.normalize("NFC", path).casefold()
         other = self._folded.setdefault(folded, path)
         if other == path:
             return
@@ -180,7 +183,7 @@ class Unpacker:
             )
         self._findings.append(
             rules.CASE_COLLISION.finding(
-                f"{path} and {other} differ only in letter case (expected distinct names)",
+                f"{path} and {other} differ only in letter case or accent composition (expected distinct names)",
                 location=Location(path),
             )
         )
@@ -205,11 +208,14 @@ class Unpacker:
                 while view:
                     written = os.write(fd, view)
                     view = view[written:]
-            os.fchmod(fd, 0o755 if entry.mode & 0o111 else 0o644)
+            # NOTE: the owner's execute bit, as Python's data filter reads it (it clears the group's and
+            # others' when the owner has none); every extractor agrees on it.
+            os.fchmod(fd, 0o755 if entry.mode & 0o100 else 0o644)
         finally:
             os.close(fd)
         self._record(path, entry, _Kind.FILE)
         self._sizes[path] = size
+        self._modes[path] = entry.mode & 0o777
 
     def _symlink(self, entry: TarEntry, path: str, target: Path) -> None:
         link = entry.linkname
@@ -234,10 +240,20 @@ class Unpacker:
                 entry,
                 f"is a hard link to {entry.linkname!r}, which is not a regular file earlier in the archive",
             )
+        if entry.mode & 0o777 != self._modes[source]:
+            # NOTE: Python's tarfile chmods the shared inode to the link's mode, GNU tar and bsdtar keep
+            # the target's: the same file would be executable for one and not for the other.
+            raise self._error(
+                f"{rules.AMBIGUOUS_ARCHIVE.id}: refused: entry {entry.name!r} is a hard link with mode "
+                f"{entry.mode & 0o777:04o} to {entry.linkname!r} of mode {self._modes[source]:04o} (Python's "
+                "tarfile gives both the link's mode, GNU tar and bsdtar the target's)",
+                "repack the plugin folder with `plugingate pack`",
+            )
         self._add_bytes(entry, self._sizes[source])
         os.link(self._root / source, target, follow_symlinks=False)
         self._record(path, entry, _Kind.FILE)
         self._sizes[path] = self._sizes[source]
+        self._modes[path] = self._modes[source]
 
     def _add_bytes(self, entry: TarEntry, size: int) -> None:
         self._bytes += size

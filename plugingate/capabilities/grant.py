@@ -12,6 +12,25 @@ def granted_capabilities(declaration: Declaration) -> dict[str, object]:
     change when only a comment or a line number does.
     """
     caps = declaration.capabilities
+    granted = _granted(declaration)
+    kubernetes: dict[str, object] = granted["kubernetes"]  # type: ignore[assignment]
+    privileges: dict[str, object] = granted["privileges"]  # type: ignore[assignment]
+    # NOTE: the grants added with issue 11 appear only when asked for, so the set of a plugin that asks for
+    # none of them (and its attestation) stays what it was.
+    if declaration.namespace:
+        granted["namespace"] = declaration.namespace
+    if caps.namespaces:
+        kubernetes["namespaces"] = list(caps.namespaces)
+    if caps.admission_policies:
+        kubernetes["admissionPolicies"] = True
+    if caps.privileges.volume_types:
+        privileges["volumeTypes"] = list(caps.privileges.volume_types)
+    return granted
+
+
+def _granted(declaration: Declaration) -> dict[str, object]:
+    """The grants every declaration has, asked for or not."""
+    caps = declaration.capabilities
     priv = caps.privileges
     res = caps.resources
     return {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
+
 from plugingate.capabilities import rules
 from plugingate.capabilities._where import CAPS, at
 from plugingate.capabilities.rbac import has_wildcard, reaches_secrets, resource_matches
@@ -73,6 +75,47 @@ def check_kubernetes(declaration: Declaration, policy: KubernetesPolicy) -> list
                     f"rule #{n + 1} reaches {', '.join(reached)}; expected none of kubernetes.forbiddenResources",
                     location=at(declaration, *where, "resources"),
                     resources=reached,
+                )
+            )
+    findings += check_namespaces(declaration, policy)
+    if caps.admission_policies and not policy.allow_admission_policies:
+        findings.append(
+            rules.ADMISSION_NOT_ALLOWED.finding(
+                "kubernetes.admissionPolicies is true; expected no admission or policy-engine objects "
+                "(kubernetes.allowAdmissionPolicies is false)",
+                location=at(declaration, *CAPS, "kubernetes", "admissionPolicies"),
+            )
+        )
+    return findings
+
+
+# NOTE: kept here rather than imported from manifests, which depends on this package.
+SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+
+
+def check_namespaces(declaration: Declaration, policy: KubernetesPolicy) -> list[Finding]:
+    """The plugin's own namespace is not a system one; every other declared one is allowed by the policy."""
+    findings: list[Finding] = []
+    own = declaration.namespace
+    if own in SYSTEM_NAMESPACES:
+        findings.append(
+            rules.NAMESPACE_NOT_ALLOWED.finding(
+                f"spec.namespace is the system namespace {own}; expected a namespace of the plugin's own",
+                location=at(declaration, "spec", "namespace"),
+                namespace=own,
+            )
+        )
+    for n, namespace in enumerate(declaration.capabilities.namespaces):
+        if namespace == own:
+            continue
+        if namespace in SYSTEM_NAMESPACES or not any(fnmatchcase(namespace, p) for p in policy.allowed_namespaces):
+            findings.append(
+                rules.NAMESPACE_NOT_ALLOWED.finding(
+                    f"kubernetes.namespaces declares {namespace!r}; expected only namespaces the policy's "
+                    f"kubernetes.allowedNamespaces allows ({', '.join(policy.allowed_namespaces) or 'none'}), "
+                    "never a system namespace",
+                    location=at(declaration, *CAPS, "kubernetes", "namespaces", n),
+                    namespace=namespace,
                 )
             )
     return findings

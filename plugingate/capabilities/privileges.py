@@ -77,6 +77,16 @@ def check_privileges(declaration: Declaration, policy: PrivilegesPolicy, filesys
                 location=at(declaration, *where, "runAsNonRoot"),
             )
         )
+    for n, kind in enumerate(priv.volume_types):
+        if kind not in policy.allowed_volume_types:
+            findings.append(
+                rules.VOLUME_TYPE.finding(
+                    f"volume type {kind} is declared; expected only privileges.allowedVolumeTypes: "
+                    f"{', '.join(policy.allowed_volume_types) or '(none)'}",
+                    location=at(declaration, *where, "volumeTypes", n),
+                    volumeType=kind,
+                )
+            )
     if priv.allow_privilege_escalation and not policy.allow_privilege_escalation:
         findings.append(
             rules.PRIVILEGE_ESCALATION.finding(

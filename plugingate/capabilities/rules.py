@@ -129,6 +129,21 @@ RBAC_CLUSTER_SCOPE = Rule(
     "The plugin declares kubernetes.clusterScope: true (a ClusterRole bound cluster-wide) but the policy "
     "sets kubernetes.allowClusterRoles: false. Ask for namespaced rights only.",
 )
+NAMESPACE_NOT_ALLOWED = Rule(
+    "PG-CAP-035",
+    _S,
+    "Namespace not allowed",
+    "plugin.yaml places the plugin (spec.namespace) in a system namespace, or declares in "
+    "kubernetes.namespaces a namespace other than its own that the policy's kubernetes.allowedNamespaces "
+    "(exact names or globs) does not allow. Another namespace is another tenant's or the platform's.",
+)
+ADMISSION_NOT_ALLOWED = Rule(
+    "PG-CAP-036",
+    _S,
+    "Admission objects not allowed",
+    "plugin.yaml declares kubernetes.admissionPolicies: true (the bundle ships webhooks, admission policies or a "
+    "policy engine's objects) and the policy does not set kubernetes.allowAdmissionPolicies: true.",
+)
 PRIVILEGED = Rule(
     "PG-CAP-040",
     _S,
@@ -170,6 +185,13 @@ PRIVILEGE_ESCALATION = Rule(
     "Privilege escalation",
     "The plugin declares privileges.allowPrivilegeEscalation: true (setuid binaries may gain rights) and "
     "the policy does not allow it.",
+)
+VOLUME_TYPE = Rule(
+    "PG-CAP-046",
+    _S,
+    "Volume type not allowed",
+    "plugin.yaml declares in privileges.volumeTypes a volume type (csi, nfs, iscsi, …) that the policy's "
+    "privileges.allowedVolumeTypes does not list.",
 )
 RESOURCES_MISSING = Rule(
     "PG-CAP-050",
@@ -216,12 +238,15 @@ RULES: tuple[Rule, ...] = (
     RBAC_FORBIDDEN_VERB,
     RBAC_FORBIDDEN_RESOURCE,
     RBAC_CLUSTER_SCOPE,
+    NAMESPACE_NOT_ALLOWED,
+    ADMISSION_NOT_ALLOWED,
     PRIVILEGED,
     HOST_NAMESPACE,
     HOST_PATH,
     ADDED_CAPABILITY,
     ROOT,
     PRIVILEGE_ESCALATION,
+    VOLUME_TYPE,
     RESOURCES_MISSING,
     RESOURCES_OVER,
     IMAGE_NOT_PINNED,

@@ -30,13 +30,45 @@ from plugingate.cli.options import OutputFormat, format_option, option, out_opti
     help="Sign the attestations with this cosign-compatible private key.",
 )
 @option("--attest-keyless", is_flag=True, help="Sign the attestations keyless (Sigstore, ambient CI identity).")
-@option("--attest-dry-run", is_flag=True, help="Sign attestations in dry-run mode too.")
+@option("--attest-dry-run", is_flag=True, help="Sign attestations in dry-run mode too (saying passed: false).")
 @option(
     "--mode",
     type=click.Choice(["enforce", "warn", "dry-run"]),
     help="Override the policy's mode (recorded in the report and the attestation).",
 )
 @option("--no-cache", is_flag=True, help="Run syft and grype even when a cached result exists.")
+@option(
+    "--policy-digest",
+    help="The sha256:<hex> of the policy the platform approved; attestations are signed only under a pinned "
+    "or signed policy, and a policy with another digest is denied (PG-POL-001).",
+)
+@option(
+    "--policy-file-digest",
+    "policy_file_digests",
+    multiple=True,
+    help="sha256:<hex> of a file the policy names (key, trusted root, layout, VEX) that the platform approved; "
+    "repeatable.",
+)
+@option(
+    "--policy-signature",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The policy's signature (Sigstore bundle or .sig; default: POLICY.sigstore.json or POLICY.sig beside it).",
+)
+@option(
+    "--policy-key",
+    "policy_keys",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="A trusted policy signer's public key (PEM); repeatable.",
+)
+@option("--policy-identity", help="A trusted keyless policy signer: the exact certificate identity.")
+@option("--policy-identity-regex", help="A trusted keyless policy signer: a regex the whole identity must match.")
+@option("--policy-issuer", help="The keyless policy signer's OIDC issuer (default: GitHub Actions').")
+@option(
+    "--policy-trusted-root",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A Sigstore trusted_root.json for keyless policy signatures (default: Sigstore's, online).",
+)
 @format_option()
 @verbosity_options
 def command(
@@ -50,6 +82,14 @@ def command(
     attest_dry_run: bool,
     mode: str | None,
     no_cache: bool,
+    policy_digest: str | None,
+    policy_file_digests: tuple[str, ...],
+    policy_signature: Path | None,
+    policy_keys: tuple[Path, ...],
+    policy_identity: str | None,
+    policy_identity_regex: str | None,
+    policy_issuer: str | None,
+    policy_trusted_root: Path | None,
     output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
@@ -59,9 +99,25 @@ def command(
     Exit 0 passed, 1 denied, 2 bad input, 3 could not decide.
     """
     from plugingate.gate import GateRequest, run_gate
-    from plugingate.policy import load_policy
+    from plugingate.policy import default_policy_path, load_policy
+    from plugingate.policy.trust import PolicyTrustOptions, establish_trust
 
     policy = load_policy(policy_path)
+    # NOTE: before any scanning: a policy that is not the approved one is denied at once (exit 1).
+    policy_trust = establish_trust(
+        policy,
+        policy_path or default_policy_path(),
+        PolicyTrustOptions(
+            digest=policy_digest or None,
+            signature=policy_signature,
+            keys=policy_keys,
+            identity=policy_identity or None,
+            identity_regex=policy_identity_regex or None,
+            issuer=policy_issuer or None,
+            trusted_root=policy_trusted_root,
+            file_digests=policy_file_digests,
+        ),
+    )
     if mode is not None:
         from dataclasses import replace
 
@@ -87,6 +143,7 @@ def command(
         attest_keyless=attest_keyless,
         attest_in_dry_run=attest_dry_run,
         use_cache=not no_cache,
+        policy_trust=policy_trust,
     )
     result = run_gate(request)
     from plugingate.report.formats import report_format
@@ -94,5 +151,17 @@ def command(
     report_format(output_format).show(result, sys.stdout, quiet=quiet)
     if output_format is OutputFormat.TEXT and not quiet:
         click.echo(f"outputs: {out_dir}/", err=True)
+    if not policy_trust.trusted:
+        asked = attest_key is not None or attest_keyless
+        click.echo(
+            "plugingate: policy not pinned: "
+            + (
+                "attestations were NOT signed (PG-POL-004); pin the policy with --policy-digest sha256:<digest> or "
+                "name its trusted signer with --policy-key / --policy-identity"
+                if asked
+                else "fine for checking locally; a platform's gate pins it (--policy-digest) or verifies its signature"
+            ),
+            err=True,
+        )
     if result.exit_code:
         raise click.exceptions.Exit(int(result.exit_code))

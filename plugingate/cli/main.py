@@ -23,8 +23,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "sbom": ("plugingate.cli.sbom", "generate the SBOM of a bundle with syft"),
     "scan": ("plugingate.cli.scan", "scan an SBOM for vulnerabilities with grype"),
     "verify-attestation": ("plugingate.cli.verify_attestation", "verify a gate attestation (cluster side)"),
+    "revoke": ("plugingate.cli.revoke", "write a signed list of revoked bundle or image digests"),
     "attach": ("plugingate.cli.attach", "publish attestations to an OCI registry as cosign does"),
     "doctor": ("plugingate.cli.doctor", "report the tools found, their versions and the database status"),
+    "db": ("plugingate.cli.db", "the vulnerability database: status, update, import, build (no fallback)"),
 }
 
 

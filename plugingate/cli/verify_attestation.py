@@ -9,7 +9,8 @@ import click
 
 from plugingate.cli.options import OutputFormat, format_option, option, verbosity_options
 
-_GATE_TYPE = "https://plugingate.dev/attestation/gate/v1"
+_GATE_TYPE = "https://plugingate.dev/attestation/gate/v2"
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
@@ -53,6 +54,21 @@ _GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
     help="The predicate type required (the gate's, or the SBOM's / vulnerability scan's).",
 )
 @option("--policy-digest", "policy_digest", help="Require the gate policy's sha256 (sha256:<hex>).")
+@option("--revoked", "revoked", type=_FILE, help="A signed revocation list (plugingate revoke): refuse listed digests.")
+@option(
+    "--revocation-key",
+    "revocation_key",
+    type=_FILE,
+    multiple=True,
+    help="The public key the revocation list must be signed with (required with --revoked).",
+)
+@option(
+    "--max-age",
+    "max_age",
+    default="720h",
+    show_default=True,
+    help="A SLSA verification summary (--type https://slsa.dev/verification_summary/v1) older than this is refused.",
+)
 @format_option()
 @verbosity_options
 def command(
@@ -67,6 +83,9 @@ def command(
     staging: bool,
     predicate_type: str,
     policy_digest: str | None,
+    revoked: Path | None,
+    revocation_key: tuple[Path, ...],
+    max_age: str,
     output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
@@ -74,8 +93,10 @@ def command(
     """Verify a signed gate attestation about SUBJECT: a bundle file, sha256:<hex>, or IMAGE@sha256:<hex>.
 
     Checks the signature (--key, or --identity/--identity-regex and --issuer for keyless bundles),
-    that a subject has SUBJECT's digest, the predicate type, passed: true, validUntil in the future,
-    and --policy-digest when given. Exit 0 when verified, 1 with the reason when not.
+    that a subject has SUBJECT's digest, the predicate type, passed: true in enforce mode with no
+    violations, validUntil in the future, --policy-digest when given, and that neither SUBJECT nor
+    anything the attestation is about is on the --revoked list. Exit 0 when verified, 1 with the
+    reason when not, 3 when the revocation list does not verify.
     """
     from plugingate.attestation.verify import KeylessTrust, KeyTrust, Trust, subject_digest, verify_attestation
     from plugingate.errors import InputError
@@ -105,6 +126,22 @@ def command(
             "no trusted signer: give --key PUB, or --identity (or --identity-regex) with --issuer",
             field="--key",
         )
+    revocations = None
+    if revoked is not None:
+        if not revocation_key:
+            raise InputError("--revoked needs --revocation-key PUB to check the list's signature", field="--revoked")
+        from plugingate.attestation.revocation import load_list
+        from plugingate.keys import load_public_key as load_pub
+
+        revocations = load_list(revoked, [load_pub(p) for p in revocation_key])
+    elif revocation_key:
+        raise InputError("--revocation-key without --revoked", field="--revocation-key")
+    from plugingate.units import parse_duration
+
+    try:
+        age = parse_duration(max_age)
+    except ValueError as exc:
+        raise InputError(str(exc), field="--max-age") from exc
     digest = subject_digest(subject)
     result = verify_attestation(
         subject=digest,
@@ -112,6 +149,8 @@ def command(
         trust=trust,
         predicate_type=predicate_type,
         policy_digest=policy_digest,
+        revocations=revocations,
+        max_age=age,
     )
     if quiet:
         click.echo("verified")

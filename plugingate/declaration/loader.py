@@ -128,6 +128,7 @@ def _build(doc: YamlDocument) -> Declaration:
         host_pid=bool(priv.get("hostPID", False)),
         host_ipc=bool(priv.get("hostIPC", False)),
         host_path=tuple(priv.get("hostPath") or ()),
+        volume_types=tuple(priv.get("volumeTypes") or ()),
         line=doc.line_of(("spec", "capabilities", "privileges")),
     )
     res = caps.get("resources") or {}
@@ -154,10 +155,13 @@ def _build(doc: YamlDocument) -> Declaration:
             secrets=secrets,
             rbac_rules=rules,
             cluster_scope=bool(kube.get("clusterScope", False)),
+            namespaces=tuple(kube.get("namespaces") or ()),
+            admission_policies=bool(kube.get("admissionPolicies", False)),
             privileges=privileges,
             resources=resources,
         ),
         document=doc,
+        namespace=spec.get("namespace") or None,
     )
 
 

@@ -141,6 +141,7 @@ class Privileges:
     host_pid: bool = False
     host_ipc: bool = False
     host_path: tuple[str, ...] = ()
+    volume_types: tuple[str, ...] = ()
     line: int | None = None
 
 
@@ -166,6 +167,8 @@ class Capabilities:
     secrets: tuple[SecretRef, ...] = ()
     rbac_rules: tuple[RbacRule, ...] = ()
     cluster_scope: bool = False
+    namespaces: tuple[str, ...] = ()
+    admission_policies: bool = False
     privileges: Privileges = field(default_factory=Privileges)
     resources: Resources = field(default_factory=Resources)
 
@@ -183,6 +186,7 @@ class Declaration:
     document: YamlDocument
     source: str | None = None
     description: str | None = None
+    namespace: str | None = None
 
     @property
     def path(self) -> str:

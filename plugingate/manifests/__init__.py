@@ -11,11 +11,12 @@ from dataclasses import replace
 from plugingate.declaration import Declaration
 from plugingate.findings import Finding
 from plugingate.manifests.confinement import check_confinement
-from plugingate.manifests.inventory import check_inventory
-from plugingate.manifests.kinds import pod_spec
+from plugingate.manifests.inventory import bundle_volumes, check_inventory
+from plugingate.manifests.kinds import pod_specs
 from plugingate.manifests.loader import ManifestLimits, load_manifests
 from plugingate.manifests.model import ManifestObject, ManifestSet
 from plugingate.manifests.network import check_ingresses, check_network_policies, check_services
+from plugingate.manifests.podsecurity import PodSecurity
 from plugingate.manifests.rbac import (
     check_bindings,
     check_pod_service_account,
@@ -31,20 +32,19 @@ from plugingate.policy.model import CapabilitiesPolicy
 
 def check_manifests(manifests: ManifestSet, declaration: Declaration, policy: CapabilitiesPolicy) -> list[Finding]:
     """Every finding of the manifests against the declaration (the policy sets only requireLimits and ceilings)."""
-    findings = check_inventory(manifests, declaration)
+    findings = check_inventory(manifests, declaration, policy)
     pods = PodChecker(declaration, policy)
+    security = PodSecurity(declaration, policy, bundle_volumes(manifests))
     accounts = service_accounts(manifests)
     automounts = token_automounts(manifests)
     for obj in manifests.objects:
-        found = pod_spec(obj)
-        if found is None:
-            continue
-        spec, base = found
-        findings += pods.check(obj, spec, base)
-        findings += check_confinement(obj, spec, base)
-        findings += check_windows(obj, spec, base)
-        findings += check_pod_service_account(obj, spec, base, accounts)
-        findings += check_pod_token(obj, spec, base, declaration, automounts)
+        for spec, base in pod_specs(obj):
+            findings += pods.check(obj, spec, base)
+            findings += check_confinement(obj, spec, base)
+            findings += security.check(obj, spec, base)
+            findings += check_windows(obj, spec, base)
+            findings += check_pod_service_account(obj, spec, base, accounts)
+            findings += check_pod_token(obj, spec, base, declaration, automounts)
     findings += check_secret_uses(pods.secret_uses, declaration)
     findings += check_roles(manifests, declaration)
     findings += check_bindings(manifests, declaration)

@@ -33,7 +33,7 @@ def _map(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def check_confinement(obj: ManifestObject, spec: dict[str, Any], base: tuple[str, ...]) -> list[Finding]:
+def check_confinement(obj: ManifestObject, spec: dict[str, Any], base: JsonPath) -> list[Finding]:
     """Every finding of PG-MAN-066..069 for one pod spec at ``base`` inside ``obj``."""
     findings = _annotations(obj, base)
     if is_windows(spec):
@@ -85,12 +85,15 @@ def _context(obj: ManifestObject, name: str, sc: dict[str, Any], at: JsonPath) -
     return out
 
 
-def _annotations(obj: ManifestObject, base: tuple[str, ...]) -> list[Finding]:
+def _annotations(obj: ManifestObject, base: JsonPath) -> list[Finding]:
     """The legacy seccomp and AppArmor annotations of the pod (its template's metadata, not the workload's)."""
     meta_at = (*base[:-1], "metadata")
     node: Any = obj.data
     for part in meta_at:
-        node = _map(node).get(part)
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+        else:
+            node = _map(node).get(part)
     annotations = _map(_map(node).get("annotations"))
     out = []
     for key, value in annotations.items():

@@ -3,6 +3,10 @@
 The folder comes from the plugin's author, so it is walked without ever leaving the bundle root (a
 symlink that points out is an error, one that points back in is read once), with limits on the
 number of files, their total size and the number of objects, and with the bounded YAML loader.
+
+That Python reading is held against a second one, Kubernetes' own (``kubedecode``), when the caller
+hands a ``KubernetesReader`` (the gate always does): the objects are returned only when both readings
+agree (``agreement``). Lists are unrolled the kubectl way, so both readings expand the same objects.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from typing import Any
 from plugingate.declaration import PLUGIN_FILE, Declaration
 from plugingate.errors import InputError
 from plugingate.files import read_bounded
+from plugingate.manifests.agreement import check_agreement
+from plugingate.manifests.kubedecode import KubernetesReader
 from plugingate.manifests.model import ManifestObject, ManifestSet
 from plugingate.safeyaml import JsonPath, YamlDocument, YamlLimits, load_yaml
 
@@ -35,25 +41,76 @@ class ManifestLimits:
 DEFAULT_LIMITS = ManifestLimits()
 
 
-def load_manifests(root: Path, declaration: Declaration, limits: ManifestLimits = DEFAULT_LIMITS) -> ManifestSet:
-    """Read every manifest file ``spec.manifests`` names (files or folders, recursive, sorted)."""
-    reader = _Reader(root, declaration, limits)
+def load_manifests(
+    root: Path,
+    declaration: Declaration,
+    limits: ManifestLimits = DEFAULT_LIMITS,
+    *,
+    second_reading: KubernetesReader | None = None,
+) -> ManifestSet:
+    """Read every manifest file ``spec.manifests`` names (files or folders, recursive, sorted).
+
+    With ``second_reading``, the files are also decoded as Kubernetes decodes them (started before
+    the Python reading, so both run at once) and any difference is an ``InputError`` (exit 2); a
+    decoder that cannot run is a ``ToolError`` (exit 3).
+    """
+    reader = _Reader(root, declaration, limits, second_reading)
     return reader.read()
 
 
+def manifest_files(
+    root: Path, declaration: Declaration, limits: ManifestLimits = DEFAULT_LIMITS
+) -> tuple[tuple[str, Path], ...]:
+    """The files ``load_manifests`` reads (shown path, real path), without reading them."""
+    reader = _Reader(root, declaration, limits, None)
+    reader.collect()
+    return tuple(reader.files)
+
+
 class _Reader:
-    def __init__(self, root: Path, declaration: Declaration, limits: ManifestLimits) -> None:
+    def __init__(
+        self, root: Path, declaration: Declaration, limits: ManifestLimits, second: KubernetesReader | None
+    ) -> None:
         self.root = Path(os.path.realpath(root))
         self.declaration = declaration
         self.limits = limits
+        self.second = second
         self.files: list[tuple[str, Path]] = []
         self.seen_files: set[Path] = set()
         self.seen_dirs: set[Path] = set()
         self.entries = 0
 
-    def read(self) -> ManifestSet:
+    def collect(self) -> None:
         for n, entry in enumerate(self.declaration.manifests):
             self._entry(entry, n)
+        # NOTE: the sizes are checked before either reading starts: the Kubernetes reading runs
+        # beside the Python one and must never be handed a file the gate would refuse for its size.
+        total = 0
+        for display, real in self.files:
+            size = real.stat().st_size
+            total += size
+            if size > self.limits.max_file_bytes:
+                raise InputError(
+                    f"file is {size} bytes, more than the {self.limits.max_file_bytes} allowed",
+                    path=display,
+                    hint="a YAML file of this size is not a plugin description; check the bundle",
+                )
+            if total > self.limits.max_total_bytes:
+                raise InputError(
+                    f"the manifests are more than {self.limits.max_total_bytes} bytes together",
+                    path=display,
+                    hint="a plugin's Kubernetes manifests are small; check what spec.manifests points at",
+                )
+
+    def read(self) -> ManifestSet:
+        self.collect()
+        pending = self.second.start(self.files) if self.second is not None and self.files else None
+        objects = self._read_python()
+        if pending is not None:
+            check_agreement([d for d, _ in self.files], objects, pending.result())
+        return ManifestSet(objects=tuple(objects), files=tuple(d for d, _ in self.files))
+
+    def _read_python(self) -> list[ManifestObject]:
         objects: list[ManifestObject] = []
         total = 0
         yaml_limits = YamlLimits(max_bytes=self.limits.max_file_bytes)
@@ -67,11 +124,10 @@ class _Reader:
                     hint="a plugin's Kubernetes manifests are small; check what spec.manifests points at",
                 )
             raw = read_bounded(real, self.limits.max_file_bytes, "the manifest", shown_as=display)
-            for doc in load_yaml(raw, path=display, limits=yaml_limits):
-                objects.extend(_objects(doc, doc.data, ()))
-                if len(objects) > self.limits.max_objects:
-                    raise InputError(f"more than {self.limits.max_objects} Kubernetes objects", path=display)
-        return ManifestSet(objects=tuple(objects), files=tuple(d for d, _ in self.files))
+            objects.extend(python_reading(raw, display, yaml_limits))
+            if len(objects) > self.limits.max_objects:
+                raise InputError(f"more than {self.limits.max_objects} Kubernetes objects", path=display)
+        return objects
 
     def _where(self, n: int) -> tuple[str, int | None, str]:
         if len(self.declaration.manifests) == 1 and isinstance(
@@ -140,32 +196,82 @@ def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def _objects(doc: YamlDocument, data: Any, prefix: JsonPath, depth: int = 0) -> list[ManifestObject]:
-    """The objects of one document; a ``List`` (``kind: List`` or ``…List`` with ``items``) is unrolled."""
-    line = doc.line_of(prefix)
+def python_reading(raw: bytes, path: str, limits: YamlLimits | None = None) -> list[ManifestObject]:
+    """The objects of one manifest file as the gate's own reading sees them (lists unrolled the kubectl way)."""
+    objects: list[ManifestObject] = []
+    for doc in load_yaml(raw, path=path, limits=limits):
+        objects.extend(_objects(doc))
+    return objects
+
+
+def _objects(doc: YamlDocument) -> list[ManifestObject]:
+    """The objects kubectl applies from one document: a list (any object with ``items``) is unrolled.
+
+    kubectl's decoder takes any object that has an ``items`` key for a list, whatever its kind
+    (``kind: ConfigMap`` included), and applies its items instead of it: ``items: null`` applies
+    nothing, an item with neither ``kind`` nor ``apiVersion`` takes the list's (``PodList`` gives
+    ``Pod``), and a list inside a list is an error. The gate reads them the same way, so that what it
+    checks is what the cluster gets.
+    """
+    data = doc.data
+    _require_map(doc, data, ())
+    if "items" not in data:
+        return [_object(doc, data, ())]
+    api_version, kind = _type_of(doc, data, ())
+    items = data["items"]
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise InputError(
+            f"'items' is a {type(items).__name__}: kubectl reads any object with 'items' as a list of objects",
+            path=doc.path,
+            line=doc.line_of(("items",)),
+            field="items",
+        )
+    out: list[ManifestObject] = []
+    for i, item in enumerate(items):
+        prefix: JsonPath = ("items", i)
+        _require_map(doc, item, prefix)
+        if isinstance(item.get("items"), list):
+            raise InputError(
+                "a list inside a list: kubectl refuses it (no Items field); expected complete objects",
+                path=doc.path,
+                line=doc.line_of(prefix),
+                field=f"items[{i}]",
+            )
+        if not _text(item.get("kind")) and not _text(item.get("apiVersion")):
+            # NOTE: kubectl's unstructured decoder gives such an item the list's type.
+            item = {**item, "kind": kind.removesuffix("List"), "apiVersion": api_version}
+        out.append(_object(doc, item, prefix))
+    return out
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _require_map(doc: YamlDocument, data: Any, prefix: JsonPath) -> None:
     if not isinstance(data, dict):
         raise InputError(
             f"expected a Kubernetes object (a map with apiVersion and kind), found {type(data).__name__}",
             path=doc.path,
-            line=line,
+            line=doc.line_of(prefix),
         )
+
+
+def _type_of(doc: YamlDocument, data: dict[str, Any], prefix: JsonPath) -> tuple[str, str]:
     api_version, kind = data.get("apiVersion"), data.get("kind")
     missing = [k for k, v in (("apiVersion", api_version), ("kind", kind)) if not isinstance(v, str) or not v]
     if missing:
         raise InputError(
             f"object without {' and '.join(missing)}; every Kubernetes object needs both",
             path=doc.path,
-            line=line,
+            line=doc.line_of(prefix),
         )
     assert isinstance(api_version, str) and isinstance(kind, str)
-    if kind == "List" or (kind.endswith("List") and isinstance(data.get("items"), list)):
-        items = data.get("items") or []
-        if not isinstance(items, list):
-            raise InputError("a List's items must be a list", path=doc.path, line=doc.line_of((*prefix, "items")))
-        if depth > 2:
-            raise InputError("Lists nested more than twice", path=doc.path, line=line)
-        out: list[ManifestObject] = []
-        for i, item in enumerate(items):
-            out.extend(_objects(doc, item, (*prefix, "items", i), depth + 1))
-        return out
-    return [ManifestObject(api_version=api_version, kind=kind, data=data, document=doc, prefix=prefix)]
+    return api_version, kind
+
+
+def _object(doc: YamlDocument, data: dict[str, Any], prefix: JsonPath) -> ManifestObject:
+    api_version, kind = _type_of(doc, data, prefix)
+    return ManifestObject(api_version=api_version, kind=kind, data=data, document=doc, prefix=prefix)

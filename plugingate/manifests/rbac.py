@@ -19,6 +19,7 @@ from plugingate.findings import Finding
 from plugingate.manifests import rules
 from plugingate.manifests.kinds import RBAC_GROUP, SYSTEM_NAMESPACES
 from plugingate.manifests.model import ManifestObject, ManifestSet
+from plugingate.safeyaml import JsonPath
 
 POWERFUL_ROLES = frozenset({"cluster-admin", "admin", "edit"})
 _SHOWN = 5
@@ -42,50 +43,65 @@ def manifest_rule(data: Any) -> RbacRule:
 
 def service_accounts(manifests: ManifestSet) -> set[str]:
     """Names of the ServiceAccounts the bundle defines."""
-    return set(account_namespaces(manifests))
+    return {o.name for o in manifests.objects if o.kind == "ServiceAccount" and o.group == ""}
 
 
-def account_namespaces(manifests: ManifestSet) -> dict[str, set[str | None]]:
-    """The bundle's ServiceAccounts: name to the namespaces they are placed in (None: the install namespace)."""
-    out: dict[str, set[str | None]] = {}
-    for o in manifests.objects:
-        if o.kind == "ServiceAccount" and o.group == "":
-            out.setdefault(o.name, set()).add(o.namespace or None)
-    return out
+def home(obj: ManifestObject, declaration: Declaration) -> str:
+    """The namespace an object lands in: its own, else the plugin's (``""``: the one forced at install)."""
+    return obj.namespace or declaration.namespace or ""
 
 
-def _foreign_subject(obj: ManifestObject, subject: dict[str, Any], accounts: dict[str, set[str | None]]) -> str | None:
+def account_homes(manifests: ManifestSet, declaration: Declaration) -> set[tuple[str, str]]:
+    """(name, namespace) of every ServiceAccount the bundle defines."""
+    return {(o.name, home(o, declaration)) for o in manifests.objects if o.kind == "ServiceAccount" and o.group == ""}
+
+
+def subject_home(binding: ManifestObject, subject: dict[str, Any], declaration: Declaration) -> str | None:
+    """The namespace of a ServiceAccount subject: its own, or (RoleBinding only) the binding's."""
+    namespace = subject.get("namespace")
+    if isinstance(namespace, str) and namespace:
+        # NOTE: the plugin's namespace named outright is the same place as "no namespace" when it is declared.
+        return namespace
+    return home(binding, declaration) if binding.kind == "RoleBinding" else None
+
+
+def _foreign_subject(
+    obj: ManifestObject, subject: dict[str, Any], homes: set[tuple[str, str]], declaration: Declaration
+) -> str | None:
     """Why a binding's subject is not one of the bundle's ServiceAccounts (None when it is).
 
-    A ServiceAccount is a (namespace, name) pair: ``demo`` in ``kube-system`` is kube-system's account, not the
+    A ServiceAccount is a (name, namespace) pair: ``demo`` in ``kube-system`` is kube-system's account, not the
     bundle's ``demo``, so when the namespace is the reason the message names it.
     """
     kind, name = str(subject.get("kind", "")), str(subject.get("name", ""))
-    own = ", ".join(sorted(accounts)) or "none"
+    names = {n for n, _ in homes}
     raw = subject.get("namespace")
     written = str(raw) if raw else None
-    if kind != "ServiceAccount" or name not in accounts:
+    if kind != "ServiceAccount" or name not in names:
         where = f" in namespace {written}" if written else ""
+        own = ", ".join(sorted(names)) or "none"
         return f"{kind} {name!r}{where}; expected only ServiceAccounts the bundle defines ({own})"
     # NOTE: a RoleBinding's ServiceAccount subject without a namespace means the binding's own namespace
-    # (the API server fills it in); a ClusterRoleBinding must name it.
-    namespace = written or (obj.namespace if obj.kind == "RoleBinding" else None) or None
-    if namespace is None:
+    # (the API server fills it in); a ClusterRoleBinding's must name it.
+    namespace = subject_home(obj, subject, declaration)
+    if namespace is not None and (name, namespace) in homes and namespace not in SYSTEM_NAMESPACES:
         return None
-    placed = accounts[name]
-    homes = ", ".join(sorted(n for n in placed if n)) or "the namespace the plugin is installed in"
+    places = ", ".join(sorted(ns or "the namespace the plugin is installed in" for n, ns in homes if n == name))
+    if namespace is None:
+        return (
+            f"ServiceAccount {name!r} with no namespace in a {obj.kind}, which names no namespace of its own; "
+            f"expected subjects[].namespace set to where the bundle's {name!r} lives ({places})"
+        )
     if namespace in SYSTEM_NAMESPACES:
         return (
             f"ServiceAccount {name!r} of namespace {namespace}, a system namespace: that is {namespace}'s account "
-            f"named {name!r}, not the bundle's (which lives in {homes}); expected the bundle's ServiceAccount in "
+            f"named {name!r}, not the bundle's (which lives in {places}); expected the bundle's ServiceAccount in "
             "the plugin's namespace"
         )
-    if None not in placed and namespace not in placed:
-        return (
-            f"ServiceAccount {name!r} of namespace {namespace}, while the bundle's {name!r} lives in {homes}: another "
-            f"namespace's account of the same name; expected subjects[].namespace {homes}"
-        )
-    return None
+    return (
+        f"ServiceAccount {name!r} of namespace {namespace or 'the install namespace'}, while the bundle's {name!r} "
+        f"lives in {places}: another namespace's account of the same name; expected subjects[].namespace {places}"
+    )
 
 
 def check_roles(manifests: ManifestSet, declaration: Declaration) -> list[Finding]:
@@ -146,7 +162,7 @@ def check_bindings(manifests: ManifestSet, declaration: Declaration) -> list[Fin
     """Bindings: scope, the role they bind, and whom they bind it to."""
     out = []
     roles = {(o.kind, o.name) for o in manifests.objects if o.group == RBAC_GROUP and o.kind in ("Role", "ClusterRole")}
-    accounts = account_namespaces(manifests)
+    homes = account_homes(manifests, declaration)
     for obj in manifests.objects:
         if obj.group != RBAC_GROUP or obj.kind not in ("RoleBinding", "ClusterRoleBinding"):
             continue
@@ -182,7 +198,7 @@ def check_bindings(manifests: ManifestSet, declaration: Declaration) -> list[Fin
         subjects = obj.data.get("subjects")
         for k, subject in enumerate(subjects if isinstance(subjects, list) else []):
             subject = subject if isinstance(subject, dict) else {}
-            problem = _foreign_subject(obj, subject, accounts)
+            problem = _foreign_subject(obj, subject, homes, declaration)
             if problem is None:
                 continue
             kind, name = str(subject.get("kind", "")), str(subject.get("name", ""))
@@ -197,7 +213,7 @@ def check_bindings(manifests: ManifestSet, declaration: Declaration) -> list[Fin
 
 
 def check_pod_service_account(
-    obj: ManifestObject, spec: dict[str, Any], base: tuple[str, ...], accounts: set[str]
+    obj: ManifestObject, spec: dict[str, Any], base: JsonPath, accounts: set[str]
 ) -> list[Finding]:
     """A pod must run as the default account or one the bundle defines."""
     for field in ("serviceAccountName", "serviceAccount"):
@@ -228,7 +244,7 @@ def token_automounts(manifests: ManifestSet) -> dict[str, bool]:
 def check_pod_token(
     obj: ManifestObject,
     spec: dict[str, Any],
-    base: tuple[str, ...],
+    base: JsonPath,
     declaration: Declaration,
     automounts: dict[str, bool],
 ) -> list[Finding]:

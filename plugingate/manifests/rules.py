@@ -14,10 +14,10 @@ _S = Step.MANIFESTS
 UNKNOWN_KIND = Rule(
     "PG-MAN-001",
     _S,
-    "Object of a kind plugingate does not check",
-    "The manifests hold an object whose apiVersion/kind plugingate does not know (a custom resource, say). "
-    "It is applied as is and nothing in it was checked against the declaration; review it by hand.",
-    severity=Severity.WARNING,
+    "Object plugingate cannot classify",
+    "The manifests hold an object whose apiVersion/kind plugingate does not know (a custom resource, say) and "
+    "in which it finds no pod template. It would be applied as is and nothing in it was checked against the "
+    "declaration. Denied unless the policy sets kubernetes.unknownKinds: warn (then a warning: review it by hand).",
 )
 NO_OBJECTS = Rule(
     "PG-MAN-002",
@@ -37,17 +37,18 @@ CLUSTER_OBJECT = Rule(
     "PG-MAN-004",
     _S,
     "Cluster-level object",
-    "The manifests hold an object that changes the whole cluster. Admission webhooks and policies, "
-    "APIServices, CertificateSigningRequests, Nodes and PodSecurityPolicies are never accepted from a "
-    "plugin; CustomResourceDefinitions, PriorityClasses, StorageClasses, RuntimeClasses, IngressClasses "
-    "and PersistentVolumes only when plugin.yaml declares kubernetes.clusterScope: true.",
+    "The manifests hold an object that changes the whole cluster. APIServices, CertificateSigningRequests, "
+    "Nodes, PodSecurityPolicies, FlowSchemas and the like are never accepted from a plugin; any other "
+    "cluster-scoped object (a CustomResourceDefinition, a PriorityClass, a Namespace, a PersistentVolume, …) "
+    "only when plugin.yaml declares kubernetes.clusterScope: true (and the policy lists its kind, PG-MAN-072).",
 )
 HOST_PATH = Rule(
     "PG-MAN-010",
     _S,
     "Undeclared hostPath volume",
-    "A pod mounts a hostPath (a folder of the node) that is not in, or below, a path of "
-    "privileges.hostPath in plugin.yaml. Declare it (the policy decides) or use an emptyDir.",
+    "A pod mounts a hostPath (a folder of the node), or a PersistentVolume of the bundle is a hostPath or local "
+    "volume, whose path is not in, or below, a path of privileges.hostPath in plugin.yaml. Declare it (the "
+    "policy decides) or use an emptyDir.",
 )
 HOST_NAMESPACE = Rule(
     "PG-MAN-011",
@@ -253,6 +254,170 @@ UNNEEDED_TOKEN = Rule(
     severity=Severity.WARNING,
 )
 
+OTHER_NAMESPACE = Rule(
+    "PG-MAN-071",
+    _S,
+    "Object outside the plugin's namespace",
+    "An object sets metadata.namespace to a namespace that is neither the plugin's own (spec.namespace in "
+    "plugin.yaml; none when the platform forces it at install) nor one of kubernetes.namespaces. Another "
+    "namespace is another tenant's, or the platform's: its Secrets, its service accounts, its policies.",
+)
+CLUSTER_KIND = Rule(
+    "PG-MAN-072",
+    _S,
+    "Cluster-scoped kind the policy does not allow",
+    "The manifests hold a cluster-scoped object whose kind is not in the policy's "
+    "kubernetes.allowedClusterKinds (by default CustomResourceDefinition, PriorityClass, IngressClass, "
+    "ClusterRole, ClusterRoleBinding). Namespaces, PersistentVolumes (a hostPath, local, nfs or csi volume any "
+    "claim may bind), StorageClasses and RuntimeClasses need the platform's explicit consent.",
+)
+ADMISSION_OBJECT = Rule(
+    "PG-MAN-073",
+    _S,
+    "Object of an admission or policy engine",
+    "The manifests hold an object that configures admission control: a webhook configuration, a "
+    "ValidatingAdmissionPolicy or MutatingAdmissionPolicy (or its binding), a Kyverno policy or "
+    "PolicyException, a Gatekeeper template, constraint or mutation, a policy-controller ClusterImagePolicy, a "
+    "Kubewarden policy. It can switch off the checks that guard the cluster (the gate's own attestation "
+    "check among them). Denied unless plugin.yaml declares kubernetes.admissionPolicies: true and the policy "
+    "sets kubernetes.allowAdmissionPolicies: true.",
+)
+UNCHECKED_WORKLOAD = Rule(
+    "PG-MAN-074",
+    _S,
+    "Workload in a shape plugingate cannot check",
+    "An object runs something plugingate cannot hold against the declaration: an image named outside any pod "
+    "template (a step, a task, a function of some controller's own shape) or a virtual machine (KubeVirt). "
+    "Denied whatever kubernetes.unknownKinds says; ship it as a pod template plugingate checks.",
+)
+VOLUME_TYPE = Rule(
+    "PG-MAN-075",
+    _S,
+    "Volume type not declared",
+    "A pod uses a volume type other than configMap, secret, projected, downwardAPI, emptyDir, "
+    "persistentVolumeClaim, ephemeral (and hostPath, PG-MAN-010) that privileges.volumeTypes in plugin.yaml "
+    "does not list: csi, nfs, iscsi, gitRepo, a cloud disk, an image volume, or a type plugingate does not know.",
+)
+TOKEN_SECRET = Rule(
+    "PG-MAN-076",
+    _S,
+    "Service-account token Secret",
+    "The manifests create a Secret of type kubernetes.io/service-account-token: the token controller fills it "
+    "with a never-expiring token of the service account it names (any account of the namespace). No "
+    "declaration grants it; let the kubelet mount short-lived tokens.",
+)
+DEFAULT_ACCOUNT = Rule(
+    "PG-MAN-077",
+    _S,
+    "ServiceAccount named default",
+    "The manifests define the ServiceAccount `default`, which every pod of the namespace runs as when it names "
+    "no other; applying it changes the identity (and token mounting) of pods that are not the plugin's. "
+    "Define a ServiceAccount of the plugin's own.",
+)
+SHADOW_ROLE = Rule(
+    "PG-MAN-078",
+    _S,
+    "Role named like a built-in role",
+    "A Role or ClusterRole of the bundle is named cluster-admin, admin, edit, view or system:…: applied, a "
+    "ClusterRole of that name overwrites the built-in one every binding in the cluster relies on, and a "
+    "binding to it reads as the built-in to every reviewer. Give the plugin's roles names of its own.",
+)
+CONTROL_PLANE = Rule(
+    "PG-MAN-079",
+    _S,
+    "Pod aimed at control-plane nodes",
+    "A pod sets nodeName (which bypasses the scheduler and every node restriction), or selects control-plane "
+    "nodes by nodeSelector or node affinity (node-role.kubernetes.io/control-plane or master), or tolerates "
+    "their taint (or every taint: a toleration with operator Exists and no key). Control-plane nodes hold the "
+    "cluster's keys.",
+)
+RUNTIME_CLASS = Rule(
+    "PG-MAN-080",
+    _S,
+    "Runtime class not allowed",
+    "A pod sets runtimeClassName to a RuntimeClass that the policy's privileges.allowedRuntimeClasses does not "
+    "list; the runtime handler decides how (and whether) the pod is isolated from the node.",
+)
+SYSTEM_PRIORITY = Rule(
+    "PG-MAN-081",
+    _S,
+    "System priority class",
+    "A pod sets priorityClassName system-cluster-critical, system-node-critical or another system- class, "
+    "which lets it evict the platform's own pods.",
+)
+HOST_ALIASES = Rule(
+    "PG-MAN-082",
+    _S,
+    "Pod rewrites its name resolution",
+    "A pod sets hostAliases (written into its /etc/hosts), dnsConfig.nameservers, or dnsPolicy: None: a declared "
+    "egress host name can then be pointed at any address (the metadata service, the API server), past the "
+    "cluster's DNS.",
+)
+SHARED_PROCESSES = Rule(
+    "PG-MAN-083",
+    _S,
+    "Shared process namespace",
+    "A pod sets shareProcessNamespace: true: every container sees, signals and reads the memory and files "
+    "(/proc/<pid>/root) of the others, sidecars included.",
+)
+UNSAFE_SYSCTL = Rule(
+    "PG-MAN-084",
+    _S,
+    "Unsafe sysctl",
+    "A pod sets a sysctl outside the Pod Security Standards' safe set (kernel.shm_rmid_forced, "
+    "net.ipv4.ip_local_port_range, net.ipv4.ip_local_reserved_ports, net.ipv4.tcp_syncookies, "
+    "net.ipv4.ping_group_range, net.ipv4.ip_unprivileged_port_start, net.ipv4.tcp_keepalive_time, "
+    "net.ipv4.tcp_fin_timeout, net.ipv4.tcp_keepalive_intvl, net.ipv4.tcp_keepalive_probes).",
+)
+TOKEN_AUDIENCE = Rule(
+    "PG-MAN-085",
+    _S,
+    "Projected token for another audience",
+    "A projected serviceAccountToken volume asks for a token whose audience is not the API server's (a cloud "
+    "provider's, a secret store's): the pod gets an identity outside the cluster that plugin.yaml does not "
+    "declare. Denied unless the policy's kubernetes.allowedTokenAudiences lists the audience.",
+)
+PROBE_HOST = Rule(
+    "PG-MAN-086",
+    _S,
+    "Probe or lifecycle hook aimed at another host",
+    "A container's livenessProbe, readinessProbe, startupProbe or lifecycle hook sets httpGet.host or "
+    "tcpSocket.host. The kubelet makes that connection from the node, so it reaches what the node reaches "
+    "(the metadata service, node-local ports), past every NetworkPolicy.",
+)
+SECCOMP_MISSING = Rule(
+    "PG-MAN-087",
+    _S,
+    "No seccomp profile",
+    "A Linux pod sets no seccompProfile (RuntimeDefault or Localhost) on the pod nor on every container, so "
+    "its containers run without a seccomp filter (the kubelet's default is Unconfined). Set "
+    "securityContext.seccompProfile.type: RuntimeDefault on the pod.",
+)
+CAPABILITIES_NOT_DROPPED = Rule(
+    "PG-MAN-088",
+    _S,
+    "Capabilities not dropped",
+    "A container of a Linux pod does not drop ALL Linux capabilities (securityContext.capabilities.drop: "
+    "[ALL]), so it keeps the runtime's default set (CHOWN, DAC_OVERRIDE, NET_RAW, SETUID, …). Drop ALL and "
+    "add back only the declared ones.",
+)
+FOREIGN_VOLUME = Rule(
+    "PG-MAN-090",
+    _S,
+    "Claim of a volume outside the bundle",
+    "A PersistentVolumeClaim (or a pod's ephemeral volume claim template) names a PersistentVolume by "
+    "spec.volumeName that the bundle does not define, or copies its data from another namespace "
+    "(dataSourceRef.namespace): it would bind a volume, and read data, that were never the plugin's.",
+)
+SELINUX_OPTIONS = Rule(
+    "PG-MAN-089",
+    _S,
+    "SELinux options beyond the container types",
+    "A pod or container sets seLinuxOptions.user or .role, or a type other than container_t, container_init_t, "
+    "container_kvm_t or container_engine_t (spc_t is PG-MAN-069): the Pod Security Standards allow no other. "
+    "Leave them unset (the runtime's) or use a container type.",
+)
+
 RULES: tuple[Rule, ...] = (
     UNKNOWN_KIND,
     NO_OBJECTS,
@@ -286,4 +451,24 @@ RULES: tuple[Rule, ...] = (
     PROC_MOUNT_UNMASKED,
     SELINUX_SPC,
     UNNEEDED_TOKEN,
+    OTHER_NAMESPACE,
+    CLUSTER_KIND,
+    ADMISSION_OBJECT,
+    UNCHECKED_WORKLOAD,
+    VOLUME_TYPE,
+    TOKEN_SECRET,
+    DEFAULT_ACCOUNT,
+    SHADOW_ROLE,
+    CONTROL_PLANE,
+    RUNTIME_CLASS,
+    SYSTEM_PRIORITY,
+    HOST_ALIASES,
+    SHARED_PROCESSES,
+    UNSAFE_SYSCTL,
+    TOKEN_AUDIENCE,
+    PROBE_HOST,
+    SECCOMP_MISSING,
+    CAPABILITIES_NOT_DROPPED,
+    SELINUX_OPTIONS,
+    FOREIGN_VOLUME,
 )

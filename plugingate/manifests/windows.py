@@ -18,6 +18,7 @@ from plugingate.findings import Finding
 from plugingate.manifests import rules
 from plugingate.manifests.model import ManifestObject
 from plugingate.manifests.pods import containers
+from plugingate.safeyaml import JsonPath
 
 WINDOWS = "windows"
 
@@ -64,7 +65,7 @@ def is_windows(spec: dict[str, Any]) -> bool:
     return _map(spec.get("os")).get("name") == WINDOWS
 
 
-def check_windows(obj: ManifestObject, spec: dict[str, Any], base: tuple[str, ...]) -> list[Finding]:
+def check_windows(obj: ManifestObject, spec: dict[str, Any], base: JsonPath) -> list[Finding]:
     """PG-MAN-019 for each Linux-only field a Windows pod sets (nothing for a Linux pod)."""
     if not is_windows(spec):
         return []

@@ -60,7 +60,7 @@ class PodChecker:
         self.images = {image.ref for image in declaration.images}
         self.secret_uses: list[SecretUse] = []
 
-    def check(self, obj: ManifestObject, spec: dict[str, Any], base: tuple[str, ...]) -> list[Finding]:
+    def check(self, obj: ManifestObject, spec: dict[str, Any], base: JsonPath) -> list[Finding]:
         """Every finding for one pod spec at ``base`` inside ``obj``."""
         findings: list[Finding] = []
         findings += self._host(obj, spec, base)
@@ -83,7 +83,7 @@ class PodChecker:
             self._env_secrets(obj, name, container, where)
         return findings
 
-    def _host(self, obj: ManifestObject, spec: dict[str, Any], base: tuple[str, ...]) -> list[Finding]:
+    def _host(self, obj: ManifestObject, spec: dict[str, Any], base: JsonPath) -> list[Finding]:
         out = []
         for field, declared in (
             ("hostNetwork", self.priv.host_network),
@@ -185,7 +185,7 @@ class PodChecker:
         container: dict[str, Any],
         where: tuple[str | int, ...],
         pod_sc: dict[str, Any],
-        base: tuple[str, ...],
+        base: JsonPath,
         *,
         windows: bool = False,
     ) -> list[Finding]:
@@ -269,7 +269,7 @@ class PodChecker:
         sc: dict[str, Any],
         pod_sc: dict[str, Any],
         where: tuple[str | int, ...],
-        base: tuple[str, ...],
+        base: JsonPath,
     ) -> list[Finding]:
         """Root on Windows: runAsNonRoot (the kubelet then refuses ContainerAdministrator), never runAsUser."""
         non_root = sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot"))

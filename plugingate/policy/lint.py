@@ -132,6 +132,39 @@ def lint_policy(policy: GatePolicy, *, today: date | None = None) -> list[LintIs
                 "namePatterns",
                 n,
             )
+    kube = policy.capabilities.kubernetes
+    for n, pattern in enumerate(kube.allowed_namespaces):
+        if pattern in _EVERYTHING:
+            add(
+                "PL031",
+                Severity.WARNING,
+                f"allowedNamespaces pattern {pattern!r} lets a plugin place objects in every namespace (other "
+                "tenants' included; system namespaces stay denied)",
+                "spec",
+                "capabilities",
+                "kubernetes",
+                "allowedNamespaces",
+                n,
+            )
+    for n, kind in enumerate(kube.allowed_cluster_kinds):
+        # NOTE: a PersistentVolume is mounted by any claim that binds it, past every pod check.
+        if kind.lower() in {"persistentvolume", "namespace"}:
+            add(
+                "PL032",
+                Severity.WARNING,
+                f"allowedClusterKinds lists {kind}: a plugin may ship "
+                + (
+                    "volumes of the node (hostPath, local) that any claim mounts"
+                    if kind.lower() != "namespace"
+                    else "namespaces of its own choosing"
+                )
+                + "; review each such object by hand",
+                "spec",
+                "capabilities",
+                "kubernetes",
+                "allowedClusterKinds",
+                n,
+            )
     vulns = policy.vulnerabilities
     seen: set[tuple[str, str]] = set()
     for n, exc in enumerate(vulns.exceptions):

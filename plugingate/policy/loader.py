@@ -28,6 +28,7 @@ from plugingate.policy.model import (
     ResourcesPolicy,
     SecretsPolicy,
     SignaturePolicy,
+    UnknownKinds,
     VulnerabilityPolicy,
     VulnException,
     VulnSeverity,
@@ -176,9 +177,10 @@ class _Builder:
                 raise self.fail(f"cannot read the public key {file}: {why}", *at, "key", "path") from exc
             source, field = str(key["path"]), "path"
         try:
-            return public_key_from_pem(pem, source=source)
+            loaded = public_key_from_pem(pem, source=source)
         except InputError as exc:
             raise self.fail(exc.message, *at, "key", field) from exc
+        return dataclasses.replace(loaded, path=None if "pem" in key else str(key["path"]))
 
     def signature(self, s: dict[str, Any]) -> SignaturePolicy:
         root = s.get("trustedRoot")
@@ -232,10 +234,25 @@ class _Builder:
                     line=self.doc.line_of((*at, "exceptions", n)),
                 )
             )
+        db = s.get("database") or {}
+        if "maxDatabaseAge" in s and "maxAge" in db:
+            raise self.fail(
+                "maxDatabaseAge and database.maxAge both set the database's maximum age: keep database.maxAge only",
+                *at,
+                "database",
+                "maxAge",
+            )
+        if "maxAge" in db:
+            max_age = self.convert(parse_duration, db["maxAge"], *at, "database", "maxAge")
+        else:
+            max_age = self.convert(parse_duration, s.get("maxDatabaseAge", "120h"), *at, "maxDatabaseAge")
         return VulnerabilityPolicy(
             fail_on=VulnSeverity(s.get("failOn", d.fail_on.value)),
             only_fixed=bool(s.get("onlyFixed", d.only_fixed)),
-            max_database_age=self.convert(parse_duration, s.get("maxDatabaseAge", "120h"), *at, "maxDatabaseAge"),
+            max_database_age=max_age,
+            require_providers=tuple(db.get("requireProviders") or ()),
+            min_advisories=int(db.get("minAdvisories", d.min_advisories)),
+            allow_test_database=bool(db.get("allowTestDatabase", d.allow_test_database)),
             on_stale_database=s.get("onStaleDatabase", d.on_stale_database),
             on_skipped_image=s.get("onSkippedImage", d.on_skipped_image),
             exceptions=tuple(exceptions),
@@ -251,7 +268,7 @@ class _Builder:
             network=self.network(s.get("network") or {}),
             filesystem=_plain_section(FilesystemPolicy, s.get("filesystem")),
             secrets=_plain_section(SecretsPolicy, s.get("secrets")),
-            kubernetes=_plain_section(KubernetesPolicy, s.get("kubernetes")),
+            kubernetes=self.kubernetes(s.get("kubernetes") or {}),
             privileges=_plain_section(PrivilegesPolicy, s.get("privileges")),
             resources=ResourcesPolicy(
                 require_limits=bool(res.get("requireLimits", dr.require_limits)),
@@ -274,6 +291,14 @@ class _Builder:
             for e in s.get("allowedServices") or ()
         )
         return dataclasses.replace(plain, allowed_services=services)
+
+    def kubernetes(self, s: dict[str, Any]) -> KubernetesPolicy:
+        plain = {k: v for k, v in s.items() if k != "unknownKinds"}
+        section = _plain_section(KubernetesPolicy, plain)
+        if "unknownKinds" in s:
+            # NOTE: the schema limits the value to the enum's spellings.
+            section = dataclasses.replace(section, unknown_kinds=UnknownKinds(s["unknownKinds"]))
+        return section
 
     def attestation(self, s: dict[str, Any]) -> AttestationPolicy:
         valid_for = s.get("validFor", "720h")

@@ -102,6 +102,12 @@ class VulnerabilityPolicy:
     only_fixed: bool = False
     max_database_age: timedelta = timedelta(hours=120)
     on_stale_database: str = "fail"
+    # NOTE: what data the policy trusts (vulnerabilities.database): providers that must be present,
+    # a floor on the advisory count, and whether the project's test database may stand in (never,
+    # unless a test policy says so: a scan against it passes almost anything).
+    require_providers: tuple[str, ...] = ()
+    min_advisories: int = 0
+    allow_test_database: bool = False
     on_skipped_image: str = "deny"
     exceptions: tuple[VulnException, ...] = ()
     vex: tuple[Path, ...] = ()
@@ -159,9 +165,26 @@ class SecretsPolicy:
     deny_patterns: tuple[str, ...] = ()
 
 
+class UnknownKinds(StrEnum):
+    """What an object the gate cannot classify gets: a denial (the default) or only a warning."""
+
+    DENY = "deny"
+    WARN = "warn"
+
+
+# NOTE: ``Kind.group`` (``Kind`` alone for the core group), as kubectl spells a resource's kind and group.
+DEFAULT_CLUSTER_KINDS = (
+    "CustomResourceDefinition.apiextensions.k8s.io",
+    "PriorityClass.scheduling.k8s.io",
+    "IngressClass.networking.k8s.io",
+    "ClusterRole.rbac.authorization.k8s.io",
+    "ClusterRoleBinding.rbac.authorization.k8s.io",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class KubernetesPolicy:
-    """RBAC limits."""
+    """RBAC limits, and which objects a bundle may ship beyond its own namespace."""
 
     allow_wildcards: bool = False
     allow_cluster_wide_secrets: bool = False
@@ -173,6 +196,11 @@ class KubernetesPolicy:
         "serviceaccounts/token",
     )
     allow_cluster_roles: bool = True
+    allowed_cluster_kinds: tuple[str, ...] = DEFAULT_CLUSTER_KINDS
+    allowed_namespaces: tuple[str, ...] = ()
+    allow_admission_policies: bool = False
+    unknown_kinds: UnknownKinds = UnknownKinds.DENY
+    allowed_token_audiences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +215,8 @@ class PrivilegesPolicy:
     allowed_capabilities: tuple[str, ...] = ("NET_BIND_SERVICE",)
     allow_root: bool = False
     allow_privilege_escalation: bool = False
+    allowed_volume_types: tuple[str, ...] = ()
+    allowed_runtime_classes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,8 @@ def render_markdown(result: GateResult) -> str:
     ]
     if result.error:
         lines += [f"> **Could not decide:** {_cell(result.error)}", ""]
+    if result.policy.trust is not None and not result.policy.trust.trusted:
+        lines += ["> **Policy not pinned:** nothing is signed under it (see `--policy-digest`).", ""]
     if result.verdict is Verdict.PASSED and counts["error"]:
         lines += [f"> Mode `{result.policy.mode}`: the violations below are reported but do not deny.", ""]
     lines += ["| step | result | summary |", "| --- | --- | --- |"]

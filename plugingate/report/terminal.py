@@ -33,6 +33,8 @@ def print_report(result: GateResult, stream: TextIO, *, quiet: bool = False, max
         "plugingate: ", verdict, f"  {plugin}  sha256:{result.bundle.sha256[:12]}  policy {result.policy.name}"
     )
     line.append(f" ({result.policy.mode})")
+    if result.policy.trust is not None and not result.policy.trust.trusted:
+        line.append("  policy not pinned", style="bold yellow")
     if quiet:
         console.print(line)
         return

@@ -11,7 +11,7 @@ from plugingate.sbom.generate import (
     ScannedImage,
     generate_sbom,
 )
-from plugingate.sbom.images import Image, ImageRef, SkippedImage
+from plugingate.sbom.images import Image, ImageRef, SkippedImage, UnprovenImage
 
 __all__ = [
     "CYCLONEDX_NAME",
@@ -23,5 +23,6 @@ __all__ = [
     "SbomResult",
     "ScannedImage",
     "SkippedImage",
+    "UnprovenImage",
     "generate_sbom",
 ]

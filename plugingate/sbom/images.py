@@ -2,7 +2,9 @@
 
 An image the plugin runs is scanned from an image archive in the bundle when one matches it, else
 saved from a Docker engine when one answers; otherwise it is reported as skipped, and the policy
-decides whether that denies.
+decides whether that denies. What an archive says it holds (``index.json``, ``manifest.json``) only
+finds the candidate: a pinned image is scanned only once ``plugingate.sbom.proof`` has hashed it to
+its digest, and an engine's image only when one of its repository digests is the reference, exactly.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class ArchiveKind(StrEnum):
 
     DOCKER = "docker-archive"
     OCI = "oci-archive"
+    OCI_DIR = "oci-dir"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,22 @@ class ImageArchive:
     ref: str
     digests: frozenset[str]
     tags: frozenset[str]
+    blobs: frozenset[str] = frozenset()
+    proven: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnprovenImage:
+    """An image of ``spec.images`` whose pinned digest could not be proven: never scanned nor attested."""
+
+    name: str
+    ref: str
+    digest: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        """As in ``report.json`` and the result cache."""
+        return {"name": self.name, "ref": self.ref, "digest": self.digest, "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +128,7 @@ def _inspect_archive(path: Path, root: Path) -> ImageArchive | None:
                 if count >= _MAX_MEMBERS:
                     break
                 names[member.name.removeprefix("./")] = member
+            blobs = frozenset(n.rpartition("/")[2] for n in names if n.startswith("blobs/sha256/"))
             digests: set[str] = set()
             tags: set[str] = set()
             if "manifest.json" in names:
@@ -147,6 +167,35 @@ def _inspect_archive(path: Path, root: Path) -> ImageArchive | None:
         ref=rel,
         digests=frozenset(digests),
         tags=frozenset(tags),
+        blobs=blobs,
+    )
+
+
+def layout_dir(root: Path, rel: str) -> ImageArchive | None:
+    """An OCI layout folder the bundle ships at ``rel`` (``spec.images[].archive``), if it is one.
+
+    Only a real folder inside ``root`` holding ``oci-layout``: no symbolic link on the way.
+    """
+    path = root
+    for part in Path(rel.removeprefix("./")).parts:
+        if part in ("..", "/"):
+            return None
+        path = path / part
+        if path.is_symlink():
+            return None
+    if not path.is_dir() or not (path / "oci-layout").is_file() or (path / "oci-layout").is_symlink():
+        return None
+    blob_dir = path / "blobs" / "sha256"
+    blobs = frozenset(p.name for p in blob_dir.iterdir()) if blob_dir.is_dir() and not blob_dir.is_symlink() else None
+    return ImageArchive(
+        path=path,
+        kind=ArchiveKind.OCI_DIR,
+        origin=f"bundle:{rel.removeprefix('./')}",
+        name=rel,
+        ref=rel,
+        digests=frozenset(),
+        tags=frozenset(),
+        blobs=blobs or frozenset(),
     )
 
 
@@ -160,9 +209,10 @@ def _read_json(tar: tarfile.TarFile, member: tarfile.TarInfo) -> object:
 
 
 def match_archive(image: ImageRef, archives: Sequence[ImageArchive]) -> ImageArchive | None:
-    """The bundle archive holding ``image``: the one its ``archive`` field names, else by digest.
+    """The bundle archive meant to hold ``image``: the one its ``archive`` field names, else by digest.
 
-    A reference that is not pinned by digest matches an archive by tag only.
+    Only a candidate: a digest an archive claims (or a blob named after it) is proven by hashing
+    before anything is scanned. A reference that is not pinned by digest matches by tag only.
     """
     named = getattr(image, "archive", None)
     if isinstance(named, str) and named:
@@ -170,11 +220,31 @@ def match_archive(image: ImageRef, archives: Sequence[ImageArchive]) -> ImageArc
         return next((a for a in archives if a.origin == wanted), None)
     digest = ref_digest(image.ref)
     for archive in archives:
-        if digest is not None and digest in archive.digests:
+        if digest is not None and (digest in archive.digests or digest.removeprefix("sha256:") in archive.blobs):
             return archive
         if digest is None and image.ref in archive.tags:
             return archive
     return None
+
+
+def repo_digest_proves(ref: str, repo_digests: Sequence[str]) -> bool:
+    """Whether one of an engine image's ``RepoDigests`` is ``ref``'s repository and pinned digest, exactly.
+
+    The engine records a repository digest only for a manifest it pulled or pushed and verified; an
+    image id is the config's digest, which no registry serves and a local build can take on.
+    Repositories are compared as Docker resolves them (``nginx`` is ``docker.io/library/nginx``).
+    """
+    from plugingate.capabilities.images import normalized_repository
+
+    digest = ref_digest(ref)
+    if digest is None:
+        return False
+    repository = normalized_repository(ref)
+    for entry in repo_digests:
+        repo, sep, found = str(entry).rpartition("@")
+        if sep and found == digest and normalized_repository(repo) == repository:
+            return True
+    return False
 
 
 def save_from_engine(
@@ -184,28 +254,31 @@ def save_from_engine(
     timeout: float = 600.0,
     max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     pull: bool = False,
-) -> tuple[list[ImageArchive], list[SkippedImage]]:
+) -> tuple[list[ImageArchive], list[SkippedImage], list[UnprovenImage]]:
     """Save each image from the Docker engine the environment names (``DOCKER_HOST``) into ``dest``.
 
-    An image pinned by digest is accepted only when the engine's image has that digest (as its id
-    or a repository digest). An image the engine lacks is pulled only when ``pull`` (a gate should
-    not reach registries behind the caller's back). With no engine answering, every image is
-    skipped with the reason in plain words (the policy's onSkippedImage decides); an engine that
-    answers and then stops raises ``EngineUnavailableError`` (exit 3: the check could not be made).
+    An image pinned by digest is accepted only when one of the engine image's repository digests is
+    the reference, exactly (``repo_digest_proves``); an image the engine has under that id or tag but
+    not that repository digest is unproven, never saved. An image the engine lacks is pulled only
+    when ``pull`` (a gate should not reach registries behind the caller's back). With no engine
+    answering, every image is skipped with the reason in plain words (the policy's onSkippedImage
+    decides); an engine that answers and then stops raises ``EngineUnavailableError`` (exit 3: the
+    check could not be made).
     """
     if not images:
-        return [], []
+        return [], [], []
     try:
         client = connect(timeout)
     except EngineUnavailableError as exc:
         reason = f"{exc}; {WHAT_TO_DO}"
-        return [], [SkippedImage(i.name, i.ref, reason) for i in images]
+        return [], [SkippedImage(i.name, i.ref, reason) for i in images], []
     # NOTE: imported after connect(), which words a missing docker package as it words a missing engine.
     import docker.errors
     import requests
 
     saved: list[ImageArchive] = []
     skipped: list[SkippedImage] = []
+    unproven: list[UnprovenImage] = []
     dest.mkdir(parents=True, exist_ok=True)
     try:
         for number, image in enumerate(images):
@@ -223,13 +296,16 @@ def save_from_engine(
                     f"the Docker engine stopped answering while looking up {image.ref}: {explain(exc)}"
                 ) from exc
             digest = ref_digest(image.ref)
-            known = {str(found.id), *(str(d).rpartition("@")[2] for d in found.attrs.get("RepoDigests") or [])}
-            if digest is not None and digest not in known:
-                skipped.append(
-                    SkippedImage(
+            repo_digests = [str(d) for d in found.attrs.get("RepoDigests") or []]
+            if digest is not None and not repo_digest_proves(image.ref, repo_digests):
+                unproven.append(
+                    UnprovenImage(
                         image.name,
                         image.ref,
-                        f"the engine's image {found.id} does not have the pinned digest {digest}",
+                        digest,
+                        f"the engine's image {found.id} has the repository digests {repo_digests or 'none'}; "
+                        f"expected {image.ref} among them (an image id is the config's digest, not the registry "
+                        "manifest's: push the image and pin the digest the registry returns)",
                     )
                 )
                 continue
@@ -263,19 +339,21 @@ def save_from_engine(
                     origin="docker engine",
                     name=image.name,
                     ref=image.ref,
-                    digests=frozenset(known),
+                    digests=frozenset({str(found.id), *(d.rpartition("@")[2] for d in repo_digests)}),
                     tags=frozenset(),
+                    proven=digest,
                 )
             )
     finally:
         client.close()
-    return saved, skipped
+    return saved, skipped, unproven
 
 
 def engine_image_ids(images: Sequence[ImageRef], *, timeout: float = 30.0) -> dict[str, str]:
-    """The engine's image id of each image it has (``ref -> id``), without saving anything.
+    """The engine's image id and repository digests of each image it has (``ref -> text``).
 
-    Used for cache keys: an image rebuilt under the same tag gets a new id, and so a new key.
+    Used for cache keys: an image rebuilt under the same tag gets a new id, and an image pushed or
+    pulled anew new repository digests, and so a new key.
     """
     if not images:
         return {}
@@ -287,9 +365,11 @@ def engine_image_ids(images: Sequence[ImageRef], *, timeout: float = 30.0) -> di
     try:
         for image in images:
             try:
-                ids[image.ref] = str(_engine_image(client, image.ref, pull=False).id)
+                found = _engine_image(client, image.ref, pull=False)
             except Exception:  # noqa: S112 - an image the engine lacks has no id
                 continue
+            repo_digests = sorted(str(d) for d in found.attrs.get("RepoDigests") or [])
+            ids[image.ref] = " ".join([str(found.id), *repo_digests])
     finally:
         client.close()
     return ids

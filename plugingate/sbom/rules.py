@@ -30,4 +30,19 @@ NO_PACKAGES = Rule(
     severity=Severity.WARNING,
 )
 
-RULES = (IMAGE_SKIPPED, IMAGE_ARCHIVE_SCANNED, NO_PACKAGES)
+IMAGE_NOT_PROVEN = Rule(
+    id="PG-SBOM-004",
+    step=Step.SBOM,
+    title="An image's pinned digest is not proven",
+    help="An image of spec.images pinned by digest was found (an image archive in the bundle, or the Docker "
+    "engine's image) but nothing there proves it is that digest: the manifest or index blob "
+    "(blobs/sha256/<hex>) is missing or does not hash to the digest, a config or layer does not hash to "
+    "its descriptor, a blob is a link, index.json or manifest.json name another image, a docker save "
+    "archive carries no manifest blob, or the engine's image has no repository digest equal to the "
+    "reference. The image is neither scanned nor named in the attestation. Ship an OCI layout or archive "
+    "holding the image's blobs (skopeo copy docker://REF oci-archive:X.tar, crane pull --format=oci, docker "
+    "save of Docker 25+ with the containerd image store), or pin the digest the registry serves. The "
+    "policy cannot lower this rule.",
+)
+
+RULES = (IMAGE_SKIPPED, IMAGE_ARCHIVE_SCANNED, NO_PACKAGES, IMAGE_NOT_PROVEN)

@@ -25,7 +25,7 @@ def sbom_step(ctx: StepContext) -> StepResult:
         version=ctx.declaration.version,
         out_dir=request.out_dir,
         images=ctx.declaration.images,
-        runner=ToolRunner(),
+        runner=ToolRunner(forbidden=(request.bundle,)),
         bundle_digest=ctx.bundle.sha256,
         cache=ResultCache.default(enabled=request.use_cache),
         on_skipped_image=OnSkippedImage(request.policy.vulnerabilities.on_skipped_image),
@@ -33,6 +33,8 @@ def sbom_step(ctx: StepContext) -> StepResult:
     )
     images = f", {len(result.images)} image(s)" if result.images else ""
     skipped = f", {len(result.skipped_images)} image(s) not scanned" if result.skipped_images else ""
+    if result.unproven_images:
+        skipped += f", {len(result.unproven_images)} image(s) not proven to be their digest"
     return StepResult(
         Step.SBOM,
         status_of(result.findings),

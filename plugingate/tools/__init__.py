@@ -7,7 +7,7 @@ nothing a bundle carries (a ``.grype.yaml``, a ``.syft.yaml``) can change how a 
 
 from __future__ import annotations
 
-from plugingate.tools.locate import Tool, ToolInfo, locate
+from plugingate.tools.locate import Helper, Tool, ToolInfo, locate
 from plugingate.tools.runner import ToolRun, ToolRunner
 
-__all__ = ["Tool", "ToolInfo", "ToolRun", "ToolRunner", "locate"]
+__all__ = ["Helper", "Tool", "ToolInfo", "ToolRun", "ToolRunner", "locate"]

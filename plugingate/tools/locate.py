@@ -25,11 +25,22 @@ class Tool(StrEnum):
         return f"PLUGINGATE_{self.name}"
 
 
+class Helper(StrEnum):
+    """The project's own helpers, built from ``tools/`` by ``scripts/setup-tools`` (not third-party pins)."""
+
+    K8SDECODE = "k8sdecode"
+
+    @property
+    def env_var(self) -> str:
+        """The variable that names this helper's binary explicitly (``PLUGINGATE_K8SDECODE``)."""
+        return f"PLUGINGATE_{self.name}"
+
+
 @dataclass(frozen=True, slots=True)
 class ToolInfo:
     """A tool found on this machine: where, how it was found, and the version it reports."""
 
-    tool: Tool
+    tool: Tool | Helper
     path: Path
     found_by: str
     version: str
@@ -52,7 +63,7 @@ def tools_dir(env: Mapping[str, str] | None = None) -> Path:
     return default_cache_dir(env) / "bin"
 
 
-def locate(tool: Tool, env: Mapping[str, str] | None = None) -> tuple[Path, str]:
+def locate(tool: Tool | Helper, env: Mapping[str, str] | None = None) -> tuple[Path, str]:
     """The binary of ``tool`` and how it was found; ``ToolError`` (exit 3) when there is none.
 
     The current folder is never searched: a gate often runs where a bundle was unpacked, and a

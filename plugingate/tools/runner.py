@@ -23,7 +23,8 @@ from pathlib import Path
 from plugingate.errors import ToolError
 from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded
 from plugingate.tools.buildinfo import main_module_version
-from plugingate.tools.locate import Tool, ToolInfo, default_cache_dir, locate
+from plugingate.tools.locate import Helper, Tool, ToolInfo, default_cache_dir, locate
+from plugingate.tools.verify import roots_for, verify_tool
 
 SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_TIMEOUT = 600.0
@@ -32,7 +33,7 @@ _VERSION_TIMEOUT = 30.0
 
 # NOTE: settings every run of a tool gets, whatever the caller passes: no update checks (no
 # network, and no nagging on stderr), no telemetry-like behaviour.
-_TOOL_ENV: Mapping[Tool, Mapping[str, str]] = {
+_TOOL_ENV: Mapping[Tool | Helper, Mapping[str, str]] = {
     Tool.SYFT: {"SYFT_CHECK_FOR_APP_UPDATE": "false"},
     Tool.GRYPE: {
         "GRYPE_CHECK_FOR_APP_UPDATE": "false",
@@ -49,7 +50,7 @@ _TOOL_ENV: Mapping[Tool, Mapping[str, str]] = {
 class ToolRun:
     """What one run of a tool did."""
 
-    tool: Tool
+    tool: Tool | Helper
     version: str
     argv: tuple[str, ...]
     returncode: int
@@ -108,16 +109,20 @@ class ToolRunner:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     timeout: float = DEFAULT_TIMEOUT
     work_root: Path | None = None
-    _infos: dict[Tool, ToolInfo] = field(default_factory=dict, init=False, repr=False)
+    # NOTE: paths no tool may come from besides the current folder's work tree: the bundle.
+    forbidden: tuple[Path, ...] = ()
+    _infos: dict[Tool | Helper, ToolInfo] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    def info(self, tool: Tool) -> ToolInfo:
+    def info(self, tool: Tool | Helper) -> ToolInfo:
         """Where ``tool`` is and its version; ``ToolError`` (exit 3) when it is missing or broken."""
         with self._lock:
             known = self._infos.get(tool)
         if known is not None:
             return known
         path, found_by = locate(tool, self.env)
+        # NOTE: before the first run of the binary, even its `version` run.
+        self._verify(tool, path)
         info = ToolInfo(tool=tool, path=path, found_by=found_by, version=self._version(tool, path))
         with self._lock:
             self._infos[tool] = info
@@ -125,7 +130,7 @@ class ToolRunner:
 
     def run(
         self,
-        tool: Tool,
+        tool: Tool | Helper,
         args: Sequence[str],
         *,
         env: Mapping[str, str] | None = None,
@@ -143,6 +148,8 @@ class ToolRunner:
         priority, so that on a busy machine the tool it runs beside is not slowed down.
         """
         info = self.info(tool)
+        # NOTE: before every run: a binary swapped since the last one is hashed again (stat-keyed memo).
+        self._verify(tool, info.path)
         return self._run(
             info, args, env=env, timeout=timeout, files=files, stdout_limit=stdout_limit, background=background
         )
@@ -182,7 +189,7 @@ class ToolRunner:
                 "NO_COLOR": "1",
             }
             run_env.update(env or {})
-            run_env.update(_TOOL_ENV[info.tool])
+            run_env.update(_TOOL_ENV.get(info.tool, {}))
             argv = (str(info.path), *(a.replace("{work}", str(work)) for a in args))
             return self._spawn(info, argv, work, run_env, limit, stdout_limit, background=background)
         finally:
@@ -276,7 +283,12 @@ class ToolRunner:
             max_rss_kib=int(usage.ru_maxrss),
         )
 
-    def _version(self, tool: Tool, path: Path) -> str:
+    def _verify(self, tool: Tool | Helper, path: Path) -> None:
+        """``ToolError`` (exit 3) unless ``path`` is outside the checkout and a pinned binary."""
+        memo = default_cache_dir(self.env) / "tool-digests.json"
+        verify_tool(str(tool), path, self.env, roots_for(self.forbidden), memo_file=memo)
+
+    def _version(self, tool: Tool | Helper, path: Path) -> str:
         """The version ``path`` reports, remembered per binary (path, size, mtime) across runs."""
         try:
             stat = path.stat()

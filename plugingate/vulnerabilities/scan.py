@@ -18,7 +18,7 @@ from plugingate.findings import Finding, Severity
 from plugingate.policy.model import VulnerabilityPolicy, VulnException
 from plugingate.tools import Tool, ToolRunner
 from plugingate.vulnerabilities import rules
-from plugingate.vulnerabilities.database import DatabaseInfo, database_dir, read_database_info
+from plugingate.vulnerabilities.database import DatabaseInfo, database_dir, read_database_info, require_trusted_data
 from plugingate.vulnerabilities.evaluate import EvaluatedMatch, evaluate, exception_dict
 from plugingate.vulnerabilities.grype import parse_grype_json, run_grype
 from plugingate.vulnerabilities.vex import load_vex
@@ -114,6 +114,12 @@ def scan_sbom(
     sbom_path, out_dir = sbom_path.absolute(), out_dir.absolute()
     started = time.monotonic()
     database = read_database_info(db_dir or database_dir(runner.env))
+    require_trusted_data(
+        database,
+        require_providers=policy.require_providers,
+        min_advisories=policy.min_advisories,
+        allow_test=policy.allow_test_database,
+    )
     age = database.age(now)
     stale = age > policy.max_database_age
     stale_findings: list[Finding] = []
@@ -224,6 +230,9 @@ def vulns_document(
             "failOn": str(policy.fail_on),
             "onlyFixed": policy.only_fixed,
             "maxDatabaseAgeHours": policy.max_database_age.total_seconds() / 3600,
+            "requireProviders": list(policy.require_providers),
+            "minAdvisories": policy.min_advisories,
+            "allowTestDatabase": policy.allow_test_database,
         },
         "databaseStale": result.database_stale,
         "denied": result.denied,

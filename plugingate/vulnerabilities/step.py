@@ -28,7 +28,7 @@ def vulnerabilities_step(ctx: StepContext) -> StepResult:
     result = scan_sbom(
         sbom,
         request.policy.vulnerabilities,
-        runner=ToolRunner(),
+        runner=ToolRunner(forbidden=(request.bundle,)),
         now=ctx.now,
         out_dir=request.out_dir,
         cache=ResultCache.default(enabled=request.use_cache),

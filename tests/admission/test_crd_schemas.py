@@ -17,11 +17,17 @@ MODCACHE = Path(os.environ.get("GOMODCACHE") or Path.home() / "go" / "pkg" / "mo
 CRDS = {
     "ClusterPolicy": MODCACHE
     / "github.com/kyverno/kyverno@v1.19.1/config/crds/kyverno/kyverno.io_clusterpolicies.yaml",
+    "ImageValidatingPolicy": MODCACHE
+    / "github.com/kyverno/kyverno@v1.19.1/config/crds/policies.kyverno.io"
+    / "policies.kyverno.io_imagevalidatingpolicies.yaml",
     "ClusterImagePolicy": MODCACHE / "github.com/sigstore/policy-controller@v0.13.1/config/300-clusterimagepolicy.yaml",
 }
 CASES = [
     ("kyverno/clusterpolicy-key.yaml", "kyverno.io/v1"),
     ("kyverno/clusterpolicy-keyless.yaml", "kyverno.io/v1"),
+    ("kyverno/clusterpolicy-vsa-key.yaml", "kyverno.io/v1"),
+    ("kyverno/imagevalidatingpolicy-key.yaml", "policies.kyverno.io/v1"),
+    ("kyverno/imagevalidatingpolicy-keyless.yaml", "policies.kyverno.io/v1"),
     ("policy-controller/clusterimagepolicy-key.yaml", "policy.sigstore.dev/v1beta1"),
     ("policy-controller/clusterimagepolicy-keyless.yaml", "policy.sigstore.dev/v1beta1"),
 ]
@@ -77,6 +83,6 @@ def test_policy_matches_its_crd(name: str, api_version: str) -> None:
 
 def test_strict_schema_catches_a_typo() -> None:
     doc = yaml.safe_load((POLICIES / "kyverno/clusterpolicy-key.yaml").read_text())
-    doc["spec"]["rules"][0]["verifyImages"][0]["attestations"][0]["conditon"] = []
+    doc["spec"]["rules"][1]["verifyImages"][0]["attestations"][0]["conditon"] = []
     schema = _spec_schema("ClusterPolicy", "kyverno.io/v1")
     assert list(jsonschema.Draft7Validator(schema).iter_errors(doc["spec"]))

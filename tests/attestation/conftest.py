@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from plugingate.attestation.predicate import (
+    BundleRef,
     CheckRecord,
     CheckStatus,
     GatePredicate,
@@ -68,6 +69,7 @@ def make_predicate(**changes: Any) -> GatePredicate:
         evaluated_at=now,
         valid_until=compute_valid_until(now, timedelta(hours=720), [exception.expires]),
         plugin=PluginRef(name="acme-exporter", version="1.4.2", publisher="acme.example"),
+        bundle=BundleRef(name="acme-exporter-1.4.2.tgz", sha256=hashlib.sha256(b"bundle").hexdigest()),
     )
     return replace(base, **changes)
 

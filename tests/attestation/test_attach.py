@@ -256,7 +256,7 @@ def test_attach_referrers_form(
     assert referrer is not None
     doc = referrer.json()
     assert doc["subject"]["digest"] == image
-    assert doc["annotations"]["dev.sigstore.bundle.predicateType"] == "https://plugingate.dev/attestation/gate/v1"
+    assert doc["annotations"]["dev.sigstore.bundle.predicateType"] == "https://plugingate.dev/attestation/gate/v2"
     bundle = json.loads(client.get_blob("acme/referrers", doc["layers"][0]["digest"]))
     assert bundle["dsseEnvelope"] == json.loads(att.read_text().splitlines()[0])
 
@@ -279,7 +279,7 @@ def test_cosign_reads_the_referrers_form(registry: Registry, tmp_path: Path, ec_
     assert client.get_manifest("acme/referrers-only", f"sha256-{image[7:]}.att") is None
     pub = tmp_path / "gate.pub"
     pub.write_bytes(ec_key_pem[1])
-    args = ["verify-attestation", "--key", str(pub), "--type", "https://plugingate.dev/attestation/gate/v1"]
+    args = ["verify-attestation", "--key", str(pub), "--type", "https://plugingate.dev/attestation/gate/v2"]
     ok = run_cosign(*args, "--insecure-ignore-tlog", ref)
     assert ok.returncode == 0, ok.stderr
     other = push_test_image(host, "acme/referrers-only", b"no referrers", tag="other")

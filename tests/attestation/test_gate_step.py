@@ -23,10 +23,11 @@ from plugingate.keys import LoadedPublicKey, fingerprint
 from plugingate.pipeline import StepContext
 from plugingate.policy.loader import parse_policy
 from plugingate.policy.model import VulnException
+from plugingate.policy.trust import UNPINNED
 from plugingate.provenance.result import ProvenanceResult
 from plugingate.provenance.slsa import ProvenanceFacts
 from plugingate.result import BundleInfo, GateResult, PluginInfo, PolicyInfo, StepResult, StepStatus, Verdict
-from plugingate.sbom.generate import SbomResult
+from plugingate.sbom.generate import SbomResult, ScannedImage
 from plugingate.schemas import load_schema
 from plugingate.signature.identity import CertificateClaims, SignerIdentity, SignerKind
 from plugingate.signature.result import SignatureResult
@@ -66,11 +67,21 @@ PROVENANCE_KEY = _provenance_key()
 
 
 def gate_result(
-    *, verdict: Verdict = Verdict.PASSED, exception_expires: str = "2026-12-05", mode: str = "enforce"
+    *,
+    verdict: Verdict = Verdict.PASSED,
+    exception_expires: str = "2026-12-05",
+    mode: str = "enforce",
+    violating: bool | None = None,
+    cached: bool = False,
 ) -> GateResult:
-    """A decided result whose steps carry the typed results the other steps hand on."""
+    """A decided result whose steps carry the typed results the other steps hand on.
+
+    ``violating`` (default: a denied verdict) adds a denying capability finding: with ``mode`` warn
+    or dry-run and a passed verdict, it is a run that let a violation through.
+    """
     from plugingate.capabilities.rules import RULES as CAP_RULES
 
+    violating = verdict is Verdict.DENIED if violating is None else violating
     denial = CAP_RULES[0].finding("egress not allowed", location=Location("plugin.yaml", 3))
     signature = SignatureResult(
         findings=(),
@@ -102,11 +113,12 @@ def gate_result(
         syft_path=Path("sbom.syft.json"),
         sha256="e" * 64,
         packages=0,
-        images=(),
+        # NOTE: proven by the SBOM step (its blobs hashed to the digest): only then a subject.
+        images=(ScannedImage(name="exporter", ref=IMAGE, origin="bundle:x.tar", packages=0, digest=IMAGE[-71:]),),
         skipped_images=(),
         findings=(),
         syft_version="1.57.1",
-        cached=False,
+        cached=cached,
         seconds=1.0,
         max_rss_kib=0,
     )
@@ -143,9 +155,9 @@ def gate_result(
         StepResult(Step.PROVENANCE, StepStatus.PASSED, "built", details=provenance.to_dict(), outcome=provenance),
         StepResult(
             Step.CAPABILITIES,
-            StepStatus.FAILED if verdict is Verdict.DENIED else StepStatus.PASSED,
+            StepStatus.FAILED if violating else StepStatus.PASSED,
             "caps",
-            findings=(denial,) if verdict is Verdict.DENIED else (),
+            findings=(denial,) if violating else (),
             details={"granted": granted.granted},
             outcome=granted,
         ),
@@ -179,20 +191,38 @@ def write_scan_outputs(out: Path) -> None:
     (out / "vulns.json").write_text(json.dumps({"matches": []}))
 
 
-def test_signs_three_statements_with_a_key(tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> None:
+def test_signs_four_statements_with_a_key(tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> None:
     key = tmp_path / "gate.key"
     key.write_bytes(ec_key_pem[0])
-    ctx = context(tmp_path, attest_key=key)
+    provenance = tmp_path / "b.tgz.intoto.jsonl"
+    provenance.write_text('{"payloadType": "application/vnd.in-toto+json"}\n')
+    ctx = context(tmp_path, attest_key=key, provenance=provenance)
     write_scan_outputs(ctx.out_dir)
     step, outputs = attest_step(ctx, gate_result())
     assert step.status is StepStatus.PASSED, step
     assert outputs["attestation"] == str(ctx.out_dir / "attestations.intoto.jsonl")
     assert outputs["attestation-gate"].endswith("attestation-gate.dsse.json")
-    gate, sbom, vuln = statements_of(Path(outputs["attestation"]))
-    assert [gate["predicateType"], sbom["predicateType"], vuln["predicateType"]] == [
-        "https://plugingate.dev/attestation/gate/v1",
+    assert outputs["attestation-vsa"].endswith("attestation-vsa.dsse.json")
+    gate, sbom, vuln, vsa = statements_of(Path(outputs["attestation"]))
+    assert [gate["predicateType"], sbom["predicateType"], vuln["predicateType"], vsa["predicateType"]] == [
+        "https://plugingate.dev/attestation/gate/v2",
         "https://cyclonedx.org/bom",
         "https://cosign.sigstore.dev/attestation/vuln/v1",
+        "https://slsa.dev/verification_summary/v1",
+    ]
+    assert vsa["subject"] == gate["subject"]
+    summary = vsa["predicate"]
+    assert summary["verificationResult"] == "PASSED" and summary["timeVerified"] == "2026-11-29T21:00:00Z"
+    assert summary["policy"]["digest"] == {"sha256": "b" * 64}
+    assert summary["verifiedLevels"] == ["SLSA_BUILD_LEVEL_2", "PLUGINGATE_GATE_PASSED", "PLUGINGATE_BUNDLE_SIGNED"]
+    canonical = [json.dumps(s, sort_keys=True, separators=(",", ":")).encode() for s in (sbom, vuln)]
+    assert summary["inputAttestations"] == [
+        {"uri": "file:b.tgz.intoto.jsonl", "digest": {"sha256": hashlib.sha256(provenance.read_bytes()).hexdigest()}},
+        {"uri": "https://cyclonedx.org/bom", "digest": {"sha256": hashlib.sha256(canonical[0]).hexdigest()}},
+        {
+            "uri": "https://cosign.sigstore.dev/attestation/vuln/v1",
+            "digest": {"sha256": hashlib.sha256(canonical[1]).hexdigest()},
+        },
     ]
     assert gate["subject"] == [
         {"name": "b.tgz", "digest": {"sha256": "a" * 64}},
@@ -203,7 +233,7 @@ def test_signs_three_statements_with_a_key(tmp_path: Path, ec_key_pem: tuple[byt
     # the window is 720h, but an exception expiring on 2026-12-05 was applied
     assert predicate["validUntil"] == "2026-12-06T00:00:00Z"
     assert step.details["validUntil"] == "2026-12-06T00:00:00Z"
-    assert predicate["policy"] == {"name": "unit", "sha256": "b" * 64, "version": "7"}
+    assert predicate["policy"] == {"name": "unit", "sha256": "b" * 64, "version": "7", "trust": UNPINNED.to_dict()}
     assert predicate["signature"]["signer"]["name"] == "acme-ci"
     assert predicate["signature"]["status"] == "verified" and predicate["signature"]["required"] is True
     assert predicate["provenance"]["builderId"].startswith("https://github.com/slsa-framework/")
@@ -287,7 +317,39 @@ def test_dry_run_signs_only_when_asked(tmp_path: Path, ec_key_pem: tuple[bytes, 
     asked = context(tmp_path, mode="dry-run", attest_key=key, attest_in_dry_run=True)
     step, outputs = attest_step(asked, gate_result(mode="dry-run"))
     assert step.status is StepStatus.PASSED
-    assert statements_of(Path(outputs["attestation"]))[0]["predicate"]["mode"] == "dry-run"
+    predicate = statements_of(Path(outputs["attestation"]))[0]["predicate"]
+    # NOTE: even a clean dry-run is not an enforced decision: signed, but never as a pass
+    assert predicate["mode"] == "dry-run" and predicate["passed"] is False
+
+
+@pytest.mark.parametrize("mode", ["warn", "dry-run"])
+def test_a_run_that_let_violations_through_is_signed_as_not_passed(
+    tmp_path: Path, ec_key_pem: tuple[bytes, bytes], mode: str
+) -> None:
+    key = tmp_path / "gate.key"
+    key.write_bytes(ec_key_pem[0])
+    ctx = context(tmp_path, mode=mode, attest_key=key, attest_in_dry_run=True)
+    write_scan_outputs(ctx.out_dir)
+    result = gate_result(mode=mode, violating=True)
+    assert result.passed  # the gate let it through: warn and dry-run exit 0
+    step, outputs = attest_step(ctx, result)
+    assert step.status is StepStatus.PASSED
+    statements = statements_of(Path(outputs["attestation"]))
+    gate = statements[0]["predicate"]
+    assert gate["passed"] is False and gate["mode"] == mode and gate["violations"] == ["PG-CAP-001"]
+    vsa = next(s for s in statements if s["predicateType"] == "https://slsa.dev/verification_summary/v1")
+    assert vsa["predicate"]["verificationResult"] == "FAILED"
+
+
+def test_cached_results_are_recorded(tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> None:
+    key = tmp_path / "gate.key"
+    key.write_bytes(ec_key_pem[0])
+    ctx = context(tmp_path, attest_key=key)
+    write_scan_outputs(ctx.out_dir)
+    _, outputs = attest_step(ctx, gate_result(cached=True))
+    assert statements_of(Path(outputs["attestation"]))[0]["predicate"]["fromCache"] is True
+    _, outputs = attest_step(ctx, gate_result())
+    assert statements_of(Path(outputs["attestation"]))[0]["predicate"]["fromCache"] is False
 
 
 def test_undecided_gate_is_not_attested(tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> None:
@@ -304,7 +366,7 @@ def test_missing_scan_outputs_are_noted(tmp_path: Path, ec_key_pem: tuple[bytes,
     step, outputs = attest_step(ctx, gate_result())
     assert step.status is StepStatus.PASSED
     assert [f.rule_id for f in step.findings] == ["PG-ATT-021", "PG-ATT-021"]
-    assert len(statements_of(Path(outputs["attestation"]))) == 1
+    assert len(statements_of(Path(outputs["attestation"]))) == 2  # the gate's and the VSA
 
 
 def test_keyless_without_identity_is_an_error_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -351,15 +413,19 @@ def test_real_gate_attestation_verifies(
     shutil.copytree(EXAMPLE, tmp_path / "acme")
     assert run(["pack", str(tmp_path / "acme"), "-o", str(bundle)], monkeypatch, capsys).code == 0
     out = tmp_path / "out"
+    digest = f"sha256:{hashlib.sha256(policy.read_bytes()).hexdigest()}"
+    # NOTE: --policy-digest: attestations are signed only under a pinned (or signed) policy.
     gate = run(
-        ["gate", str(bundle), "--policy", str(policy), "--out", str(out), "--attest-key", str(key), "--no-cache", "-q"],
+        [
+            *("gate", str(bundle), "--policy", str(policy), "--policy-digest", digest, "--out", str(out)),
+            *("--attest-key", str(key), "--no-cache", "-q"),
+        ],
         monkeypatch,
         capsys,
     )
     if gate.code == 3:
         pytest.skip(f"the gate could not run its tools here: {gate.err[-500:]}")
     assert gate.code == 0, gate.out + gate.err
-    digest = f"sha256:{hashlib.sha256(policy.read_bytes()).hexdigest()}"
     ok = run(
         [
             "verify-attestation",
@@ -382,7 +448,7 @@ def test_real_gate_attestation_verifies(
         "--key",
         str(pub),
         "--type",
-        "https://plugingate.dev/attestation/gate/v1",
+        "https://plugingate.dev/attestation/gate/v2",
         "--insecure-ignore-tlog",
         "--signature",
         str(out / "attestation-gate.dsse.json"),
@@ -396,3 +462,94 @@ def test_real_gate_attestation_verifies(
         datetime.fromisoformat(statement["predicate"]["validUntil"].replace("Z", "+00:00"))
         - datetime.fromisoformat(statement["predicate"]["evaluatedAt"].replace("Z", "+00:00"))
     ) == timedelta(hours=24)
+
+
+VIOLATING_POLICY = PASSING_POLICY.replace(
+    'egressAllow: ["api-acme.example"]', 'egressAllow: ["only.elsewhere.example"]'
+)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("how", ["--mode warn", "environment dry-run"])
+def test_real_warn_and_dry_run_attestations_are_refused(
+    tmp_path: Path,
+    ec_key_pem: tuple[bytes, bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
+) -> None:
+    """Issue 12's attack through the real CLI and tools: the gate lets a violation through (exit 0) and
+    signs, but what it signs says passed: false, and verify-attestation and cosign-level checks refuse it."""
+    assert VIOLATING_POLICY != PASSING_POLICY
+    if not EXAMPLE.is_dir():
+        pytest.skip(f"example plugin not found at {EXAMPLE}")
+    key = tmp_path / "gate.key"
+    key.write_bytes(ec_key_pem[0])
+    pub = tmp_path / "gate.pub"
+    pub.write_bytes(ec_key_pem[1])
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(VIOLATING_POLICY)
+    shutil.copytree(EXAMPLE, tmp_path / "acme")
+    bundle = tmp_path / "acme.tgz"
+    assert run(["pack", str(tmp_path / "acme"), "-o", str(bundle)], monkeypatch, capsys).code == 0
+    out = tmp_path / "out"
+    args = ["gate", str(bundle), "--policy", str(policy), "--out", str(out), "--attest-key", str(key), "-q"]
+    if how == "--mode warn":
+        args += ["--mode", "warn"]
+    else:
+        # NOTE: only the variables, as a merge request could set them in the pipeline
+        monkeypatch.setenv("PLUGINGATE_MODE", "dry-run")
+        monkeypatch.setenv("PLUGINGATE_ATTEST_DRY_RUN", "1")
+    gate = run(args, monkeypatch, capsys)
+    if gate.code == 3:
+        pytest.skip(f"the gate could not run its tools here: {gate.err[-500:]}")
+    assert gate.code == 0, gate.out + gate.err  # warn and dry-run let it through: that is their point
+    monkeypatch.delenv("PLUGINGATE_MODE", raising=False)
+    monkeypatch.delenv("PLUGINGATE_ATTEST_DRY_RUN", raising=False)
+    mode = "warn" if how == "--mode warn" else "dry-run"
+    statement = statements_of(out / "attestations.intoto.jsonl")[0]
+    predicate = statement["predicate"]
+    assert predicate["mode"] == mode and predicate["passed"] is False
+    # the egress the policy does not allow: a capability violation, listed
+    assert predicate["violations"] and all(v.startswith("PG-CAP-") for v in predicate["violations"]), predicate
+    vsa = statements_of(out / "attestations.intoto.jsonl")[-1]
+    assert vsa["predicate"]["verificationResult"] == "FAILED"
+    for extra in ([], ["--type", "https://slsa.dev/verification_summary/v1"]):
+        refused = run(
+            [
+                "verify-attestation",
+                str(bundle),
+                "--attestation",
+                str(out / "attestations.intoto.jsonl"),
+                "--key",
+                str(pub),
+                *extra,
+            ],
+            monkeypatch,
+            capsys,
+        )
+        assert refused.code == 1, refused.out
+        assert "PG-ATT-004" in refused.err, refused.err
+
+
+@pytest.mark.parametrize("trust", ["pinned-digest", "signed", None])
+def test_policy_trust_is_what_the_policy_check_established(
+    tmp_path: Path, ec_key_pem: tuple[bytes, bytes], trust: str | None
+) -> None:
+    """The attestation records how the gate trusted the policy (``GateResult.policy.trust``); none: unpinned."""
+    from dataclasses import replace
+
+    from plugingate.policy.trust import PolicyTrust, PolicyTrustKind
+
+    key = tmp_path / "gate.key"
+    key.write_bytes(ec_key_pem[0])
+    ctx = context(tmp_path, attest_key=key)
+    write_scan_outputs(ctx.out_dir)
+    result = gate_result()
+    established = None if trust is None else PolicyTrust(PolicyTrustKind(trust), f"{trust} by the test")
+    result = replace(result, policy=replace(result.policy, trust=established))
+    _, outputs = attest_step(ctx, result)
+    statements = statements_of(Path(outputs["attestation"]))
+    assert statements[0]["predicate"]["policy"]["trust"]["kind"] == (trust or "unpinned")
+    levels = statements[-1]["predicate"]["verifiedLevels"]
+    assert ("PLUGINGATE_POLICY_TRUSTED" in levels) is (trust is not None)

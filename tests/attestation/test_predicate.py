@@ -12,6 +12,7 @@ import pytest
 from plugingate.attestation.predicate import (
     GATE_PREDICATE_TYPE,
     PREDICATE_SCHEMA,
+    PolicyRef,
     compute_valid_until,
     exception_expiry_instant,
     parse_rfc3339,
@@ -26,6 +27,8 @@ from plugingate.attestation.statement import (
     statement_bytes,
     vuln_statement,
 )
+from plugingate.policy.model import Mode
+from plugingate.policy.trust import UNPINNED, PolicyTrust, PolicyTrustKind
 from plugingate.schemas import load_schema
 
 from .conftest import IMAGE_DIGEST, make_predicate
@@ -37,7 +40,13 @@ def test_predicate_matches_the_shipped_schema() -> None:
     predicate = make_predicate().to_dict()
     jsonschema.Draft202012Validator(load_schema(PREDICATE_SCHEMA)).validate(predicate)
     assert predicate["passed"] is True
-    assert predicate["policy"] == {"name": "default", "sha256": hashlib.sha256(b"policy").hexdigest(), "version": "1"}
+    assert predicate["policy"] == {
+        "name": "default",
+        "sha256": hashlib.sha256(b"policy").hexdigest(),
+        "version": "1",
+        "trust": UNPINNED.to_dict(),
+    }
+    assert predicate["fromCache"] is False and predicate["mode"] == "enforce" and predicate["violations"] == []
     assert predicate["vulnerabilities"]["counts"] == {
         "critical": 0,
         "high": 0,
@@ -60,6 +69,13 @@ def test_schema_rejects_unknown_keys_and_bad_values() -> None:
         {**predicate, "validUntil": "tomorrow"},
         {**predicate, "policy": {"name": "p", "sha256": "abc"}},
         {**predicate, "signature": {**predicate["signature"], "surprise": True}},
+        {**predicate, "policy": {k: v for k, v in predicate["policy"].items() if k != "trust"}},
+        {**predicate, "policy": {**predicate["policy"], "trust": "trusted"}},
+        {k: v for k, v in predicate.items() if k != "fromCache"},
+        # a pass that another reader could take for a pass: the schema refuses it too
+        {**predicate, "mode": "warn"},
+        {**predicate, "mode": "dry-run"},
+        {**predicate, "violations": ["PG-CAP-010"]},
     ):
         assert list(validator.iter_errors(broken)), broken
 
@@ -72,6 +88,31 @@ def test_valid_until_is_the_earliest_of_window_and_exception_expiries() -> None:
     assert exception_expiry_instant(soon) == datetime(2026, 12, 4, 0, 0, tzinfo=UTC)
     with pytest.raises(ValueError, match="positive"):
         compute_valid_until(now, timedelta(0))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"mode": Mode.WARN},
+        {"mode": Mode.DRY_RUN},
+        {"violations": ("PG-CAP-010",)},
+        {"mode": "warn"},  # another spelling of the same mode
+    ],
+)
+def test_a_pass_is_only_an_enforced_clean_decision(changes: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="passed: true needs mode enforce and no violations"):
+        make_predicate(**changes)
+    recorded = make_predicate(passed=False, **changes).to_dict()
+    assert recorded["passed"] is False
+    jsonschema.Draft202012Validator(load_schema(PREDICATE_SCHEMA)).validate(recorded)
+
+
+def test_policy_trust_and_cache_are_recorded() -> None:
+    predicate = make_predicate(
+        policy=PolicyRef(name="p", sha256="a" * 64, trust=PolicyTrust(PolicyTrustKind.PINNED, "pinned by the test")),
+        from_cache=True,
+    ).to_dict()
+    assert predicate["policy"]["trust"]["kind"] == "pinned-digest" and predicate["fromCache"] is True
 
 
 def test_predicate_refuses_valid_until_not_after_evaluation() -> None:

@@ -22,7 +22,7 @@ from .conftest import make_predicate
 STATEMENT = {
     "_type": "https://in-toto.io/Statement/v1",
     "subject": [{"name": "a.tgz", "digest": {"sha256": "a" * 64}}],
-    "predicateType": "https://plugingate.dev/attestation/gate/v1",
+    "predicateType": "https://plugingate.dev/attestation/gate/v2",
     "predicate": make_predicate().to_dict(),
 }
 

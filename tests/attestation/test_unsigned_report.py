@@ -93,5 +93,6 @@ def test_a_missing_sbom_is_noted_when_nothing_is_signed(tmp_path: Path) -> None:
     step, _ = attest_step(ctx, with_recorded_sbom(gate_result(), "e" * 64))
     assert [f.rule_id for f in step.findings] == ["PG-ATT-020", "PG-ATT-021", "PG-ATT-021"]
     assert isinstance(step, StepResult) and step.details["predicateTypes"] == [
-        "https://plugingate.dev/attestation/gate/v1"
+        "https://plugingate.dev/attestation/gate/v2",
+        "https://slsa.dev/verification_summary/v1",
     ]

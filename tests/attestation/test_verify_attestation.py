@@ -164,7 +164,7 @@ def test_malformed_predicate_is_denied(
     statement = {
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [{"name": bundle_file.name, "digest": {"sha256": digest}}],
-        "predicateType": "https://plugingate.dev/attestation/gate/v1",
+        "predicateType": "https://plugingate.dev/attestation/gate/v2",
         "predicate": {"passed": True, "validUntil": "2999-01-01T00:00:00Z"},
     }
     att = sign_statements([statement], key=private_key_from_pem(ec_key_pem[0], password=None), out_dir=tmp_path)[0]

@@ -72,22 +72,51 @@ def test_other_compressors_are_named(tmp_path: Path) -> None:
     assert info.value.exit_code == ExitCode.USAGE
 
 
-def test_digest_covers_bytes_after_the_gzip_stream(tmp_path: Path) -> None:
+def test_bytes_after_the_gzip_stream_are_refused(tmp_path: Path) -> None:
+    # NOTE: GNU tar fails on them where the other readers ignore them: refused.
     archive = _plugin(tmp_path)
     with archive.open("ab") as f:
         f.write(b"appended junk that no tool extracts")
-    with open_bundle(archive) as bundle:
-        assert bundle.sha256 == _sha(archive)
-        assert bundle.size == archive.stat().st_size
-        assert [f.rule_id for f in bundle.findings] == ["PG-BUN-002"]
+    refused = r"PG-BUN-002: refused: 35 non-zero bytes follow the gzip stream"
+    with pytest.raises(BundleError, match=refused) as info, open_bundle(archive):
+        pass
+    assert info.value.exit_code == ExitCode.USAGE
 
 
-def test_digest_covers_data_after_the_tar_end_marker(tmp_path: Path) -> None:
+@pytest.mark.parametrize("compress", [False, True], ids=["tar", "tgz"])
+def test_data_after_the_tar_end_marker_is_refused(tmp_path: Path, compress: bool) -> None:
+    data = tar_bytes([manifest()]) + b"hidden after the end" + bytes(1000)
     tar = tmp_path / "plugin.tar"
-    tar.write_bytes(tar_bytes([manifest()]) + b"hidden after the end" + bytes(1000))
-    with open_bundle(tar) as bundle:
-        assert bundle.sha256 == _sha(tar)
-        assert [f.rule_id for f in bundle.findings] == ["PG-BUN-002"]
+    tar.write_bytes(gzip.compress(data) if compress else data)
+    refused = r"PG-BUN-002: refused: 20 non-zero bytes follow the tar end"
+    with pytest.raises(BundleError, match=refused), open_bundle(tar):
+        pass
+
+
+def test_data_in_a_second_gzip_member_after_the_end_marker_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "plugin.tgz"
+    path.write_bytes(gzip.compress(tar_bytes([manifest()])) + gzip.compress(tar_bytes([Member("x.yaml", b"a")])))
+    refused = r"PG-BUN-002: refused: \d+ non-zero bytes follow the tar end"
+    with pytest.raises(BundleError, match=refused), open_bundle(path):
+        pass
+
+
+def test_zero_padding_after_the_gzip_stream_is_fine(tmp_path: Path) -> None:
+    archive = _plugin(tmp_path)
+    with archive.open("ab") as f:
+        f.write(bytes(1000))
+    with open_bundle(archive) as bundle:
+        assert bundle.sha256 == _sha(archive) and bundle.size == archive.stat().st_size
+        assert bundle.findings == ()
+
+
+def test_zero_padding_after_the_end_marker_is_fine(tmp_path: Path) -> None:
+    # NOTE: GNU tar pads to a 10240-byte record; only zeros may follow the marker.
+    path = tmp_path / "plugin.tgz"
+    path.write_bytes(gzip.compress(tar_bytes([manifest()]) + bytes(20480)))
+    with open_bundle(path) as bundle:
+        assert bundle.sha256 == _sha(path)
+        assert bundle.findings == ()
 
 
 def test_multi_member_gzip(tmp_path: Path) -> None:
@@ -308,3 +337,16 @@ def test_a_folder_over_the_limits_is_refused_before_packing(tmp_path: Path) -> N
     with pytest.raises(BundleError, match="maxUnpackedBytes"), open_bundle(src, BundleLimits(max_unpacked_bytes=500)):
         pass
     assert list(parent.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("deploy/App.yaml", "deploy/app.yaml"), ("deploy/caf\u00e9.yaml", "deploy/cafe\u0301.yaml")],
+    ids=["case", "nfc-nfd"],
+)
+def test_names_a_folding_file_system_would_merge_are_reported(tmp_path: Path, first: str, second: str) -> None:
+    # NOTE: distinct on Linux, one file on macOS (case-insensitive, and it folds accent composition).
+    archive = write_tgz(tmp_path / "fold.tgz", [manifest(), Member(first, b"a: 1\n"), Member(second, b"a: 2\n")])
+    with open_bundle(archive) as bundle:
+        assert [f.rule_id for f in bundle.findings] == ["PG-BUN-003"]
+        assert (bundle.root / first).read_bytes() != (bundle.root / second).read_bytes()

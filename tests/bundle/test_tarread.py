@@ -27,7 +27,10 @@ def test_bad_header_checksum(tmp_path: Path) -> None:
     data[1024 + 10] ^= 0x01  # second header, inside its name
     path = tmp_path / "bad.tar"
     path.write_bytes(bytes(data))
-    with pytest.raises(BundleError, match="checksum does not match at byte 1024"):
+    with pytest.raises(
+        BundleError,
+        match=r"PG-BUN-004: refused: the headers at byte 1024 of the tar data: a header whose checksum does not match",
+    ):
         _open(path)
 
 
@@ -39,23 +42,15 @@ def test_oversized_pax_header(tmp_path: Path) -> None:
         _open(path)
 
 
-def test_global_pax_header_may_not_set_a_path(tmp_path: Path) -> None:
+@pytest.mark.parametrize("headers", [{"path": "evil"}, {"comment": "abc123"}], ids=["path", "comment"])
+def test_global_pax_headers_are_refused(tmp_path: Path, headers: dict[str, str]) -> None:
+    # NOTE: even `git archive`'s comment-only header: Go's archive/tar returns it as an entry of its own.
     buf = tmp_path / "g.tar"
-    with tarfile.open(buf, "w", format=tarfile.PAX_FORMAT, pax_headers={"path": "evil"}) as tar:
+    with tarfile.open(buf, "w", format=tarfile.PAX_FORMAT, pax_headers=headers) as tar:
         info = tarfile.TarInfo("plugin.yaml")
         tar.addfile(info)
-    with pytest.raises(BundleError, match="global pax header that sets path"):
+    with pytest.raises(BundleError, match=r"PG-BUN-004: refused: the headers at byte 0 .* pax global header"):
         _open(buf)
-
-
-def test_global_pax_comment_is_fine(tmp_path: Path) -> None:
-    # NOTE: `git archive` writes a global header with the commit id as a comment.
-    path = tmp_path / "g.tar"
-    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT, pax_headers={"comment": "abc123"}) as tar:
-        info = tarfile.TarInfo("plugin.yaml")
-        tar.addfile(info)
-    with open_bundle(path) as bundle:
-        assert (bundle.root / "plugin.yaml").exists()
 
 
 def test_gnu_sparse_files_are_refused(tmp_path: Path) -> None:
@@ -68,7 +63,7 @@ def test_gnu_sparse_files_are_refused(tmp_path: Path) -> None:
         f.write(b"data")
     path = tmp_path / "sparse.tgz"
     subprocess.run(["tar", "--sparse", "--format=gnu", "-czf", str(path), "-C", str(src), "."], check=True)
-    with pytest.raises(BundleError, match="GNU sparse file"):
+    with pytest.raises(BundleError, match=r"PG-BUN-004.*GNU sparse file"):
         _open(path)
 
 
@@ -79,7 +74,7 @@ def test_entry_with_a_non_octal_size(tmp_path: Path) -> None:
     header[148:155] = f"{sum(header):06o}\0".encode()
     path = tmp_path / "size.tar"
     path.write_bytes(tar_bytes([manifest()])[:1024] + bytes(header) + bytes(2048))
-    with pytest.raises(BundleError, match="size field that is not an octal number"):
+    with pytest.raises(BundleError, match=r"PG-BUN-004.*size field b'9999zzzz999\\x00' is not a plain octal number"):
         _open(path)
 
 
@@ -87,7 +82,7 @@ def test_symlink_entry_with_data_is_refused(tmp_path: Path) -> None:
     header = bytearray(tar_header("ln", 4, type_=tarfile.SYMTYPE))
     path = tmp_path / "ln.tar"
     path.write_bytes(tar_bytes([manifest()])[:1024] + bytes(header) + b"data" + bytes(508 + 1024))
-    with pytest.raises(BundleError, match="carries 4 data bytes"):
+    with pytest.raises(BundleError, match=r"PG-BUN-004.*'ln'.*carries 4 data bytes"):
         _open(path)
 
 

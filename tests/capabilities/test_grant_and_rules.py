@@ -51,3 +51,30 @@ def test_every_rule_is_documented() -> None:
     text = DOCS.read_text(encoding="utf-8")
     for rule in (*CAP_RULES, *MAN_RULES):
         assert f"`{rule.id}`" in text, rule.id
+
+
+def documented_rules(text: str) -> dict[str, tuple[str, str]]:
+    """``{id: (severity, title)}`` of the rules tables; a rule listed twice is an error."""
+    rows = re.findall(r"^\| `(PG-(?:CAP|MAN)-\d{3})` \| (\w+) \| ([^|]+?) \|", text, flags=re.M)
+    ids = [row[0] for row in rows]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    return {rule_id: (severity, title) for rule_id, severity, title in rows}
+
+
+def registry() -> dict[str, tuple[str, str]]:
+    return {r.id: (str(r.severity), r.title) for r in (*CAP_RULES, *MAN_RULES)}
+
+
+def test_rules_table_matches_the_registry() -> None:
+    """docs/capabilities.md lists exactly the rules of the code, each once, with its severity and title."""
+    assert documented_rules(DOCS.read_text(encoding="utf-8")) == registry()
+
+
+def test_rules_table_check_sees_a_drift() -> None:
+    """A severity, a missing row or a row too many in the table would not pass unseen."""
+    text = DOCS.read_text(encoding="utf-8")
+    assert documented_rules(text.replace("| `PG-MAN-087` | error |", "| `PG-MAN-087` | warning |")) != registry()
+    row = next(line for line in text.splitlines() if line.startswith("| `PG-CAP-036`"))
+    assert documented_rules(text.replace(row + "\n", "")) != registry()
+    extra = "| `PG-MAN-099` | error | Made up | x | y | z |\n"
+    assert documented_rules(text.replace(row + "\n", row + "\n" + extra)) != registry()

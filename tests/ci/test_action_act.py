@@ -84,6 +84,9 @@ def test_self_test_workflow_under_act(tmp_path: Path) -> None:
     assert "self-test: example passed; attestation verified" in log
     assert "Failure - Main Gate a denied bundle" in log, log[-6000:]
     assert "self-test: denied bundle denied (exit 1), as expected" in log
+    # the tools cache pointed into the workspace (where a grype was planted with its stamp) was refused
+    assert "self-test: tools cache inside the workspace refused, as expected" in log
+    assert "is inside the checkout" in log
     # the SARIF upload is skipped under act, never attempted
     assert not re.search(r"(Success|Failure) - Main Upload SARIF", log)
 
@@ -98,9 +101,10 @@ def test_self_test_workflow_under_act(tmp_path: Path) -> None:
     assert any("plugingate: ✅ PASSED" in line for line in summary), summary[:5]
     assert any("plugingate: ❌ DENIED" in line for line in summary), summary[:5]
 
-    # the action installed plugingate and the tools under its own folder
-    assert re.search(r"plugingate: (installing .* into|cached in) \S*/hostexecutor/actions/gate/\.plugingate/venv", log)
-    assert re.search(r"::set-env:: PLUGINGATE_GRYPE=\S*/hostexecutor/actions/gate/\.plugingate/cache/", log)
+    # the action installed plugingate and the tools outside the workspace (~/.cache), never under the checkout
+    assert re.search(r"plugingate: (installing .* into|cached in) \S*/\.cache/plugingate-action/venv", log)
+    grype = re.search(r"::set-env:: PLUGINGATE_GRYPE=(\S+)", log)
+    assert grype and "/.cache/plugingate/tools/" in grype[1] and "hostexecutor" not in grype[1], grype
     # the check steps found every output file non-empty (test -s), and the verdicts in report.json and summary.md
     assert "Success - Main The example passed, with every output written and the attestation verified" in log
     assert "Success - Main The denied bundle failed the action, with its outputs written" in log

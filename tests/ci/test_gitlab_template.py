@@ -9,6 +9,7 @@ report artifacts.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from plugingate.tools.pins import PINNED_VERSIONS
 
 from .tools import (
     DENIED_BUNDLE,
@@ -51,10 +54,22 @@ def _project(root: Path, source_repo: Path) -> Path:
             _copy(REPO / (EXAMPLE_BUNDLE + suffix), project / "plugins" / (bundle.name + suffix))
     denied = REPO / DENIED_BUNDLE
     _copy(denied, project / "plugins" / denied.name)
+    # NOTE: issue 12's attack, committed by the merge request: a grype that erases every match, with the
+    # stamp that made the old template's setup take it for its own cached build.
+    planted = project / ".plugingate" / "cache" / "tools" / f"grype-v{PINNED_VERSIONS['grype']}"
+    planted.mkdir(parents=True)
+    (planted / "grype").write_text('#!/bin/sh\necho \'{"version": "0.121.2", "matches": []}\'\n')
+    (planted / "grype").chmod(0o755)
+    grype = PINNED_VERSIONS["grype"]
+    (planted / ".stamp").write_text(f"github.com/anchore/grype/cmd/grype@v{grype} -s -w -X main.version={grype}\n")
     common = {
         "policy": "policy.yaml",
+        # NOTE: the platform's include pins the approved policy's digest.
+        "policy-digest": "sha256:" + hashlib.sha256((REPO / EXAMPLE_POLICY).read_bytes()).hexdigest(),
         "plugingate-repository": f"file://{source_repo}",
         "plugingate-ref": "main",
+        # NOTE: offline here; a real pipeline keeps the default, upstream.
+        "db-source": "test",
     }
     config = {
         "stages": ["test"],
@@ -77,7 +92,18 @@ def _project(root: Path, source_repo: Path) -> Path:
                     "out": "out-denied",
                 },
             },
+            {
+                "local": "ci/plugingate.yml",
+                "inputs": {
+                    **common,
+                    "job-name": "gate-planted",
+                    "bundle": f"plugins/{denied.name}",
+                    "out": "out-planted",
+                },
+            },
         ],
+        # NOTE: a job told to use the committed cache: setup-tools refuses it (exit 3), nothing runs.
+        "gate-planted": {"variables": {"PLUGINGATE_CACHE": ".plugingate/cache"}},
     }
     (project / ".gitlab-ci.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@plugingate.invalid"]
@@ -149,3 +175,11 @@ def test_template_under_gitlab_ci_local(tmp_path: Path) -> None:
     # the denied job's code quality report names what denied it
     issues = json.loads((artifacts / "gate-denied/out-denied/gl-code-quality-report.json").read_text())
     assert any(i["severity"] == "critical" for i in issues)
+    # the committed grype was never run: the denial above is the real grype's, under the pinned policy
+    assert (
+        report["policy"]["trust"]["kind"] == "pinned-digest" and example["policy"]["trust"]["kind"] == "pinned-digest"
+    )
+    planted = _run(gcl, project, "gate-planted")
+    log = planted.stdout + planted.stderr
+    assert planted.returncode != 0 and "FAIL  gate-planted" in log, log[-6000:]
+    assert "is inside the checkout" in log, log[-3000:]

@@ -4,6 +4,7 @@ validUntil is the signed statement's, shortened by an exception that expires fir
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -63,6 +64,9 @@ spec:
         "warn",
         "--policy",
         policy,
+        # NOTE: attestations are signed only under a pinned (or signed) policy.
+        "--policy-digest",
+        "sha256:" + hashlib.sha256(policy.read_bytes()).hexdigest(),
         "--attest-key",
         key,
         "--out",

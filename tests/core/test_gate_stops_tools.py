@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support.toolpins import pin_fake
+
 PLUGIN = """apiVersion: plugingate.dev/v1
 kind: Plugin
 metadata: {name: demo, version: 1.0.0, publisher: acme.example}
@@ -32,6 +34,7 @@ def test_sigterm_during_syft_stops_syft_and_cleans_up(tmp_path: Path) -> None:
         f'#!/bin/sh\n[ "$1" = version ] && {{ echo "Version: 1.57.1"; exit 0; }}\ntouch {marker}\nexec sleep 120\n'
     )
     syft.chmod(0o755)
+    pin_fake(syft, "syft")
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     policy = Path(__file__).resolve().parents[2] / "testdata" / "policies" / "cases.yaml"

@@ -6,11 +6,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from plugingate.errors import InputError
 from plugingate.findings import Severity
 from plugingate.policy import Mode, VulnSeverity, load_policy, parse_policy
 from plugingate.policy.lint import lint_policy
+from plugingate.policy.model import GatePolicy
 
 HEAD = b"apiVersion: plugingate.dev/v1\nkind: GatePolicy\nmetadata: {name: p}\n"
 
@@ -28,7 +30,32 @@ def test_default_policy_is_safe_and_clean(repo_dir: Path) -> None:
     assert not caps.privileges.allow_privileged and not caps.kubernetes.allow_wildcards
     assert not caps.network.allow_metadata_addresses and caps.images.require_digest
     assert policy.vulnerabilities.fail_on is VulnSeverity.HIGH
+    assert not policy.vulnerabilities.allow_test_database and policy.vulnerabilities.min_advisories >= 1000
     assert [i for i in lint_policy(policy) if i.severity is Severity.ERROR] == []
+
+
+def test_the_test_database_variant_of_the_default_policy_differs_only_there(repo_dir: Path) -> None:
+    """Tests that gate with the test database use a copy of the default policy: it must not drift."""
+    shipped = yaml.safe_load((repo_dir / "policies" / "default.yaml").read_text())
+    variant = yaml.safe_load((repo_dir / "testdata" / "policies" / "default-test-db.yaml").read_text())
+    test_db, shipped_db = variant["spec"]["vulnerabilities"]["database"], shipped["spec"]["vulnerabilities"]["database"]
+    assert (test_db.pop("allowTestDatabase"), test_db.pop("minAdvisories")) == (True, 0)
+    assert (shipped_db.pop("allowTestDatabase"), shipped_db.pop("minAdvisories")) == (False, 1000)
+    assert variant == shipped
+
+
+def test_database_requirements_are_read_and_max_age_is_said_once(tmp_path: Path) -> None:
+    policy = parse(
+        b"spec:\n  vulnerabilities:\n    database:\n      maxAge: 24h\n      requireProviders: [go-vulndb]\n"
+        b"      minAdvisories: 10\n      allowTestDatabase: true\n"
+    )
+    assert isinstance(policy, GatePolicy)
+    v = policy.vulnerabilities
+    assert v.max_database_age == timedelta(hours=24) and v.require_providers == ("go-vulndb",)
+    assert v.min_advisories == 10 and v.allow_test_database
+    with pytest.raises(InputError) as err:
+        parse(b"spec:\n  vulnerabilities:\n    maxDatabaseAge: 1h\n    database:\n      maxAge: 2h\n")
+    assert err.value.line == 8 and "database.maxAge" in err.value.message
 
 
 def test_empty_spec_takes_safe_defaults() -> None:

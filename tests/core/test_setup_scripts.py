@@ -23,9 +23,9 @@ SCRIPTS = REPO / "scripts"
 # NOTE: variables that name a *tool binary* the suite runs; the others (PLUGINGATE_CACHE, _PASSWORD,
 # _MODE, …) are settings. dockerd and docker-registry come from Debian packages scripts/test installs.
 TOOL_VARIABLE = re.compile(
-    r"\"(PLUGINGATE_(?:SYFT|GRYPE|COSIGN|GRYPEDB_BUILD|KYVERNO|POLICY_TESTER|ACT|GITLAB_CI_LOCAL))\""
+    r"\"(PLUGINGATE_(?:SYFT|GRYPE|COSIGN|GRYPEDB_BUILD|TARLIST|K8SDECODE|KUBECTL|KYVERNO|POLICY_TESTER|ACT|GITLAB_CI_LOCAL))\""
 )
-SETUP_SCRIPTS = ("setup-tools", "setup-admission-tools", "setup-ci-tools")
+SETUP_SCRIPTS = ("setup-tools", "setup-admission-tools", "setup-ci-tools", "setup-kubectl")
 
 
 def tool_variables_read_by_tests() -> set[str]:
@@ -40,8 +40,8 @@ def tool_variables_read_by_tests() -> set[str]:
 def variables_printed_by(script: str) -> set[str]:
     """The names a setup script's ``--print-env`` mode prints (read from its source)."""
     text = (SCRIPTS / script).read_text()
-    names = set(re.findall(r"export (PLUGINGATE_[A-Z_]+)=", text))
-    names.update(re.findall(r"emit (PLUGINGATE_[A-Z_]+) ", text))
+    names = set(re.findall(r"export (PLUGINGATE_[A-Z0-9_]+)=", text))
+    names.update(re.findall(r"emit (PLUGINGATE_[A-Z0-9_]+) ", text))
     return names
 
 

@@ -83,7 +83,9 @@ def test_an_unsigned_gate_loads_no_verifier(tmp_path: Path, kind: str) -> None:
 
 
 def test_a_key_signed_gate_loads_only_the_key_verifier(tmp_path: Path) -> None:
-    verdict, modules = gate(tmp_path, ROOT / "examples" / "acme-exporter.tgz", ROOT / "policies" / "default.yaml")
+    verdict, modules = gate(
+        tmp_path, ROOT / "examples" / "acme-exporter.tgz", ROOT / "testdata" / "policies" / "default-test-db.yaml"
+    )
     assert verdict == "passed"
     assert "cryptography.hazmat.primitives.asymmetric.ec" in modules
     assert heavy(modules, NEVER) == []

@@ -47,9 +47,15 @@ def container(**overrides: Any) -> dict[str, Any]:
         "ports": [{"containerPort": 8080}],
         "env": [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "demo-token", "key": "token"}}}],
         "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "64Mi"}},
-        "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
+        "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}},
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
+    # NOTE: a test's own securityContext keeps the Restricted basics it does not mention (drop ALL).
+    if isinstance(overrides.get("securityContext"), dict):
+        overrides = {
+            **overrides,
+            "securityContext": {"capabilities": {"drop": ["ALL"]}, **overrides["securityContext"]},
+        }
     base.update(overrides)
     return base
 
@@ -58,9 +64,14 @@ def pod_spec(**overrides: Any) -> dict[str, Any]:
     """A pod spec that uses nothing undeclared."""
     base: dict[str, Any] = {
         "serviceAccountName": "demo",
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [container()],
         "volumes": [{"name": "tmp", "emptyDir": {}}],
     }
+    # NOTE: likewise the pod's seccomp profile, unless the test sets one (None: none at all).
+    if isinstance(overrides.get("securityContext"), dict):
+        sc = {"seccompProfile": {"type": "RuntimeDefault"}, **overrides["securityContext"]}
+        overrides = {**overrides, "securityContext": sc}
     base.update(overrides)
     return base
 

@@ -79,7 +79,7 @@ def test_seccomp_unconfined_pod_is_reported_even_when_containers_override(run: R
 
 @pytest.mark.parametrize(
     "profile",
-    [{"type": "RuntimeDefault"}, {"type": "Localhost", "localhostProfile": "profiles/plugin.json"}, {}],
+    [{"type": "RuntimeDefault"}, {"type": "Localhost", "localhostProfile": "profiles/plugin.json"}],
 )
 def test_seccomp_confined_is_fine(run: Runner, profile: dict[str, str]) -> None:
     spec = with_container_sc(seccompProfile=profile)
@@ -122,7 +122,10 @@ def test_apparmor_unconfined_pod(run: Runner) -> None:
 
 def test_apparmor_confined_is_fine(run: Runner) -> None:
     spec = with_container_sc(appArmorProfile={"type": "RuntimeDefault"})
-    spec["securityContext"] = {"appArmorProfile": {"type": "Localhost", "localhostProfile": "plugin"}}
+    spec["securityContext"] = {
+        "appArmorProfile": {"type": "Localhost", "localhostProfile": "plugin"},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
     assert ids(run([*others(), deployment(spec)])) == []
 
 
@@ -167,7 +170,7 @@ def test_selinux_spc_pod(run: Runner) -> None:
 @pytest.mark.parametrize("options", [{"type": "container_t"}, {"level": "s0:c123,c456"}, {}])
 def test_selinux_confined_is_fine(run: Runner, options: dict[str, str]) -> None:
     spec = with_container_sc(seLinuxOptions=options)
-    spec["securityContext"] = {"seLinuxOptions": options}
+    spec["securityContext"] = {"seLinuxOptions": options, "seccompProfile": {"type": "RuntimeDefault"}}
     assert ids(run([*others(), deployment(spec)])) == []
 
 
@@ -212,7 +215,7 @@ def test_every_kind(run: Runner, kind: str) -> None:
 def test_no_declaration_grants_them(run: Runner) -> None:
     spec = with_container_sc(
         privileged=True,
-        capabilities={"add": ["SYS_ADMIN"]},
+        capabilities={"add": ["SYS_ADMIN"], "drop": ["ALL"]},
         appArmorProfile={"type": "Unconfined"},
         procMount="Unmasked",
         seLinuxOptions={"type": "spc_t"},

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from plugingate.policy.model import CapabilitiesPolicy, KubernetesPolicy, UnknownKinds
+
 from .conftest import PLUGIN, Runner, good_objects, ids, plugin_with
 
 
@@ -13,16 +15,19 @@ def warnings(findings: list[Any]) -> list[str]:
     return sorted(f.rule_id for f in findings if not f.denies)
 
 
-def test_unknown_kind_is_a_warning(run: Runner) -> None:
+def test_unknown_kind_is_denied_unless_the_policy_lowers_it(run: Runner) -> None:
     monitor = {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "demo"}}
     findings = run([*good_objects(), monitor])
+    assert ids(findings) == ["PG-MAN-001"] and "cannot classify" in findings[0].message
+    lowered = CapabilitiesPolicy(kubernetes=KubernetesPolicy(unknown_kinds=UnknownKinds.WARN))
+    findings = run([*good_objects(), monitor], policy=lowered)
     assert ids(findings) == [] and warnings(findings) == ["PG-MAN-001"]
 
 
 def test_custom_group_deployment_is_not_a_deployment(run: Runner) -> None:
     fake = {"apiVersion": "evil.example/v1", "kind": "Deployment", "metadata": {"name": "x"}, "spec": {}}
     findings = run([*good_objects(), fake])
-    assert warnings(findings) == ["PG-MAN-001"]
+    assert ids(findings) == ["PG-MAN-001"]
 
 
 def test_no_objects_is_a_warning(run: Runner) -> None:
@@ -35,15 +40,17 @@ def test_system_namespace(run: Runner, namespace: str) -> None:
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": namespace}}
     assert ids(run([*good_objects(), cm])) == ["PG-MAN-003"]
     ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
-    assert ids(run([*good_objects(), ns])) == ["PG-MAN-003"]
+    # a Namespace is also a cluster-scoped object the default policy does not list
+    assert ids(run([*good_objects(), ns])) == ["PG-MAN-003", "PG-MAN-004", "PG-MAN-072"]
 
 
 @pytest.mark.parametrize(
     ("api_version", "kind"),
     [
-        ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
-        ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
         ("apiregistration.k8s.io/v1", "APIService"),
+        ("flowcontrol.apiserver.k8s.io/v1", "FlowSchema"),
+        ("v1", "Node"),
+        ("v1", "node"),
         ("certificates.k8s.io/v1", "CertificateSigningRequest"),
     ],
 )

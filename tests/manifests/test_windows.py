@@ -15,11 +15,21 @@ def others() -> list[dict[str, Any]]:
 
 def windows_container(**overrides: Any) -> dict[str, Any]:
     """A container of a Windows pod: no Linux-only securityContext field, a non-administrator user."""
-    return container(**{"securityContext": {"runAsNonRoot": True}, **overrides})
+    wanted = {"runAsNonRoot": True, **overrides.pop("securityContext", {})}
+    made = container(**{"securityContext": dict(wanted), **overrides})
+    # NOTE: the shared helper drops ALL capabilities for Linux pods; on Windows the field is forbidden.
+    made["securityContext"] = wanted
+    return made
 
 
 def windows_pod(*containers: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     spec = pod_spec(containers=list(containers) or [windows_container()], **overrides)
+    # NOTE: likewise the pod's RuntimeDefault seccomp profile the shared helper adds, unless the test set one.
+    wanted = overrides.get("securityContext")
+    if isinstance(wanted, dict):
+        spec["securityContext"] = dict(wanted)
+    else:
+        spec.pop("securityContext", None)
     spec["os"] = {"name": "windows"}
     return spec
 
@@ -33,9 +43,15 @@ def test_a_windows_pod_is_not_told_to_set_linux_fields(run: Runner) -> None:
 
 def test_the_same_pod_on_linux_is_told(run: Runner) -> None:
     spec = pod_spec(containers=[windows_container()])
-    assert ids(run([*others(), deployment(spec)])) == ["PG-MAN-015"]
+    assert ids(run([*others(), deployment(spec)])) == [
+        "PG-MAN-015",
+        "PG-MAN-088",
+    ]
     spec["os"] = {"name": "linux"}
-    assert ids(run([*others(), deployment(spec)])) == ["PG-MAN-015"]
+    assert ids(run([*others(), deployment(spec)])) == [
+        "PG-MAN-015",
+        "PG-MAN-088",
+    ]
 
 
 @pytest.mark.parametrize("spelling", ["Windows", "WINDOWS", "windows ", "win"])
@@ -43,7 +59,10 @@ def test_only_the_exact_spelling_is_windows(run: Runner, spelling: str) -> None:
     """The API server accepts only ``windows``: any other spelling keeps every Linux check."""
     spec = pod_spec(containers=[windows_container()])
     spec["os"] = {"name": spelling}
-    assert ids(run([*others(), deployment(spec)])) == ["PG-MAN-015"]
+    assert ids(run([*others(), deployment(spec)])) == [
+        "PG-MAN-015",
+        "PG-MAN-088",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -97,7 +116,7 @@ def test_host_users_on_a_windows_pod(run: Runner) -> None:
 
 def test_root_on_windows_is_runasnonroot_and_the_user_name(run: Runner) -> None:
     """runAsNonRoot still applies on Windows; the message never asks for runAsUser, which Windows forbids."""
-    unset = run([*others(), deployment(windows_pod(container(securityContext={})))])
+    unset = run([*others(), deployment(windows_pod({**container(), "securityContext": {}}))])
     assert ids(unset) == ["PG-MAN-014"]
     message = unset[0].message
     assert "runAsNonRoot: true" in message and "ContainerUser" in message
@@ -107,7 +126,7 @@ def test_root_on_windows_is_runasnonroot_and_the_user_name(run: Runner) -> None:
     )
     findings = run([*others(), deployment(windows_pod(admin))])
     assert ids(findings) == ["PG-MAN-014"] and "ContainerAdministrator" in findings[0].message
-    pod_level = windows_pod(container(securityContext={}), securityContext={"runAsNonRoot": True})
+    pod_level = windows_pod({**container(), "securityContext": {}}, securityContext={"runAsNonRoot": True})
     assert ids(run([*others(), deployment(pod_level)])) == []
 
 

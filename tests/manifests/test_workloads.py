@@ -50,8 +50,9 @@ def test_init_and_ephemeral_containers_are_checked(run: Runner) -> None:
         ephemeralContainers=[{"name": "debug", "image": "busybox", "securityContext": {"privileged": True}}],
     )
     found = ids(run([*others(), deployment(spec)]))
-    # init: image; ephemeral: image, privileged, root, escalation (no limits checked for ephemeral containers)
-    assert found == ["PG-MAN-012", "PG-MAN-014", "PG-MAN-015", "PG-MAN-020", "PG-MAN-020"]
+    # init: image; ephemeral: image, privileged, root, escalation, capabilities not dropped (no limits checked for
+    # ephemeral containers)
+    assert found == ["PG-MAN-012", "PG-MAN-014", "PG-MAN-015", "PG-MAN-020", "PG-MAN-020", "PG-MAN-088"]
 
 
 def test_host_path(run: Runner) -> None:

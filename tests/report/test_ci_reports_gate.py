@@ -53,7 +53,7 @@ def _gate(bundle: str, out: Path) -> subprocess.CompletedProcess[str]:
             "gate",
             bundle,
             "--policy",
-            "policies/default.yaml",
+            "testdata/policies/default-test-db.yaml",
             "--out",
             str(out),
             "-q",

@@ -59,8 +59,10 @@ def test_without_an_engine_every_image_is_skipped_with_the_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
-    saved, skipped = save_from_engine([Image("app", "registry.example/app@sha256:" + "d" * 64)], tmp_path / "out")
-    assert saved == []
+    saved, skipped, unproven = save_from_engine(
+        [Image("app", "registry.example/app@sha256:" + "d" * 64)], tmp_path / "out"
+    )
+    assert saved == [] and unproven == []
     assert [(s.name, s.reason.split(": ")[0]) for s in skipped] == [
         ("app", f"no Docker engine answered at unix://{tmp_path}/no-such.sock")
     ]

@@ -17,16 +17,18 @@ from plugingate.vulnerabilities import scan_sbom
 from tests.conftest import SCHEMAS
 
 from .conftest import BUNDLES
-from .imagefiles import ADVISORY, write_docker_archive
+from .imagefiles import ADVISORY, ALPINE, layout_members, oci_image, write_dir, write_docker_archive, write_tar
 
 pytestmark = pytest.mark.integration
 
 
 def _bundle_with_image(tmp_path: Path) -> tuple[Path, str]:
+    """The vulnerable bundle with its image as Docker 25+'s ``docker save`` writes it (OCI layout + manifest.json)."""
     root = tmp_path / "bundle"
     shutil.copytree(BUNDLES / "vulnerable", root)
-    image_id = write_docker_archive(root / "images" / "exporter.tar")
-    return root, image_id
+    image = oci_image()
+    write_tar(root / "images" / "exporter.tar", layout_members(image, docker=True))
+    return root, image.digest
 
 
 def test_an_image_archive_in_the_bundle_is_scanned(runner: ToolRunner, tmp_path: Path) -> None:
@@ -40,9 +42,11 @@ def test_an_image_archive_in_the_bundle_is_scanned(runner: ToolRunner, tmp_path:
         images=[Image("exporter", ref)],
         runner=runner,
     )
-    assert [(i.name, i.ref, i.origin, i.packages) for i in result.images] == [
-        ("exporter", ref, "bundle:images/exporter.tar", 1)
+    assert [(i.name, i.ref, i.origin, i.packages, i.digest) for i in result.images] == [
+        ("exporter", ref, "bundle:images/exporter.tar", 1, image_id)
     ]
+    assert result.proven_digests == {ref: image_id} and result.unproven_images == ()
+    assert result.proof_bytes > 0
     assert result.skipped_images == ()
     assert [f.rule_id for f in result.findings] == ["PG-SBOM-002"]
     cdx = json.loads(result.cyclonedx_path.read_text())
@@ -135,7 +139,8 @@ def test_an_image_whose_archive_is_not_an_image_is_skipped_not_looked_up(runner:
             cache=cache,
         )
         assert [s.reason for s in result.skipped_images] == [
-            "the archive 'images/fake.tar' it names is not a docker-archive or oci-archive (.tar) in the bundle"
+            "the archive 'images/fake.tar' it names is not a docker-archive or oci-archive (.tar) or an OCI layout "
+            "folder in the bundle"
         ]
     assert result.cached
 
@@ -163,3 +168,96 @@ def test_the_merged_cyclonedx_is_valid_against_the_shared_schema(runner: ToolRun
     sbom = json.loads(result.cyclonedx_path.read_text())
     assert any(c["type"] == "container" for c in sbom["components"])
     assert [e.message for e in validator.iter_errors(sbom)] == []
+
+
+def test_a_docker_save_archive_without_proof_is_not_scanned_and_denies(runner: ToolRunner, tmp_path: Path) -> None:
+    """Docker < 25's docker save: the image id (config digest) it names is no registry digest."""
+    root = tmp_path / "bundle"
+    shutil.copytree(BUNDLES / "vulnerable", root)
+    image_id = write_docker_archive(root / "images" / "exporter.tar")
+    ref = f"registry.example.com/acme/exporter@{image_id}"
+    result = generate_sbom(
+        root,
+        name="vuln-demo",
+        version="0.3.0",
+        out_dir=tmp_path / "out",
+        images=[Image("exporter", ref)],
+        runner=runner,
+        on_skipped_image=OnSkippedImage.WARN,
+        use_docker=False,
+    )
+    assert result.images == () and result.proven_digests == {}
+    [unproven] = result.unproven_images
+    assert (unproven.ref, unproven.digest) == (ref, image_id) and "no registry digest" in unproven.reason
+    [finding] = [f for f in result.findings if f.rule_id == "PG-SBOM-004"]
+    assert finding.severity is Severity.ERROR and image_id in finding.message
+    cdx = json.loads(result.cyclonedx_path.read_text())
+    assert not [c for c in cdx.get("components", []) if c.get("type") == "container"]
+
+
+def test_an_oci_layout_folder_named_by_archive_is_proven_and_scanned(runner: ToolRunner, tmp_path: Path) -> None:
+    from plugingate.declaration.model import ImageRef
+
+    root = tmp_path / "bundle"
+    shutil.copytree(BUNDLES / "vulnerable", root)
+    image = oci_image()
+    write_dir(root / "images" / "exporter", layout_members(image))
+    ref = f"registry.example.com/acme/exporter@{image.digest}"
+    result = generate_sbom(
+        root,
+        name="vuln-demo",
+        version="0.3.0",
+        out_dir=tmp_path / "out",
+        images=[ImageRef("exporter", ref, archive="images/exporter")],
+        runner=runner,
+        use_docker=False,
+    )
+    assert [(i.origin, i.digest, i.packages) for i in result.images] == [("bundle:images/exporter", image.digest, 1)]
+    # A link to that folder is not followed: the image is then not in the bundle at all.
+    (root / "images" / "link").symlink_to(root / "images" / "exporter")
+    linked = generate_sbom(
+        root,
+        name="vuln-demo",
+        version="0.3.0",
+        out_dir=tmp_path / "out2",
+        images=[ImageRef("exporter", ref, archive="images/link")],
+        runner=runner,
+        use_docker=False,
+    )
+    assert linked.images == () and [s.ref for s in linked.skipped_images] == [ref]
+
+
+def test_a_cached_result_keeps_each_image_proven_or_unproven(runner: ToolRunner, tmp_path: Path) -> None:
+    from plugingate.cache import ResultCache
+    from plugingate.declaration.model import ImageRef
+
+    root = tmp_path / "bundle"
+    shutil.copytree(BUNDLES / "vulnerable", root)
+    good, held = oci_image(), oci_image(ALPINE)
+    write_tar(root / "images" / "good.tar", layout_members(good))
+    write_tar(root / "images" / "other.tar", layout_members(held))
+    images = [
+        ImageRef("good", f"registry.example.com/acme/good@{good.digest}", archive="images/good.tar", line=3),
+        ImageRef("bad", f"registry.example.com/acme/bad@{good.manifest[:-4]}beef", archive="images/other.tar", line=7),
+    ]
+    cache = ResultCache(tmp_path / "cache")
+    runs = [
+        generate_sbom(
+            root,
+            name="vuln-demo",
+            version="0.3.0",
+            out_dir=tmp_path / f"out-{n}",
+            images=images,
+            runner=runner,
+            bundle_digest="sha256:" + "8" * 64,
+            cache=cache,
+            use_docker=False,
+        )
+        for n in range(2)
+    ]
+    assert [r.cached for r in runs] == [False, True]
+    for result in runs:
+        assert result.proven_digests == {images[0].ref: good.digest}
+        assert [(u.name, u.digest) for u in result.unproven_images] == [("bad", images[1].ref.rpartition("@")[2])]
+        [finding] = [f for f in result.findings if f.rule_id == "PG-SBOM-004"]
+        assert finding.location is not None and finding.location.line == 7

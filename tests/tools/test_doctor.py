@@ -81,3 +81,13 @@ def test_doctor_exits_3_without_a_database_or_grype(real_env: dict[str, str], tm
     assert no_grype.returncode == 3
     report = json.loads(no_grype.stdout)
     assert report["grype"]["found"] is False and "grype was not found" in report["problems"][0]
+
+
+@pytest.mark.integration
+def test_doctor_reports_k8sdecode_and_exits_3_without_it(real_env: dict[str, str], tmp_path: Path) -> None:
+    done = _doctor(real_env, "--format", "json")
+    report = json.loads(done.stdout)
+    assert report["k8sdecode"]["found"] is True and report["k8sdecode"]["version"].endswith("+k8s.v0.32.4")
+    missing = _doctor({**real_env, "PLUGINGATE_K8SDECODE": str(tmp_path / "none")}, "--format", "json")
+    assert missing.returncode == 3
+    assert json.loads(missing.stdout)["k8sdecode"]["found"] is False

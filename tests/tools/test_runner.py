@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -19,6 +20,8 @@ from plugingate.tools import Tool, ToolRunner, locate
 from plugingate.tools.buildinfo import main_module_version
 from plugingate.tools.locate import tools_dir
 from plugingate.tools.pins import PINNED_VERSIONS
+from plugingate.tools.verify import this_platform
+from tests.support.toolpins import pin_fake
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,7 +46,7 @@ def _probe(folder: Path, name: str = "grype") -> Path:
     path = folder / name
     path.write_text(PROBE)
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
+    return pin_fake(path, "grype" if name not in ("syft", "cosign") else name)
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -51,6 +54,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "HOME": str(tmp_path / "home"),
         "PLUGINGATE_CACHE": str(tmp_path / "cache"),
         "PATH": "/usr/bin:/bin",
+        "PLUGINGATE_TOOL_PINS": os.environ["PLUGINGATE_TOOL_PINS"],
         **extra,
     }
 
@@ -171,6 +175,7 @@ def test_versions_are_remembered_per_binary(tmp_path: Path) -> None:
     assert list(memo.values()) == ["9.9.9"]
     probe.write_text(PROBE.replace("9.9.9", "9.9.10"))
     os.utime(probe, ns=(time.time_ns(), time.time_ns() + 1_000_000))
+    pin_fake(probe, "grype")
     assert ToolRunner(env=env).info(Tool.GRYPE).version == "9.9.10"
 
 
@@ -213,16 +218,19 @@ def test_setup_tools_is_idempotent_and_fast_when_cached() -> None:
         "PLUGINGATE_GRYPE",
         "PLUGINGATE_COSIGN",
         "PLUGINGATE_GRYPEDB_BUILD",
+        "PLUGINGATE_TARLIST",
+        "PLUGINGATE_K8SDECODE",
         "GRYPE_DB_CACHE_DIR",
         "PLUGINGATE_CACHE",
     }
     for name in ("PLUGINGATE_SYFT", "PLUGINGATE_GRYPE", "PLUGINGATE_COSIGN"):
         assert os.access(exports[name], os.X_OK)
     assert (Path(exports["GRYPE_DB_CACHE_DIR"]) / "6" / "import.json").is_file()
-    for tool in ("syft", "grype", "cosign", "grypedb-build"):
-        assert (REPO / ".tools" / "bin" / tool).resolve().is_file()
+    # NOTE: no links into the checkout: the gate runs no tool from a work tree.
+    for tool in ("syft", "grype", "cosign", "grypedb-build", "tarlist", "k8sdecode"):
+        assert not (REPO / ".tools" / "bin" / tool).is_symlink()
     dotenv = subprocess.run([str(script), "--github-env"], capture_output=True, text=True, timeout=120, check=True)
-    assert dotenv.stdout.replace("export ", "").count("=") == 6 and "export" not in dotenv.stdout
+    assert dotenv.stdout.replace("export ", "").count("=") == 8 and "export" not in dotenv.stdout
 
 
 def test_release_downloads_are_refused_with_directions(tmp_path: Path) -> None:
@@ -290,9 +298,16 @@ def test_setup_tools_with_tools_on_path_builds_the_database_into_a_fresh_cache(t
 
     info = read_database_info(db_dir)
     assert info.schema.startswith("v6.") and info.source.startswith("plugingate project database")
-    # A tool at another version than the pinned one is refused.
+    # A tool whose digest is not pinned is refused before it runs, even to say its version.
     (bin_dir / "grype").unlink()
     (bin_dir / "grype").write_text("#!/bin/sh\necho 'Version: 0.99.0'\n")
     (bin_dir / "grype").chmod(0o755)
+    wrong = subprocess.run([str(script)], capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert wrong.returncode == 3 and "grype v0.121.2 at" in wrong.stderr and "not pinned" in wrong.stderr
+    # An operator's pin for it (PLUGINGATE_TOOL_PINS) gets it as far as the version check.
+    pins = tmp_path / "operator-pins.txt"
+    digest = hashlib.sha256((bin_dir / "grype").read_bytes()).hexdigest()
+    pins.write_text(f"grype v0.99.0 {this_platform()} release {digest}\n")
+    env["PLUGINGATE_TOOL_PINS"] = str(pins)
     wrong = subprocess.run([str(script)], capture_output=True, text=True, env=env, timeout=120, check=False)
     assert wrong.returncode == 3 and "reports version '0.99.0', pinned is v0.121.2" in wrong.stderr

@@ -83,7 +83,12 @@ def vulnerable_sbom(scanners: dict[str, str], tmp_path_factory: pytest.TempPathF
 
 def policy(**changes: Any) -> VulnerabilityPolicy:
     """The default vulnerability policy, with a database age that a fixed clock far away accepts."""
-    base: dict[str, Any] = {"fail_on": VulnSeverity.HIGH, "max_database_age": timedelta(days=36500)}
+    base: dict[str, Any] = {
+        "fail_on": VulnSeverity.HIGH,
+        "max_database_age": timedelta(days=36500),
+        # NOTE: these tests scan with the project's test database on purpose.
+        "allow_test_database": True,
+    }
     base.update(changes)
     return VulnerabilityPolicy(**base)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 
 from plugingate.cache import ResultCache, cache_key
+from plugingate.cache import _signed_part as _signed
 from plugingate.sbom import generate_sbom
 from plugingate.tools import Tool, ToolRun, ToolRunner
 from plugingate.vulnerabilities import scan_sbom
@@ -189,3 +192,70 @@ def test_two_real_gates_at_once_share_the_cache(scanners: dict[str, str], tmp_pa
 def _real_gate(root: str, out: str, scanners: dict[str, str]) -> list[str]:
     _, scan = _gate(ToolRunner(env={**os.environ, **scanners}), ResultCache(Path(root)), Path(out))
     return sorted(m.match.id for m in scan.matches)
+
+
+def _forge(cache: ResultCache, key: str, content: str) -> None:
+    """What an attacker who can write the cache folder does: rewrite a file and its manifest digest."""
+    entry = cache._entry_dir(key)
+    (entry / "grype.json").write_text(content)
+    manifest = json.loads((entry / "manifest.json").read_text())
+    manifest["files"]["grype.json"] = hashlib.sha256(content.encode()).hexdigest()
+    (entry / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_forged_entry_with_matching_digests_is_a_miss(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path / "cache", key_file=tmp_path / "config" / "cache.key")
+    source = tmp_path / "grype.json"
+    source.write_text('{"matches": [{"vulnerability": {"id": "CVE-1"}}]}')
+    key = cache_key("scan", {"x": 1})
+    cache.put(key, {"grype.json": source})
+    assert cache.get(key) is not None
+    _forge(cache, key, '{"matches": []}')
+    assert cache.get(key) is None
+    # NOTE: another reader's view: a fresh cache object with the same key file, and one whose MAC was
+    # recomputed under a key the attacker chose, are both refused.
+    assert ResultCache(tmp_path / "cache", key_file=tmp_path / "config" / "cache.key").get(key) is None
+    other = ResultCache(tmp_path / "cache", key_file=tmp_path / "attacker.key")
+    entry = cache._entry_dir(key)
+    manifest = json.loads((entry / "manifest.json").read_text())
+    secret = other._secret()
+    assert secret is not None
+    manifest["mac"] = secret.mac(_signed(key, manifest["files"], manifest["meta"]))
+    (entry / "manifest.json").write_text(json.dumps(manifest))
+    assert cache.get(key) is None
+    del manifest["mac"]
+    (entry / "manifest.json").write_text(json.dumps(manifest))
+    assert cache.get(key) is None
+
+
+def test_the_key_is_created_0600_outside_the_cache(tmp_path: Path) -> None:
+    key_file = tmp_path / "config" / "cache.key"
+    cache = ResultCache(tmp_path / "cache", key_file=key_file)
+    source = tmp_path / "grype.json"
+    source.write_text("{}")
+    cache.put(cache_key("scan", {"x": 2}), {"grype.json": source})
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert cache.get(cache_key("scan", {"x": 2})) is not None
+
+
+@pytest.mark.parametrize("where", ["inside", "loose", "symlink"])
+def test_an_unsafe_key_turns_the_cache_off(tmp_path: Path, where: str) -> None:
+    root = tmp_path / "cache"
+    root.mkdir()
+    key_file = root / "cache.key" if where == "inside" else tmp_path / "cache.key"
+    if where == "loose":
+        key_file.write_text("00" * 32)
+        key_file.chmod(0o644)
+    if where == "symlink":
+        real = tmp_path / "real.key"
+        real.write_text("00" * 32)
+        real.chmod(0o600)
+        key_file.symlink_to(real)
+    cache = ResultCache(root, key_file=key_file)
+    source = tmp_path / "grype.json"
+    source.write_text("{}")
+    key = cache_key("scan", {"x": 3})
+    cache.put(key, {"grype.json": source})
+    assert cache.get(key) is None
+    assert cache.problem is not None and str(key_file) in cache.problem
+    assert not (root / key[:2]).exists()

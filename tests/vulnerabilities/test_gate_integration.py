@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.toolpins import pin_fake
+
 from .conftest import BUNDLES, run_cli
 
 pytestmark = pytest.mark.integration
@@ -36,7 +38,7 @@ def _broken(path: Path, version: str) -> Path:
         'echo "this tool must not run on a cached re-gate" >&2\nexit 99\n'
     )
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
+    return pin_fake(path)
 
 
 def _step(report: dict[str, Any], name: str) -> dict[str, Any]:

@@ -12,21 +12,27 @@ from pathlib import Path
 import pytest
 
 from plugingate.tools.locate import tools_dir
+from tests.support.toolpins import pin_fake
 
 from .conftest import run_cli
 
 pytestmark = pytest.mark.integration
 
 
+# NOTE: these scans use the project's test database on purpose: the default policy's twin that allows it.
+TEST_DB_POLICY = Path(__file__).resolve().parents[2] / "testdata" / "policies" / "default-test-db.yaml"
+
+
 def _scan(sbom: Path, env: dict[str, str], tmp_path: Path, *extra: str) -> tuple[int, str, str]:
-    done = run_cli("scan", sbom, "--out", tmp_path / "out", *extra, env=env)
+    policy = () if "--policy" in extra else ("--policy", str(TEST_DB_POLICY))
+    done = run_cli("scan", sbom, "--out", tmp_path / "out", *policy, *extra, env=env)
     return done.code, done.stdout, done.stderr
 
 
 def _fake_tool(path: Path, script: str) -> Path:
     path.write_text("#!/bin/sh\n" + script)
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
+    return pin_fake(path, "grype")
 
 
 def test_a_fresh_database_scans_and_denies(vulnerable_sbom: Path, scanner_env: dict[str, str], tmp_path: Path) -> None:
@@ -180,7 +186,7 @@ def test_stale_database_only_warns_when_the_policy_says_so(
     policy = tmp_path / "warn.yaml"
     policy.write_text(
         "apiVersion: plugingate.dev/v1\nkind: GatePolicy\nmetadata: {name: stale-warn}\n"
-        "spec:\n  vulnerabilities:\n    onStaleDatabase: warn\n"
+        "spec:\n  vulnerabilities:\n    onStaleDatabase: warn\n    database: {allowTestDatabase: true}\n"
     )
     env = {**scanner_env, "GRYPE_DB_CACHE_DIR": str(stale_db)}
     code, out, err = _scan(vulnerable_sbom, env, tmp_path, "--policy", policy, "--format", "json")

@@ -7,7 +7,13 @@
 //
 // Usage:
 //
-//	grypedb-build -providers testdata/vulndb -out DIR [-build-time 2026-01-02T03:04:05Z]
+//	grypedb-build [-providers DIR] [-govulndb MODULE_DIR -govulndb-time T] -out DIR [-build-time T]
+//
+// -providers names a folder of vunnel workspaces (testdata/vulndb, or a platform's own mirrors).
+// -govulndb names the folder of a downloaded golang.org/x/vulndb module: its data/osv records (the Go
+// vulnerability database, OSV) become one more workspace, "go-vulndb", stamped with -govulndb-time
+// (the module version's time: the data is as old as the pin, not as the build). At least one of the
+// two is needed; both are merged into one database.
 //
 // -build-time overrides the build timestamp the builder stamps as "now"; tests use it to make a
 // database that is stale on purpose.
@@ -25,6 +31,7 @@ import (
 	grypedb "github.com/anchore/grype/grype/db"
 	"github.com/anchore/grype/grype/db/provider"
 	v6 "github.com/anchore/grype/grype/db/v6"
+	v6build "github.com/anchore/grype/grype/db/v6/build"
 )
 
 func main() {
@@ -38,15 +45,32 @@ func run() error {
 	providers := flag.String("providers", "", "folder holding one vunnel workspace per provider (<name>/metadata.json)")
 	out := flag.String("out", "", "folder to write vulnerability.db into (created; must not hold a DB yet)")
 	buildTime := flag.String("build-time", "", "RFC 3339 time to record as the build time instead of now")
+	govulndb := flag.String("govulndb", "", "folder of a golang.org/x/vulndb module (its data/osv is read)")
+	govulndbTime := flag.String("govulndb-time", "", "RFC 3339 time of that module version (the data's date)")
+	archive := flag.Bool("archive", false, "also package the database as grype distributes it: a .tar.gz and latest.json")
 	flag.Parse()
-	if *providers == "" || *out == "" {
+	if (*providers == "" && *govulndb == "") || *out == "" {
 		flag.Usage()
-		return errors.New("-providers and -out are required")
+		return errors.New("-out and at least one of -providers and -govulndb are required")
 	}
 
-	states, err := readStates(*providers)
-	if err != nil {
-		return err
+	var states provider.States
+	if *providers != "" {
+		read, err := readStates(*providers)
+		if err != nil {
+			return err
+		}
+		states = append(states, read...)
+	}
+	if *govulndb != "" {
+		st, tmp, err := goVulnDBState(*govulndb, *govulndbTime)
+		if tmp != "" {
+			defer os.RemoveAll(tmp)
+		}
+		if err != nil {
+			return err
+		}
+		states = append(states, *st)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
@@ -76,6 +100,13 @@ func run() error {
 		}
 		if err := setBuildTime(filepath.Join(*out, v6.VulnerabilityDBFileName), ts.UTC()); err != nil {
 			return err
+		}
+	}
+	if *archive {
+		// NOTE: the archive and latest.json a mirror (or a test server on loopback) serves to
+		// `grype db update` through GRYPE_DB_UPDATE_URL, as grype's own distribution does.
+		if err := v6build.CreateArchive(*out, "tar.gz", nil); err != nil {
+			return fmt.Errorf("packaging the database: %w", err)
 		}
 	}
 	fmt.Println(filepath.Join(*out, v6.VulnerabilityDBFileName))

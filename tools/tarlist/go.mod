@@ -1,0 +1,3 @@
+module plugingate.dev/tools/tarlist
+
+go 1.22

@@ -118,7 +118,7 @@ def build(path: Path, target_mib: int) -> None:
 
         add("plugin.yaml", b"apiVersion: plugingate.dev/v1\nkind: Plugin\nmetadata: {name: bench}\n")
         i = 0
-        raw = tar.fileobj.fileobj  # type: ignore[union-attr]  # NOTE: the compressed file, not the tar stream
+        raw = tar.fileobj.fileobj  # type: ignore[attr-defined]  # NOTE: the compressed file, not the tar stream
         while raw.tell() < budget:
             kind = i % 10
             if kind < 3:  # incompressible: image layers, binaries, wheels

@@ -172,7 +172,13 @@ def main() -> int:
     parser.add_argument("--size-mib", type=int, default=128)
     parser.add_argument("--no-gate", action="store_true", help="skip the cold gates")
     args = parser.parse_args()
-    setup = subprocess.run([str(REPO / "scripts" / "setup-tools"), "--print-env"], capture_output=True, text=True)
+    setup = subprocess.run(
+        [str(REPO / "scripts" / "setup-tools"), "--print-env"],
+        capture_output=True,
+        text=True,
+        # NOTE: the project's test database unless the caller chose a source: timing needs no real data.
+        env={**os.environ, "PLUGINGATE_DB_SOURCE": os.environ.get("PLUGINGATE_DB_SOURCE", "test")},
+    )
     env = dict(os.environ)
     for line in setup.stdout.splitlines():
         if line.startswith("export ") and "=" in line:

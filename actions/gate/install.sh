@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The action's install step: plugingate in a virtual environment and the pinned syft, grype and cosign
-# (with the project's vulnerability database), all in ~/.cache (plugingate-action/ and plugingate/),
+# (with the vulnerability database db-source names), all in ~/.cache (plugingate-action/ and plugingate/),
 # outside $GITHUB_WORKSPACE: nothing the pull request commits can stand in for them (setup-tools also
 # refuses a cache inside the workspace or any git work tree, and checks every tool's pinned digest).
 # A cache of those folders (actions/cache, keyed by the action's ref) makes later runs start in seconds.
-# Inputs arrive as environment variables: PG_VERSION, PG_TOOLS_FROM, PG_PYTHON.
+# Inputs arrive as environment variables: PG_VERSION, PG_TOOLS_FROM, PG_DB_SOURCE, PG_PYTHON.
+# NOTE: db-source upstream (the default) runs `grype db update` with the job's GRYPE_DB_UPDATE_URL (a
+# mirror's latest.json) when set; when it fails, setup-tools exits 3 and so does this step: no gate runs.
 set -euo pipefail
 
 action="${GITHUB_ACTION_PATH:?install.sh runs inside the plugingate action}"

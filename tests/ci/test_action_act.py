@@ -4,9 +4,15 @@
 installs plugingate and the pinned tools under its own folder, fails on the denied bundle, passes
 the example plugin with key-signed attestations (verified in the workflow), and writes the outputs
 and the job summary. act runs a snapshot of the checkout
-(so nothing is written into it) and, in host mode, copies it to ~/.cache/act/<random>/hostexecutor,
-which it removes after a run that succeeds: the workflow's own check steps test the output files
+(so nothing is written into it) and, in host mode, copies it to <action cache>/<random>/hostexecutor
+(the test's own ``--action-cache-path``, so that concurrent act runs never remove each other's
+copies), which it removes after a run that succeeds: the workflow's own check steps test the output files
 (``test -s``), and this test reads the outputs and the summary from act's log.
+
+The action keeps its default ``db-source``, ``upstream``, under the shipped default policy: the test
+serves a mirror on 127.0.0.1 (the Go vulnerability database at the pinned version, packaged as grype's
+distribution is) and hands ``GRYPE_DB_UPDATE_URL`` to the job in act's ``--env-file``; a step of the
+workflow points the action at an unreachable mirror, which must fail it.
 """
 
 from __future__ import annotations
@@ -19,7 +25,17 @@ from pathlib import Path
 
 import pytest
 
-from .tools import DENIED_BUNDLE, EXAMPLE_BUNDLE, EXAMPLE_POLICY, REPO, ci_tools, require_inputs, snapshot_repo
+from .tools import (
+    DENIED_BUNDLE,
+    EXAMPLE_BUNDLE,
+    EXAMPLE_POLICY,
+    REPO,
+    ci_tools,
+    go_vulndb_mirror,
+    require_inputs,
+    serve_mirror,
+    snapshot_repo,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -31,6 +47,8 @@ def test_self_test_workflow_under_act(tmp_path: Path) -> None:
     workflow = (REPO / ".github/workflows/self-test.yml").read_text()
     assert f"bundle: {EXAMPLE_BUNDLE}" in workflow and f"bundle: {DENIED_BUNDLE}" in workflow
     assert f"policy: {EXAMPLE_POLICY}" in workflow
+    # NOTE: every gate of the workflow keeps the action's default database source (upstream)
+    assert "db-source:" not in workflow
     assert f"uses: {UPLOAD_SARIF.replace('@', '/upload-sarif@')}" in (REPO / "actions/gate/action.yml").read_text()
     tools = ci_tools()
     repo = snapshot_repo(tmp_path / "repo")
@@ -43,12 +61,41 @@ def test_self_test_workflow_under_act(tmp_path: Path) -> None:
     )
     empty = tmp_path / "empty"
     empty.write_text("")
-    act_cache = Path.home() / ".cache" / "act"
-    before = set(act_cache.iterdir()) if act_cache.is_dir() else set()
+    act_cache = tmp_path / "act-cache"
+    mirror = go_vulndb_mirror(tmp_path / "mirror")
+    with serve_mirror(mirror) as url:
+        env_file = tmp_path / "job.env"
+        env_file.write_text(f"GRYPE_DB_UPDATE_URL={url}\n")
+        proc, seconds = _act(tools.act, repo, placeholder, env_file, empty, act_cache)
+    log = proc.stdout + proc.stderr
+    # NOTE: act leaves the copy of a failed run behind (with the action's venv and tools): remove it.
+    shutil.rmtree(act_cache, ignore_errors=True)
+    print(f"act ran the self-test workflow in {seconds:.0f}s")
+    assert proc.returncode == 0, log[-6000:]
+    assert "Job succeeded" in log
+
+    # the default source, upstream, from the mirror: downloaded by setup-tools, named in vulns.json and report.json
+    assert f"grype db update from {url}" in log, log[-6000:]
+    assert re.search(
+        rf"self-test: database upstream from 'grype db update {re.escape(url)}': \d{{4}} advisories \(go-vulndb\)", log
+    )
+    # the unreachable mirror failed the action with exit 3 (setup-tools), and no gate ran
+    start = log.index("grype could not update its database from http://127.0.0.1:9/latest.json")
+    unreachable = log[start : log.index("self-test: unreachable database mirror refused, as expected", start)]
+    assert "Failure - Main Install plugingate and its pinned tools" in unreachable, unreachable[-3000:]
+    assert "exit status 3" in unreachable and "Run Main Gate the bundle" not in unreachable, unreachable[-3000:]
+    assert "Failure - Main Gate with an unreachable database mirror" in log
+
+    _check_outputs(log)
+
+
+def _act(
+    act: Path, repo: Path, placeholder: Path, env_file: Path, empty: Path, act_cache: Path
+) -> tuple[subprocess.CompletedProcess[str], float]:
     start = time.monotonic()
     proc = subprocess.run(
         [
-            str(tools.act),
+            str(act),
             "push",
             "--workflows",
             ".github/workflows/self-test.yml",
@@ -57,28 +104,25 @@ def test_self_test_workflow_under_act(tmp_path: Path) -> None:
             "--local-repository",
             f"{UPLOAD_SARIF}={placeholder}",
             "--env-file",
-            str(empty),
+            str(env_file),
             "--var-file",
             str(empty),
             "--secret-file",
             str(empty),
             "--concurrent-jobs",
             "1",
+            "--action-cache-path",
+            str(act_cache),
         ],
         cwd=repo,
         capture_output=True,
         text=True,
         timeout=900,
     )
-    seconds = time.monotonic() - start
-    log = proc.stdout + proc.stderr
-    # NOTE: act leaves the copy of a failed run behind (with the action's venv and tools): remove ours.
-    for left in (set(act_cache.iterdir()) if act_cache.is_dir() else set()) - before:
-        shutil.rmtree(left, ignore_errors=True)
-    print(f"act ran the self-test workflow in {seconds:.0f}s")
-    assert proc.returncode == 0, log[-6000:]
-    assert "Job succeeded" in log
+    return proc, time.monotonic() - start
 
+
+def _check_outputs(log: str) -> None:
     # the example passed; the denied bundle failed the action (continue-on-error) and the check step saw it
     assert "Success - Main Gate the example plugin" in log, log[-6000:]
     assert "self-test: example passed; attestation verified" in log

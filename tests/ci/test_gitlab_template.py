@@ -5,12 +5,18 @@ local:`` with inputs): once for the example plugin, once for a denied bundle. Th
 plugingate from ``plugingate-repository`` at ``plugingate-ref``; here that is a snapshot of this
 checkout, as a local git repository. Each job passes or fails as the gate decides and leaves its
 report artifacts.
+
+The jobs keep the template's default ``db-source`` (``upstream``: ``grype db update``) under the shipped
+default policy; the test serves the mirror on 127.0.0.1 (the Go vulnerability database at the pinned
+version, packaged as grype's distribution is) and passes ``GRYPE_DB_UPDATE_URL`` with ``--variable``,
+as a platform would set a CI/CD variable. A job whose mirror is unreachable fails with exit 3.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -27,8 +33,12 @@ from .tools import (
     EXAMPLE_POLICY,
     REPO,
     assert_reports_valid,
+    assert_upstream_database,
     ci_tools,
+    closed_port_url,
+    go_vulndb_mirror,
     require_inputs,
+    serve_mirror,
     snapshot_repo,
 )
 
@@ -68,8 +78,7 @@ def _project(root: Path, source_repo: Path) -> Path:
         "policy-digest": "sha256:" + hashlib.sha256((REPO / EXAMPLE_POLICY).read_bytes()).hexdigest(),
         "plugingate-repository": f"file://{source_repo}",
         "plugingate-ref": "main",
-        # NOTE: offline here; a real pipeline keeps the default, upstream.
-        "db-source": "test",
+        # NOTE: no db-source: the default, upstream, from the mirror GRYPE_DB_UPDATE_URL names.
     }
     config = {
         "stages": ["test"],
@@ -101,6 +110,15 @@ def _project(root: Path, source_repo: Path) -> Path:
                     "out": "out-planted",
                 },
             },
+            {
+                "local": "ci/plugingate.yml",
+                "inputs": {
+                    **common,
+                    "job-name": "gate-unreachable",
+                    "bundle": f"plugins/{bundle.name}",
+                    "out": "out-unreachable",
+                },
+            },
         ],
         # NOTE: a job told to use the committed cache: setup-tools refuses it (exit 3), nothing runs.
         "gate-planted": {"variables": {"PLUGINGATE_CACHE": ".plugingate/cache"}},
@@ -117,9 +135,17 @@ def _project(root: Path, source_repo: Path) -> Path:
     return project
 
 
-def _run(gcl: Path, project: Path, job: str) -> subprocess.CompletedProcess[str]:
+def _run(gcl: Path, project: Path, job: str, mirror: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(gcl), "--force-shell-executor", "--home", str(project.parent / "gcl-home"), job],
+        [
+            str(gcl),
+            "--force-shell-executor",
+            "--home",
+            str(project.parent / "gcl-home"),
+            "--variable",
+            f"GRYPE_DB_UPDATE_URL={mirror}",
+            job,
+        ],
         cwd=project,
         capture_output=True,
         text=True,
@@ -149,21 +175,30 @@ def test_template_under_gitlab_ci_local(tmp_path: Path) -> None:
     assert job["variables"]["PG_BUNDLE"] == "plugins/acme-exporter.tgz"
     assert job["artifacts"]["reports"]["dependency_scanning"] == "out-example/gl-dependency-scanning-report.json"
     assert job["artifacts"]["when"] == "always"
+    assert job["variables"]["PG_DB_SOURCE"] == "upstream"
 
     start = time.monotonic()
-    passed = _run(gcl, project, "gate-example")
-    first = time.monotonic() - start
-    log = passed.stdout + passed.stderr
-    assert passed.returncode == 0, log[-6000:]
-    assert "PASS  gate-example" in log
+    mirror = go_vulndb_mirror(tmp_path / "mirror")
+    packaged = time.monotonic() - start
+    with serve_mirror(mirror) as url:
+        start = time.monotonic()
+        passed = _run(gcl, project, "gate-example", url)
+        first = time.monotonic() - start
+        log = passed.stdout + passed.stderr
+        assert passed.returncode == 0, log[-6000:]
+        assert "PASS  gate-example" in log
+        assert f"grype db update from {url}" in log, log[-6000:]
 
-    start = time.monotonic()
-    denied = _run(gcl, project, "gate-denied")
-    second = time.monotonic() - start
-    log = denied.stdout + denied.stderr
-    print(f"gitlab-ci-local: gate-example {first:.0f}s (installs), gate-denied {second:.0f}s (cached)")
-    assert denied.returncode == 1, log[-6000:]
-    assert "FAIL  gate-denied" in log
+        start = time.monotonic()
+        denied = _run(gcl, project, "gate-denied", url)
+        second = time.monotonic() - start
+        log = denied.stdout + denied.stderr
+        print(
+            f"gitlab-ci-local: mirror packaged in {packaged:.0f}s, gate-example {first:.0f}s (installs), "
+            f"gate-denied {second:.0f}s (cached)"
+        )
+        assert denied.returncode == 1, log[-6000:]
+        assert "FAIL  gate-denied" in log
 
     artifacts = project / ".gitlab-ci-local" / "artifacts"
     example = assert_reports_valid(artifacts / "gate-example" / "out-example")
@@ -172,6 +207,8 @@ def test_template_under_gitlab_ci_local(tmp_path: Path) -> None:
     assert report["verdict"] == "denied"
     for out in (artifacts / "gate-example" / "out-example", artifacts / "gate-denied" / "out-denied"):
         assert (out / "sbom.cdx.json").is_file(), sorted(p.name for p in out.iterdir())
+        # the data came from the mirror, through grype's upstream update: named so in vulns.json and the report
+        assert_upstream_database(out, url)
     # the denied job's code quality report names what denied it
     issues = json.loads((artifacts / "gate-denied/out-denied/gl-code-quality-report.json").read_text())
     assert any(i["severity"] == "critical" for i in issues)
@@ -179,7 +216,18 @@ def test_template_under_gitlab_ci_local(tmp_path: Path) -> None:
     assert (
         report["policy"]["trust"]["kind"] == "pinned-digest" and example["policy"]["trust"]["kind"] == "pinned-digest"
     )
-    planted = _run(gcl, project, "gate-planted")
+    planted = _run(gcl, project, "gate-planted", url)
     log = planted.stdout + planted.stderr
     assert planted.returncode != 0 and "FAIL  gate-planted" in log, log[-6000:]
     assert "is inside the checkout" in log, log[-3000:]
+
+    # the mirror is down: the job fails with exit 3 (no fallback to the test database, nor to the copy
+    # the jobs above left in the cache), and no gate ran
+    unreachable = closed_port_url()
+    down = _run(gcl, project, "gate-unreachable", unreachable)
+    log = down.stdout + down.stderr
+    assert down.returncode != 0 and "FAIL  gate-unreachable" in log, log[-6000:]
+    assert f"grype could not update its database from {unreachable}" in log, log[-6000:]
+    # NOTE: gitlab-ci-local ends a failed job's log with its exit status ("finished in 3.56 s  FAIL 3").
+    assert re.search(r"gate-unreachable finished in [0-9.]+ \S+\s+FAIL 3\b", log), log[-3000:]
+    assert not (artifacts / "gate-unreachable" / "out-unreachable" / "report.json").exists()

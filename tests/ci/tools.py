@@ -1,13 +1,19 @@
-"""Finding act and gitlab-ci-local for the CI tests: scripts/setup-ci-tools builds them once, cached."""
+"""What the CI tests need: act and gitlab-ci-local (scripts/setup-ci-tools), and a database mirror on loopback."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shlex
+import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import jsonschema
@@ -16,8 +22,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "testdata" / "schemas"
 EXAMPLE_BUNDLE = "examples/acme-exporter.tgz"
-# NOTE: the default policy refuses the test database these runs scan with: its test-database twin.
-EXAMPLE_POLICY = "testdata/policies/default-test-db.yaml"
+# NOTE: the shipped default policy, unmodified: the runs scan with real advisories (the Go vulnerability
+# database at the pinned version, served as grype's upstream by a mirror on loopback), never the test data.
+EXAMPLE_POLICY = "policies/default.yaml"
 # NOTE: keep in step with .github/workflows/self-test.yml.
 DENIED_BUNDLE = "testdata/bundles/deny/privileged-host-declared"
 
@@ -115,3 +122,88 @@ def snapshot_repo(dest: Path) -> Path:
     ):
         subprocess.run([*git, *args], cwd=dest, check=True, capture_output=True, timeout=120)
     return dest
+
+
+def _pinned_vulndb() -> str:
+    for line in (REPO / "tools" / "versions.env").read_text().splitlines():
+        if line.startswith("VULNDB_VERSION="):
+            return line.split("=", 1)[1].strip()
+    raise AssertionError("tools/versions.env pins no VULNDB_VERSION")
+
+
+def go_vulndb_mirror(dest: Path) -> Path:
+    """A mirror folder as grype's distribution serves it: ``latest.json`` and the database archive.
+
+    The database is the Go vulnerability database at the version tools/versions.env pins (the data
+    ``plugingate db build`` and scripts/test's built database hold, about 4,800 advisories), packaged
+    by the project's builder (``grypedb-build -archive``): real advisories, so the shipped default
+    policy (which refuses the test database) can be used as it is.
+    """
+    builder = os.environ.get("PLUGINGATE_GRYPEDB_BUILD", "")
+    if not builder or not Path(builder).is_file():
+        pytest.fail('PLUGINGATE_GRYPEDB_BUILD is not set: eval "$(scripts/setup-tools --print-env)" first')
+    go = shutil.which("go", path=f"{os.environ.get('PATH', '')}:/usr/local/go/bin")
+    if go is None:
+        pytest.fail("Go is needed to download golang.org/x/vulndb (the mirror's data) through the module proxy")
+    version = _pinned_vulndb()
+    proc = subprocess.run(
+        [go, "mod", "download", "-json", f"golang.org/x/vulndb@{version}"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    module = json.loads(proc.stdout)
+    when = json.loads(Path(module["Info"]).read_text())["Time"]
+    built = subprocess.run(
+        [builder, "-govulndb", module["Dir"], "-govulndb-time", when, "-out", str(dest), "-archive"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    # NOTE: only the listing and the archive are served, as a real mirror would.
+    (dest / "vulnerability.db").unlink()
+    assert (dest / "latest.json").is_file() and len(list(dest.glob("*.tar.gz"))) == 1, sorted(dest.iterdir())
+    return dest
+
+
+@contextmanager
+def serve_mirror(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` on 127.0.0.1 (a free port) while the block runs; yields its ``latest.json`` URL."""
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/latest.json"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on (a port bound, then released): the unreachable mirror."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/latest.json"
+
+
+def assert_upstream_database(out: Path, url: str) -> dict[str, object]:
+    """vulns.json and report.json name the database: grype's upstream source, fetched from ``url``."""
+    vulns = json.loads((out / "vulns.json").read_text())
+    db = vulns["scanner"]["db"]
+    assert db["kind"] == "upstream" and db["source"] == f"grype db update {url}", db
+    assert [p["name"] for p in db["providers"]] == ["go-vulndb"] and db["advisories"] > 4000, db
+    report = json.loads((out / "report.json").read_text())
+    (step,) = [s for s in report["steps"] if s["step"] == "vulnerabilities"]
+    named = step["details"]["database"]
+    assert named["kind"] == "upstream" and named["source"] == db["source"] and named["stale"] is False, named
+    summary = (out / "summary.md").read_text()
+    assert url in summary, "summary.md does not name the mirror"
+    return dict(db)

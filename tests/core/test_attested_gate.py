@@ -48,6 +48,7 @@ metadata: {{name: exception-test}}
 spec:
   signature: {{required: false}}
   vulnerabilities:
+    database: {{allowTestDatabase: true}}  # NOTE: the suite's test database
     failOn: critical
     onSkippedImage: warn
     exceptions:

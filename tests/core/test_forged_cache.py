@@ -27,6 +27,7 @@ metadata: {name: forged-cache}
 spec:
   signature: {required: false, trustedSigners: []}
   vulnerabilities:
+    database: {allowTestDatabase: true}  # NOTE: the suite's test database
     failOn: high
     onSkippedImage: warn
 """

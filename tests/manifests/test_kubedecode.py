@@ -6,6 +6,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from support.toolpins import pin_fake
 
 from plugingate.manifests.kubedecode import HelperReader
 from tests.conftest import run_cli
@@ -66,7 +67,8 @@ def _fake_helper(tmp_path: Path, body: str) -> Path:
     script = tmp_path / "k8sdecode"
     script.write_text('#!/bin/sh\nif [ "$1" = version ]; then echo \'{"version": "9.9.9"}\'; exit 0; fi\n' + body)
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return script
+    # NOTE: the gate runs no unpinned binary; the stand-in is pinned for this session only.
+    return pin_fake(script)
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,11 @@ def test_an_image_from_the_engine_is_saved_and_scanned(
     assert "pkg:pypi/urllib3@1.26.4" in {c.get("purl") for c in container["components"]}
 
     scan = scan_sbom(
-        result.cyclonedx_path, VulnerabilityPolicy(), runner=runner, now=datetime.now(UTC), out_dir=tmp_path / "out"
+        result.cyclonedx_path,
+        VulnerabilityPolicy(allow_test_database=True),
+        runner=runner,
+        now=datetime.now(UTC),
+        out_dir=tmp_path / "out",
     )
     [found] = [m for m in scan.matches if m.match.id == ADVISORY]
     assert found.match.package_name == "urllib3" and found.match.fix_versions == ("1.26.5",)

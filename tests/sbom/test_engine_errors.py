@@ -76,8 +76,8 @@ def test_no_engine_is_said_in_plain_words(
 def test_skipped_images_carry_the_plain_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     address = f"tcp://127.0.0.1:{_closed_port()}"
     monkeypatch.setenv("DOCKER_HOST", address)
-    saved, skipped = save_from_engine([IMAGE], tmp_path / "out", timeout=5)
-    assert saved == [] and len(skipped) == 1
+    saved, skipped, unproven = save_from_engine([IMAGE], tmp_path / "out", timeout=5)
+    assert saved == [] and unproven == [] and len(skipped) == 1
     reason = skipped[0].reason
     assert reason.startswith(f"no Docker engine answered at {address}: nothing is listening there")
     assert "start the Docker engine" in reason and "--no-docker" in reason

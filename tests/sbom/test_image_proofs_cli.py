@@ -9,6 +9,7 @@ case, whose attestations name the image's digest.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 import tarfile
@@ -94,6 +95,9 @@ def _gate(bundle: Path, key: Path, out: Path, env: dict[str, str]) -> Completed:
         bundle,
         "--policy",
         POLICY,
+        # NOTE: attestations are signed only under a pinned (or signed) policy.
+        "--policy-digest",
+        "sha256:" + hashlib.sha256(POLICY.read_bytes()).hexdigest(),
         "--attest-key",
         key,
         "--out",
@@ -149,7 +153,7 @@ def test_the_example_whose_digests_all_hold_passes_and_is_attested(runs: dict[st
     assert (image["ref"].rpartition("@")[2], image["digest"], image["origin"]) == (PINNED, PINNED, f"bundle:{ARCHIVE}")
     assert image["packages"] >= 5 and sbom["details"]["unprovenImages"] == []
     statements = _statements(out)
-    assert len(statements) == 3
+    assert len(statements) == 4  # gate, SBOM, vulnerabilities, VSA
     for statement in statements:
         assert PINNED.removeprefix("sha256:") in {s["digest"]["sha256"] for s in statement["subject"]}
 

@@ -58,7 +58,7 @@ def test_an_image_archive_in_the_bundle_is_scanned(runner: ToolRunner, tmp_path:
 
     scan = scan_sbom(
         result.cyclonedx_path,
-        VulnerabilityPolicy(),
+        VulnerabilityPolicy(allow_test_database=True),
         runner=runner,
         now=datetime.now(UTC),
         out_dir=tmp_path / "out",

@@ -55,7 +55,7 @@ def test_doctor_reports_tools_versions_and_the_database(real_env: dict[str, str]
             report[tool]["version"] == PINNED_VERSIONS[tool] and report[tool]["foundBy"] == f"PLUGINGATE_{tool.upper()}"
         )
     assert report["database"]["ok"] is True and report["database"]["schema"].startswith("v6.")
-    assert "plugingate project database" in report["database"]["source"]
+    assert "plugingate test database" in report["database"]["source"]
     assert report["docker"]["reachable"] is False
     assert any("no Docker engine" in w for w in report["warnings"])
     # in plain words: which engine and why, not the SDK's exception chain

@@ -291,13 +291,15 @@ def test_setup_tools_with_tools_on_path_builds_the_database_into_a_fresh_cache(t
     exports = dict(line.removeprefix("export ").split("=", 1) for line in done.stdout.splitlines())
     assert exports["PLUGINGATE_GRYPE"] == str(bin_dir / "grype")
     db_dir = Path(exports["GRYPE_DB_CACHE_DIR"])
-    assert db_dir == tmp_path / "cache" / "grype-db" / "current"
+    # NOTE: the folder itself (stable for the caller), and the cache's default points at it too.
+    assert db_dir.parent == tmp_path / "cache" / "grype-db"
+    assert (tmp_path / "cache" / "grype-db" / "current").resolve() == db_dir.resolve()
     marker = json.loads((db_dir / "plugingate-source.json").read_text())
-    assert marker["source"] == "plugingate project database (testdata/vulndb)"
+    assert marker["source"] == "plugingate test database (testdata/vulndb)"
     from plugingate.vulnerabilities import read_database_info
 
     info = read_database_info(db_dir)
-    assert info.schema.startswith("v6.") and info.source.startswith("plugingate project database")
+    assert info.schema.startswith("v6.") and info.source.startswith("plugingate test database")
     # A tool whose digest is not pinned is refused before it runs, even to say its version.
     (bin_dir / "grype").unlink()
     (bin_dir / "grype").write_text("#!/bin/sh\necho 'Version: 0.99.0'\n")

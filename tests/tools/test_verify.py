@@ -169,7 +169,19 @@ def test_cli_refuses_a_real_grype_planted_in_the_checkout(tmp_path: Path) -> Non
     sbom.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": []}))
     env = {**os.environ, "PLUGINGATE_GRYPE": str(planted)}
     done = subprocess.run(
-        [sys.executable, "-m", "plugingate", "scan", str(sbom), "--out", str(tmp_path / "out"), "--no-cache"],
+        [
+            sys.executable,
+            "-m",
+            "plugingate",
+            "scan",
+            str(sbom),
+            # NOTE: the test database is allowed, so the check that is reached is the tool's.
+            "--policy",
+            str(REPO / "testdata" / "policies" / "default-test-db.yaml"),
+            "--out",
+            str(tmp_path / "out"),
+            "--no-cache",
+        ],
         capture_output=True,
         text=True,
         env={**env, "PYTHONPATH": str(REPO)},

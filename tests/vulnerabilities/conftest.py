@@ -21,6 +21,8 @@ from plugingate.vulnerabilities import database_dir, read_database_info
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLES = REPO / "testdata" / "vuln-bundles"
+# NOTE: the default policy's twin that accepts the test database these tests scan with.
+TEST_DB_POLICY = Path(__file__).resolve().parents[2] / "testdata" / "policies" / "default-test-db.yaml"
 SETUP = "run scripts/setup-tools (builds the pinned tools and imports the project's database offline)"
 
 

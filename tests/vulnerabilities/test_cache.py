@@ -20,7 +20,7 @@ from plugingate.sbom import generate_sbom
 from plugingate.tools import Tool, ToolRun, ToolRunner
 from plugingate.vulnerabilities import scan_sbom
 
-from .conftest import BUNDLES, policy, run_cli
+from .conftest import BUNDLES, TEST_DB_POLICY, policy, run_cli
 
 NOW = datetime(2027, 1, 15, tzinfo=UTC)
 
@@ -107,7 +107,18 @@ def test_cli_scan_uses_the_cache_unless_no_cache(
     vulnerable_sbom: Path, scanner_env: dict[str, str], tmp_path: Path
 ) -> None:
     def scan(*extra: str) -> dict[str, Any]:
-        done = run_cli("scan", vulnerable_sbom, "--out", tmp_path / "out", "--format", "json", *extra, env=scanner_env)
+        done = run_cli(
+            "scan",
+            vulnerable_sbom,
+            "--policy",
+            TEST_DB_POLICY,
+            "--out",
+            tmp_path / "out",
+            "--format",
+            "json",
+            *extra,
+            env=scanner_env,
+        )
         assert done.code == 1, done.stderr
         doc: dict[str, Any] = json.loads(done.stdout)
         return doc

@@ -21,6 +21,7 @@ metadata: {name: scan-tests}
 spec:
   signature: {required: false, trustedSigners: []}
   vulnerabilities:
+    database: {allowTestDatabase: true}  # NOTE: the suite's test database
     failOn: high
 """
 
@@ -57,7 +58,7 @@ def test_gate_denies_reports_the_database_and_a_regate_runs_neither_tool(
     vulns = _step(report, "vulnerabilities")
     denying = sorted(f["properties"]["vulnerability"] for f in vulns["findings"] if f["severity"] == "error")
     assert denying == expected["denyAtHigh"]
-    assert vulns["details"]["database"]["source"].startswith("plugingate project database")
+    assert vulns["details"]["database"]["source"].startswith("plugingate test database")
     built = vulns["details"]["database"]["built"]
     assert built in (tmp_path / "cold" / "summary.md").read_text().replace("+00:00", "Z")
     assert vulns["details"]["cached"] is False and _step(report, "sbom")["details"]["cached"] is False

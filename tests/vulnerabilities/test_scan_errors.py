@@ -39,7 +39,7 @@ def test_a_fresh_database_scans_and_denies(vulnerable_sbom: Path, scanner_env: d
     code, out, err = _scan(vulnerable_sbom, scanner_env, tmp_path)
     assert code == 1, err
     assert out.strip().splitlines()[-1].startswith("denied: 9 match(es)")
-    assert "plugingate project database" in out
+    assert "plugingate test database" in out
 
 
 def test_missing_grype_exits_3_naming_it(vulnerable_sbom: Path, scanner_env: dict[str, str], tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def test_vulnerable_bundle_is_denied_with_exactly_the_expected_advisories(
     assert locations == {"app/py/requirements.txt", "app/js/package-lock.json", "app/go/go.mod"}
     # The report says which database was used and when it was built.
     assert result.database.schema.startswith("v6.")
-    assert "plugingate project database" in result.database.source
+    assert "plugingate test database" in result.database.source
     assert result.database.built.tzinfo is not None
     assert result.tools["grype"] == "0.121.2"
     written = json.loads((tmp_path / "vulns.json").read_text())

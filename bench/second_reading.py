@@ -100,9 +100,11 @@ def child(mode: str, bundle: str, out: str, policy: str) -> None:
     from dataclasses import replace
 
     from plugingate.gate import GateRequest, run_gate
+    from plugingate.manifests.step import manifests_step
+    from plugingate.pipeline import StepContext
     from plugingate.policy import load_policy
     from plugingate.result import StepResult
-    from plugingate.steps import StepContext, default_steps, manifests_step
+    from plugingate.steps import default_steps
 
     steps = default_steps()
     if mode == "python":
@@ -110,11 +112,11 @@ def child(mode: str, bundle: str, out: str, policy: str) -> None:
         def python_only(ctx: StepContext) -> StepResult:
             from plugingate.findings import Step
             from plugingate.manifests import check_manifests, load_manifests
-            from plugingate.steps import _count_summary, status_of
+            from plugingate.pipeline import count_summary, status_of
 
             manifests = load_manifests(ctx.bundle.root, ctx.declaration)
             findings = check_manifests(manifests, ctx.declaration, ctx.request.policy.capabilities)
-            summary = _count_summary(findings, f"{len(manifests.objects)} Kubernetes object(s)")
+            summary = count_summary(findings, f"{len(manifests.objects)} Kubernetes object(s)")
             return StepResult(Step.MANIFESTS, status_of(findings), summary, tuple(findings))
 
         steps = replace(steps, manifests=python_only)

@@ -1,4 +1,9 @@
-"""Atomic output files: a run that fails leaves no half-written report, signature or attestation."""
+"""Files in and out: untrusted files read with a bound, outputs written atomically.
+
+Reading: every file plugingate is handed (a policy, a key, a signature, a bundle's plugin.yaml, an
+attestation, a tool's output) goes through ``read_bounded``, so "read at most N bytes or refuse" is
+written once. Writing: a run that fails leaves no half-written report, signature or attestation.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,54 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+
+from plugingate.errors import InputError
+
+
+class UnreadableFileError(InputError):
+    """A file could not be opened or read (exit 2); ``reason`` is the ``OSError`` (missing, a folder, denied)."""
+
+    def __init__(self, message: str, *, path: str, reason: OSError, hint: str | None = None) -> None:
+        super().__init__(message, path=path, hint=hint)
+        self.reason = reason
+
+
+class FileTooLargeError(InputError):
+    """A file holds more than the ``limit`` bytes its kind may have (exit 2)."""
+
+    def __init__(self, message: str, *, path: str, limit: int, hint: str | None = None) -> None:
+        super().__init__(message, path=path, hint=hint)
+        self.limit = limit
+
+
+def read_bounded(path: Path, limit: int, what: str, *, shown_as: str | None = None, hint: str | None = None) -> bytes:
+    """The whole of ``path`` when it holds at most ``limit`` bytes; else ``FileTooLargeError``.
+
+    ``what`` names the kind of file in the messages ("the policy", "the public key"); ``shown_as``
+    is the name the person knows the file by when ``path`` is not it (a file inside an unpacked
+    bundle is shown by its path in the bundle, never by the private temporary folder).
+
+    # NOTE: at most ``limit + 1`` bytes are ever read, whatever the file claims to be: a size from
+    # ``stat`` can change between the look and the read, and a device (``/dev/zero``) or a pipe has
+    # none. A symlink is followed, as ``open`` does, and a pipe is read (``--key <(…)`` works): the
+    # bound, not the kind of file, is what keeps a hostile input from costing memory.
+    """
+    shown = shown_as or str(path)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise UnreadableFileError(
+            f"cannot read {what}: {exc.strerror or exc}", path=shown, reason=exc, hint=hint
+        ) from exc
+    if len(data) > limit:
+        raise FileTooLargeError(
+            f"{what} is larger than {limit} bytes",
+            path=shown,
+            limit=limit,
+            hint=hint or f"{what} is at most {limit} bytes; check that this is the right file",
+        )
+    return data
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

@@ -19,83 +19,41 @@ plugin.yaml or manifest) raises ``InputError`` (exit 2) before anything is writt
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plugingate import __version__
 from plugingate.errors import ExitCode, UndecidedError
 from plugingate.findings import Severity, Step
-from plugingate.policy.model import GatePolicy, Mode
-from plugingate.policy.trust import UNPINNED, PolicyTrust, refuse_unpinned
+from plugingate.pipeline import GateRequest, GateSteps, RanTools, StepContext, StepFunction
+from plugingate.policy.model import Mode
 from plugingate.result import BundleInfo, GateResult, PluginInfo, PolicyInfo, StepResult, StepStatus, Verdict
-from plugingate.steps import StepContext, default_steps
 
 if TYPE_CHECKING:
-    from plugingate.bundle import OpenedBundle
-    from plugingate.keys import PrivateKey
-    from plugingate.signature.keyless import KeylessSettings
+    from plugingate.policy.trust import PolicyTrust
 
-
-@dataclass(frozen=True, slots=True)
-class GateRequest:
-    """What to gate, against which policy, and where to put the outputs."""
-
-    bundle: Path
-    policy: GatePolicy
-    out_dir: Path
-    signature: Path | None = None
-    provenance: Path | None = None
-    attest_key: Path | None = None
-    attest_private_key: PrivateKey | None = None  # ``attest_key`` loaded up front, so a bad key fails first
-    attest_keyless: bool = False
-    attest_keyless_settings: KeylessSettings | None = None  # the instance and token; None: public + ambient
-    attest_in_dry_run: bool = False
-    use_cache: bool = True
-    now: datetime | None = None
-    # NOTE: how the policy was tied to the platform's approval; unpinned (the default) signs nothing.
-    policy_trust: PolicyTrust = UNPINNED
-
-
-StepFunction = Callable[[StepContext], StepResult]
-
-
-@dataclass(frozen=True, slots=True)
-class GateSteps:
-    """The pipeline's parts; tests hand the gate fakes, the CLI the real ones."""
-
-    signature: StepFunction
-    provenance: StepFunction
-    capabilities: StepFunction
-    manifests: StepFunction
-    sbom: StepFunction
-    vulnerabilities: StepFunction
-    attest: Callable[[StepContext, GateResult], tuple[StepResult, dict[str, str]]]
-    outputs: Callable[[StepContext, GateResult], dict[str, str]]
-    # NOTE: called once the checks are done, while syft still runs on a core of its own: whatever
-    # the later steps can get ready (their imports) then stays off the critical path.
-    prepare: Callable[[], None] | None = None
-    # NOTE: called right after syft is started: work of a later step that can begin at once (the
-    # manifests' Kubernetes reading) runs beside syft too.
-    start: Callable[[StepContext], None] | None = None
+__all__ = ["GateRequest", "GateSteps", "run_gate"]
 
 
 def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult:
     """Run the whole pipeline and return what it decided (outputs are written as a side effect)."""
     from plugingate.bundle import BundleLimits, open_bundle
+    from plugingate.bundle.step import bundle_step
     from plugingate.declaration import load_declaration
 
-    steps = steps or default_steps()
+    if steps is None:
+        from plugingate.steps import default_steps
+
+        steps = default_steps()
     now = request.now or datetime.now(UTC)
     policy = request.policy
     limits = BundleLimits.from_policy(policy.bundle)
     with open_bundle(request.bundle, limits) as bundle:
         declaration = load_declaration(bundle.root)
         ctx = StepContext(request=request, bundle=bundle, declaration=declaration, now=now)
-        results: list[StepResult] = [_bundle_step(bundle)]
+        results: list[StepResult] = [bundle_step(bundle)]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plugingate-sbom") as pool:
             sbom_future: Future[StepResult] = pool.submit(_timed, Step.SBOM, steps.sbom, ctx)
             try:
@@ -135,7 +93,7 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
         asked = bool(request.attest_key or request.attest_keyless) and (
             request.policy.mode is not Mode.DRY_RUN or request.attest_in_dry_run
         )
-        refused = refuse_unpinned(request.policy_trust, signing=asked)
+        refused = _refuse_unpinned(request.policy_trust, signing=asked)
         attested: dict[str, str]
         if refused is not None and result.verdict is not Verdict.UNDECIDED:
             attestation, attested = refused, {}
@@ -144,20 +102,6 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
         result = _with(result, attestation, attested)
         written = steps.outputs(ctx, result)
         return replace(result, outputs={**written, **attested})
-
-
-def _bundle_step(bundle: OpenedBundle) -> StepResult:
-    """What unpacking found that does not stop the gate (dropped setuid bits, trailing data)."""
-    from plugingate.steps import status_of
-
-    summary = f"{bundle.kind} {bundle.size} bytes, {bundle.files} entries, sha256:{bundle.sha256[:12]}"
-    return StepResult(
-        Step.BUNDLE,
-        status_of(bundle.findings),
-        summary,
-        tuple(bundle.findings),
-        details={"files": bundle.files, "unpackedBytes": bundle.unpacked_bytes},
-    )
 
 
 def _timed(step: Step, function: StepFunction, ctx: StepContext) -> StepResult:
@@ -173,14 +117,7 @@ def _timed(step: Step, function: StepFunction, ctx: StepContext) -> StepResult:
             details={"error": exc.diagnostics()},
             seconds=time.perf_counter() - started,
         )
-    return StepResult(
-        result.step,
-        result.status,
-        result.summary,
-        result.findings,
-        result.details,
-        seconds=time.perf_counter() - started,
-    )
+    return replace(result, seconds=time.perf_counter() - started)
 
 
 def _decide(request: GateRequest, ctx: StepContext, results: list[StepResult], now: datetime) -> GateResult:
@@ -195,9 +132,8 @@ def _decide(request: GateRequest, ctx: StepContext, results: list[StepResult], n
         verdict, code = Verdict.PASSED, ExitCode.PASSED
     tools: dict[str, str] = {}
     for r in results:
-        versions = r.details.get("tools")
-        if isinstance(versions, dict):
-            tools.update({str(k): str(v) for k, v in versions.items()})
+        if isinstance(r.outcome, RanTools):
+            tools.update(r.outcome.tool_versions())
     decl = ctx.declaration
     return GateResult(
         bundle=BundleInfo(
@@ -252,11 +188,34 @@ def _with(result: GateResult, attestation: StepResult, outputs: dict[str, str]) 
             verdict=Verdict.DENIED,
             exit_code=ExitCode.DENIED,
         )
-    valid_until = attestation.details.get("validUntil")
-    if isinstance(valid_until, str):
-        from plugingate.attestation.predicate import parse_rfc3339
+    from plugingate.attestation.step import AttestationOutcome
 
+    attested = attestation.outcome
+    if isinstance(attested, AttestationOutcome):
         # NOTE: an applied exception that expires first shortens the attestation's validity; the
         # report must say the same as the signed statement.
-        result = replace(result, valid_until=parse_rfc3339(valid_until))
+        result = replace(result, valid_until=attested.valid_until)
     return replace(result, steps=steps, outputs=outputs)
+
+
+def _refuse_unpinned(trust: PolicyTrust, *, signing: bool) -> StepResult | None:
+    """The attestation step's result when signing was asked for under an untrusted policy, else None.
+
+    # NOTE: here and not in policy/trust.py: the policy package builds no step result (result.py
+    # names PolicyTrust, and an import each way would close a circle).
+    """
+    if not signing or trust.trusted:
+        return None
+    from plugingate.policy import rules
+
+    message = (
+        "attestations not signed: policy not pinned; pin it with --policy-digest sha256:<digest> "
+        "(PLUGINGATE_POLICY_DIGEST) or sign it and name the signer with --policy-key / --policy-identity"
+    )
+    return StepResult(
+        Step.ATTESTATION,
+        StepStatus.FAILED,
+        message,
+        (rules.NOT_PINNED.finding(message),),
+        details={"policyTrust": trust.to_dict()},
+    )

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plugingate.errors import InputError, VerificationError
+from plugingate.files import read_bounded
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey, EllipticCurvePublicKey
@@ -58,6 +59,9 @@ class LoadedPublicKey:
 
     key: PublicKey
     source: str
+    # NOTE: the file the key was read from, as the policy names it (None for an inline PEM): the
+    # policy's trust covers that file's bytes too.
+    path: str | None = None
 
     @property
     def hint(self) -> str:
@@ -110,17 +114,6 @@ def key_algorithm(key: PublicKey | PrivateKey) -> str:
     return type(key).__name__
 
 
-def _read_bounded(path: Path, limit: int, what: str) -> bytes:
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read {what}: {exc.strerror}", path=str(path)) from exc
-    if len(data) > limit:
-        raise InputError(f"{what} is larger than {limit} bytes; this is not a {what}", path=str(path))
-    return data
-
-
 def public_key_from_pem(data: bytes, *, source: str = "<inline>") -> LoadedPublicKey:
     """Parse a PEM ``PUBLIC KEY`` (or a certificate, whose key is taken) into a supported key."""
     from cryptography.hazmat.primitives import serialization
@@ -156,7 +149,7 @@ def public_key_from_pem(data: bytes, *, source: str = "<inline>") -> LoadedPubli
 
 def load_public_key(path: Path) -> LoadedPublicKey:
     """Read a PEM public key file (bounded)."""
-    return public_key_from_pem(_read_bounded(path, MAX_KEY_FILE_BYTES, "public key"), source=str(path))
+    return public_key_from_pem(read_bounded(path, MAX_KEY_FILE_BYTES, "the public key"), source=str(path))
 
 
 def password_from_env() -> bytes | None:
@@ -313,7 +306,7 @@ def private_key_from_pem(data: bytes, *, password: bytes | None, source: str = "
 
 def load_private_key(path: Path, *, password: bytes | None = None) -> PrivateKey:
     """Read a private key file; the passphrase defaults to the environment's (see ``password_from_env``)."""
-    data = _read_bounded(path, MAX_KEY_FILE_BYTES, "private key")
+    data = read_bounded(path, MAX_KEY_FILE_BYTES, "the private key")
     return private_key_from_pem(
         data, password=password if password is not None else password_from_env(), source=str(path)
     )
@@ -438,7 +431,7 @@ def decode_signature_file(data: bytes, *, source: str) -> bytes:
 
 def load_signature_file(path: Path) -> bytes:
     """Read and decode a base64 signature file (bounded)."""
-    return decode_signature_file(_read_bounded(path, MAX_SIGNATURE_FILE_BYTES, "signature"), source=str(path))
+    return decode_signature_file(read_bounded(path, MAX_SIGNATURE_FILE_BYTES, "the signature"), source=str(path))
 
 
 def write_private(path: Path, data: bytes) -> None:

@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from plugingate.errors import ExitCode
 from plugingate.findings import Finding, Severity, Step
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from plugingate.policy.trust import PolicyTrust
@@ -42,7 +44,12 @@ class StepStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class StepResult:
-    """One step's outcome: its findings, a one-line summary and step-specific details (JSON-able)."""
+    """One step's outcome: its findings, a one-line summary, its typed result and that result as JSON.
+
+    ``outcome`` is the step's own typed result (the signature step's ``SignatureResult``, the scan's
+    ``ScanResult``, …): later steps and the reports read it through ``GateResult.outcome``.
+    ``details`` is only its JSON rendering for ``report.json``; nothing reads it back.
+    """
 
     step: Step
     status: StepStatus
@@ -50,6 +57,7 @@ class StepResult:
     findings: tuple[Finding, ...] = ()
     details: Mapping[str, object] = field(default_factory=dict)
     seconds: float = 0.0
+    outcome: object | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, object]:
         """The step as it appears in ``report.json``."""
@@ -125,6 +133,11 @@ class GateResult:
     def step(self, step: Step) -> StepResult | None:
         """The result of ``step``, if it ran."""
         return next((s for s in self.steps if s.step is step), None)
+
+    def outcome(self, step: Step, kind: type[_T]) -> _T | None:
+        """``step``'s typed result when it ran and produced a ``kind`` (``None`` otherwise)."""
+        found = self.step(step)
+        return found.outcome if found is not None and isinstance(found.outcome, kind) else None
 
     def counts(self) -> dict[str, int]:
         """Findings by severity."""

@@ -22,26 +22,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
-from plugingate.policy.model import Mode
+from plugingate.policy.model import Mode, VulnException
 from plugingate.policy.trust import UNPINNED, PolicyTrust
 from plugingate.result import rfc3339 as result_rfc3339
-
-# NOTE: the predicate records the policy's mode; one enum serves the policy and the attestation.
-GateMode = Mode
 
 GATE_PREDICATE_TYPE = "https://plugingate.dev/attestation/gate/v2"
 # NOTE: v1's passed: true did not exclude warn/dry-run runs with violations; it is never accepted.
 LEGACY_GATE_PREDICATE_TYPES = ("https://plugingate.dev/attestation/gate/v1",)
 PREDICATE_SCHEMA = "gate-attestation-predicate.schema.json"
-
-
-class SignerKind(StrEnum):
-    """How a signer was identified: a keyless certificate identity or a public key."""
-
-    KEYLESS = "keyless"
-    KEY = "key"
 
 
 class CheckStatus(StrEnum):
@@ -88,85 +78,41 @@ def compute_valid_until(
     return min(candidates)
 
 
-@dataclass(frozen=True, slots=True)
-class Signer:
-    """Who signed the bundle or its provenance, as the check established it."""
+class Attested(Protocol):
+    """A step's own result that says what the predicate records of it (``SignatureResult``, ``ProvenanceResult``)."""
 
-    kind: SignerKind
-    name: str | None = None  # the policy's trustedSigners[].name that matched
-    identity: str | None = None  # certificate SAN (keyless)
-    issuer: str | None = None  # OIDC issuer (keyless)
-    key_fingerprint: str | None = None  # hex sha256 of the SPKI DER (key)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": str(self.kind)}
-        for name, value in (
-            ("name", self.name),
-            ("identity", self.identity),
-            ("issuer", self.issuer),
-            ("keyFingerprint", self.key_fingerprint),
-        ):
-            if value is not None:
-                out[name] = value
-        return out
+    def attested(self) -> dict[str, Any]:
+        """The fields the predicate records beside ``status`` and ``required`` (the signer, the build)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
-class SignatureResult:
-    """The bundle signature check."""
+class CheckRecord:
+    """The signature or provenance check as the predicate records it.
+
+    ``status`` and ``required`` come from the gate and the policy; ``result`` is the step's own typed
+    result (``None`` when the step did not run), which renders the rest (who signed, what was built).
+    """
 
     status: CheckStatus
     required: bool
-    signer: Signer | None = None
+    result: Attested | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": str(self.status), "required": self.required}
-        if self.signer is not None:
-            out["signer"] = self.signer.to_dict()
+        if self.result is not None:
+            out.update(self.result.attested())
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class ProvenanceResult:
-    """The provenance check: who built the bundle, from which source."""
-
-    status: CheckStatus
-    required: bool
-    signer: Signer | None = None
-    builder_id: str | None = None
-    source_repository: str | None = None
-    source_ref: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"status": str(self.status), "required": self.required}
-        if self.signer is not None:
-            out["signer"] = self.signer.to_dict()
-        for name, value in (
-            ("builderId", self.builder_id),
-            ("sourceRepository", self.source_repository),
-            ("sourceRef", self.source_ref),
-        ):
-            if value is not None:
-                out[name] = value
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class AppliedException:
-    """A policy exception that suppressed at least one vulnerability in this run."""
-
-    id: str
-    package: str
-    expires: date
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "package": self.package,
-            "expires": self.expires.isoformat(),
-            "reason": self.reason,
-        }
+def exception_to_dict(exception: VulnException) -> dict[str, Any]:
+    """An applied policy exception as the predicate records it (its line in the policy left out)."""
+    return {
+        "id": exception.id,
+        "package": exception.package,
+        "expires": exception.expires.isoformat(),
+        "reason": exception.reason,
+    }
 
 
 SEVERITIES = ("critical", "high", "medium", "low", "negligible", "unknown")
@@ -180,7 +126,7 @@ class VulnerabilitySummary:
     fail_on: str
     only_fixed: bool = False
     suppressed: int = 0
-    exceptions_applied: Sequence[AppliedException] = ()
+    exceptions_applied: Sequence[VulnException] = ()
 
     def to_dict(self) -> dict[str, Any]:
         unknown = set(self.counts) - set(SEVERITIES)
@@ -191,7 +137,7 @@ class VulnerabilitySummary:
             "failOn": self.fail_on,
             "onlyFixed": self.only_fixed,
             "suppressed": self.suppressed,
-            "exceptionsApplied": [e.to_dict() for e in self.exceptions_applied],
+            "exceptionsApplied": [exception_to_dict(e) for e in self.exceptions_applied],
         }
 
 
@@ -265,12 +211,12 @@ class GatePredicate:
     """
 
     passed: bool
-    mode: GateMode
+    mode: Mode
     policy: PolicyRef
     plugingate_version: str
     tools: ToolVersions
-    signature: SignatureResult
-    provenance: ProvenanceResult
+    signature: CheckRecord
+    provenance: CheckRecord
     capabilities: Mapping[str, Any]
     vulnerabilities: VulnerabilitySummary
     sbom_sha256: str
@@ -282,7 +228,7 @@ class GatePredicate:
     bundle: BundleRef | None = None
 
     def __post_init__(self) -> None:
-        if self.passed and (self.mode != GateMode.ENFORCE or self.violations):
+        if self.passed and (self.mode is not Mode.ENFORCE or self.violations):
             raise ValueError(
                 f"passed: true needs mode enforce and no violations (mode {self.mode}, "
                 f"violations {sorted(set(self.violations))})"

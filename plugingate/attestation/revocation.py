@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from plugingate.attestation.predicate import parse_rfc3339, rfc3339
 from plugingate.attestation.statement import parse_digest
 from plugingate.errors import InputError, UndecidedError, VerificationError
+from plugingate.files import read_bounded
 
 if TYPE_CHECKING:
     from plugingate.keys import LoadedPublicKey, PrivateKey
@@ -127,13 +128,7 @@ def load_list(path: Path, keys: Sequence[LoadedPublicKey]) -> RevocationList:
     from plugingate.dsse import verify_envelope_with
 
     source = str(path)
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read the revocation list: {exc.strerror}", path=source) from exc
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"revocation list is larger than {MAX_FILE_BYTES} bytes", path=source)
+    data = read_bounded(path, MAX_FILE_BYTES, "the revocation list")
     try:
         envelope = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

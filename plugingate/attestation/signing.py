@@ -32,7 +32,7 @@ from plugingate.signature.keyless import ID_TOKEN_ENV as ID_TOKEN_ENV
 
 if TYPE_CHECKING:
     from plugingate.keys import PrivateKey
-    from plugingate.signature.keyless import KeylessSettings
+    from plugingate.pipeline import KeylessSettings
 
 ATTESTATIONS_FILE = "attestations.intoto.jsonl"
 _KIND_BY_TYPE = {
@@ -48,6 +48,16 @@ def envelope_file_name(statement: Mapping[str, Any], index: int) -> str:
     """The file name of a statement's lone DSSE envelope: ``attestation-gate.dsse.json`` and so on."""
     kind = _KIND_BY_TYPE.get(str(statement.get("predicateType")), str(index))
     return f"attestation-{kind}.dsse.json"
+
+
+def output_name(file_name: str) -> str | None:
+    """The gate output a signed file is listed under: ``attestation-gate`` for ``attestation-gate.dsse.json``
+    or ``attestation-gate.sigstore.json``; ``None`` for any other file (the JSON-lines file is ``attestation``)."""
+    for suffix in (".dsse.json", ".sigstore.json"):
+        stem = file_name.removesuffix(suffix)
+        if stem != file_name and stem.removeprefix("attestation-") in _KIND_BY_TYPE.values():
+            return stem
+    return None
 
 
 def keyless_bundle_name(statement: Mapping[str, Any], index: int) -> str:
@@ -97,7 +107,7 @@ def sign_statements(
         for single, line in zip(singles, lines, strict=True):
             write_atomic(single, (line + "\n").encode())
         return [path, *singles]
-    from plugingate.signature.keyless import KeylessSettings
+    from plugingate.pipeline import KeylessSettings
 
     settings = keyless_settings or KeylessSettings(trust_config=trust_config)
     bundles = _sign_keyless(payloads, identity_token=identity_token, settings=settings)

@@ -13,12 +13,22 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from plugingate.attestation.predicate import GATE_PREDICATE_TYPE, GatePredicate, rfc3339
 
-if TYPE_CHECKING:
-    from plugingate.attestation.vsa import VerificationSummary
+
+class _Predicate(Protocol):
+    """A predicate that renders itself (``vsa.VerificationSummary``).
+
+    # NOTE: a protocol, not the VSA module's class: that module imports this one, and an import back
+    # (even for typing) would close a circle.
+    """
+
+    def to_dict(self) -> dict[str, Any]:
+        """The predicate as signed."""
+        ...
+
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
@@ -162,7 +172,7 @@ def vsa_statement(
     bundle_name: str,
     bundle_sha256: str,
     image_digests: Sequence[tuple[str, str]],
-    summary: VerificationSummary,
+    summary: _Predicate,
 ) -> dict[str, Any]:
     """The SLSA Verification Summary Attestation (``https://slsa.dev/verification_summary/v1``), same subjects."""
     return _statement(

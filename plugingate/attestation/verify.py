@@ -32,6 +32,7 @@ from plugingate.attestation.predicate import (
 )
 from plugingate.attestation.statement import PAYLOAD_TYPE, STATEMENT_TYPE, VSA_PREDICATE_TYPE, parse_digest
 from plugingate.errors import InputError, VerificationError
+from plugingate.files import read_bounded
 
 if TYPE_CHECKING:
     from plugingate.attestation.revocation import RevocationList
@@ -142,13 +143,7 @@ def subject_digest(subject: str) -> tuple[str, str]:
 
 def load_entries(path: Path) -> list[Entry]:
     """Read an attestation file (bounded): JSONL of envelopes/bundles, one envelope, or one bundle."""
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_ATTESTATION_FILE_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read the attestation: {exc.strerror}", path=str(path)) from exc
-    if len(data) > MAX_ATTESTATION_FILE_BYTES:
-        raise InputError(f"attestation file is larger than {MAX_ATTESTATION_FILE_BYTES} bytes", path=str(path))
+    data = read_bounded(path, MAX_ATTESTATION_FILE_BYTES, "the attestation file")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -36,7 +36,7 @@ def command(
     attestations: tuple[Path, ...],
     referrers: bool,
     insecure: bool,
-    output_format: str,
+    output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
 ) -> None:
@@ -48,6 +48,7 @@ def command(
     bundles are published in the referrers form (--referrers) only.
     """
     from plugingate.errors import InputError
+    from plugingate.files import read_bounded
     from plugingate.oci.attach import attach, read_attestations
     from plugingate.oci.auth import lookup_credentials
     from plugingate.oci.client import RegistryClient
@@ -56,10 +57,7 @@ def command(
     ref = parse_image_ref(image)
     items = []
     for path in attestations:
-        with path.open("rb") as fh:
-            data = fh.read(_MAX_FILE_BYTES + 1)
-        if len(data) > _MAX_FILE_BYTES:
-            raise InputError(f"larger than {_MAX_FILE_BYTES} bytes", path=str(path))
+        data = read_bounded(path, _MAX_FILE_BYTES, "the attestation file")
         try:
             items.extend(read_attestations(data, source=str(path)))
         except UnicodeDecodeError as exc:
@@ -73,7 +71,7 @@ def command(
         )
     client = RegistryClient(ref.registry, credentials=lookup_credentials(ref.registry), insecure=insecure)
     result = attach(client, ref, items, referrers=referrers, legacy=not bundles)
-    if output_format == OutputFormat.JSON:
+    if output_format is OutputFormat.JSON:
         click.echo(
             json.dumps(
                 {

@@ -13,7 +13,7 @@ from plugingate.cli.options import OutputFormat, format_option, verbosity_option
 @click.command("doctor")
 @format_option()
 @verbosity_options
-def command(output_format: str, verbose: bool, quiet: bool) -> None:
+def command(output_format: OutputFormat, verbose: bool, quiet: bool) -> None:
     """Report syft, grype, cosign, k8sdecode and the Docker engine, and the vulnerability database's status.
 
     Exit 0 when syft, grype, k8sdecode and a readable database are there (a version other than the pinned one,
@@ -75,7 +75,7 @@ def command(output_format: str, verbose: bool, quiet: bool) -> None:
     except Error as exc:
         report["database"] = {"ok": False, "path": str(db_dir), "error": exc.message}
         problems.append(exc.message)
-    if output_format == OutputFormat.JSON:
+    if output_format is OutputFormat.JSON:
         click.echo(json.dumps({"ok": not problems, **report, "problems": problems, "warnings": warnings}, indent=2))
     else:
         for name in ("syft", "grype", "cosign", "k8sdecode"):

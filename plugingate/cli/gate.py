@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from plugingate.cli.options import format_option, option, out_option, policy_option, verbosity_options
+from plugingate.cli.options import OutputFormat, format_option, option, out_option, policy_option, verbosity_options
 
 
 @click.command("gate")
@@ -102,7 +102,7 @@ def command(
     policy_identity_regex: str | None,
     policy_issuer: str | None,
     policy_trusted_root: Path | None,
-    output_format: str,
+    output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
 ) -> None:
@@ -148,7 +148,8 @@ def command(
         raise click.UsageError("--trust-config and --identity-token go with --attest-keyless")
     keyless_settings = None
     if attest_keyless:
-        from plugingate.signature.keyless import KeylessSettings, private_trust_config
+        from plugingate.pipeline import KeylessSettings
+        from plugingate.signature.keyless import private_trust_config
 
         keyless_settings = KeylessSettings(trust_config=trust_config, identity_token=identity_token)
         # NOTE: like the key above, a broken trust config fails before minutes of scanning.
@@ -168,20 +169,11 @@ def command(
         policy_trust=policy_trust,
     )
     result = run_gate(request)
-    if output_format == "json":
-        from plugingate.report.json import render_json
+    from plugingate.report.formats import report_format
 
-        sys.stdout.write(render_json(result))
-    elif output_format == "markdown":
-        from plugingate.report.markdown import render_markdown
-
-        sys.stdout.write(render_markdown(result))
-    else:
-        from plugingate.report.terminal import print_report
-
-        print_report(result, sys.stdout, quiet=quiet)
-        if not quiet:
-            click.echo(f"outputs: {out_dir}/", err=True)
+    report_format(output_format).show(result, sys.stdout, quiet=quiet)
+    if output_format is OutputFormat.TEXT and not quiet:
+        click.echo(f"outputs: {out_dir}/", err=True)
     if not policy_trust.trusted:
         asked = attest_key is not None or attest_keyless
         click.echo(

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from plugingate.report.formats import OutputFormat
+
+__all__ = ["OutputFormat", "format_option", "option", "out_option", "policy_option", "verbosity_options"]
+
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class OutputFormat(StrEnum):
-    """What a command prints on stdout."""
-
-    TEXT = "text"
-    JSON = "json"
-    MARKDOWN = "markdown"
 
 
 def option(*param_decls: str, **attrs: Any) -> Callable[[F], F]:
@@ -59,13 +54,14 @@ def out_option(what: str) -> Callable[[F], F]:
 
 
 def format_option() -> Callable[[F], F]:
-    """``--format text|json|markdown``."""
+    """``--format text|json|markdown``, handed to the command as an ``OutputFormat`` (never a bare string)."""
     return option(
         "--format",
         "output_format",
         type=click.Choice([f.value for f in OutputFormat]),
         default=OutputFormat.TEXT.value,
         show_default=True,
+        callback=lambda _ctx, _param, value: OutputFormat(value),
         help="What to print on stdout.",
     )
 

@@ -22,7 +22,7 @@ from plugingate.cli.options import OutputFormat, format_option, option, verbosit
 )
 @format_option()
 @verbosity_options
-def command(directory: Path, output: Path, output_format: str, verbose: bool, quiet: bool) -> None:
+def command(directory: Path, output: Path, output_format: OutputFormat, verbose: bool, quiet: bool) -> None:
     """Pack DIRECTORY (the plugin folder holding plugin.yaml) into a reproducible .tgz.
 
     The same tree always gives the same bytes, whatever its mtimes, owners or file order, so the
@@ -32,7 +32,7 @@ def command(directory: Path, output: Path, output_format: str, verbose: bool, qu
 
     digest = pack_directory(directory, output)
     size = output.stat().st_size
-    if output_format == OutputFormat.JSON:
+    if output_format is OutputFormat.JSON:
         payload = {"path": str(output), "sha256": digest, "digest": f"sha256:{digest}", "size": size}
         click.echo(json.dumps(payload, indent=2))
     elif quiet:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from plugingate.cli.options import format_option
+from plugingate.cli.options import OutputFormat, format_option
 
 
 @click.group("policy")
@@ -19,7 +19,7 @@ def command() -> None:
 @command.command("lint")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @format_option()
-def lint(file: Path, output_format: str) -> None:
+def lint(file: Path, output_format: OutputFormat) -> None:
     """Check a policy's schema and sanity. Exit 0 clean or warnings only, 1 errors, 2 invalid file."""
     from plugingate.findings import Severity
     from plugingate.policy import load_policy
@@ -28,7 +28,7 @@ def lint(file: Path, output_format: str) -> None:
     policy = load_policy(file)
     issues = lint_policy(policy)
     errors = sum(i.severity is Severity.ERROR for i in issues)
-    if output_format == "json":
+    if output_format is OutputFormat.JSON:
         payload = {
             "policy": {"name": policy.name, "sha256": policy.sha256, "source": policy.source},
             "issues": [

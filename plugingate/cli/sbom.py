@@ -24,7 +24,7 @@ def command(
     out_dir: Path,
     no_cache: bool,
     no_docker: bool,
-    output_format: str,
+    output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
 ) -> None:
@@ -59,7 +59,7 @@ def command(
             on_skipped_image=OnSkippedImage(policy.vulnerabilities.on_skipped_image),
             use_docker=not no_docker,
         )
-    if output_format == OutputFormat.JSON:
+    if output_format is OutputFormat.JSON:
         payload = {**result.to_dict(), "findings": [f.to_dict() for f in result.findings]}
         click.echo(json.dumps(payload, indent=2))
     else:

@@ -39,7 +39,7 @@ def command(
     out_dir: Path,
     no_cache: bool,
     now_text: str | None,
-    output_format: str,
+    output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
 ) -> None:
@@ -68,14 +68,14 @@ def command(
         policy_digest=policy.sha256,
         policy_source=policy.source,
     )
-    if output_format == OutputFormat.JSON:
+    if output_format is OutputFormat.JSON:
         payload = {
             "denied": result.denied,
             **result.details(),
             "findings": [f.to_dict() for f in result.findings],
         }
         click.echo(json.dumps(payload, indent=2, default=str))
-    elif output_format == OutputFormat.MARKDOWN:
+    elif output_format is OutputFormat.MARKDOWN:
         click.echo(f"**Vulnerabilities**: {result.summary()}\n")
         click.echo("| rule | severity | finding |\n|---|---|---|")
         for finding in result.findings:

@@ -64,7 +64,7 @@ def command(
         click.echo(f"Signature written to {files.signature}")
         click.echo(f"Bundle written to {files.bundle}")
         return
-    from plugingate.signature.keyless import KeylessSettings
+    from plugingate.pipeline import KeylessSettings
 
     settings = KeylessSettings(
         trust_config=trust_config,

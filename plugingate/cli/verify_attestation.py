@@ -86,7 +86,7 @@ def command(
     revoked: Path | None,
     revocation_key: tuple[Path, ...],
     max_age: str,
-    output_format: str,
+    output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
 ) -> None:
@@ -154,7 +154,7 @@ def command(
     )
     if quiet:
         click.echo("verified")
-    elif output_format == OutputFormat.JSON:
+    elif output_format is OutputFormat.JSON:
         click.echo(
             json.dumps(
                 {

@@ -71,7 +71,7 @@ def command(
     layout_keys: tuple[Path, ...],
     links: Path | None,
     enable_inspections: bool,
-    output_format: str,
+    output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
 ) -> None:
@@ -134,7 +134,7 @@ def command(
             trusted_builders=builder_id, source_repositories=source_uri, source_refs=source_ref
         )
         result = verify_slsa_provenance(target, attestation, requirements, signers, trust)
-    if output_format == OutputFormat.JSON:
+    if output_format is OutputFormat.JSON:
         out = {**result.to_dict(), "artifact": target.name, "findings": [f.to_dict() for f in result.findings]}
         click.echo(json.dumps(out, indent=2))
     else:

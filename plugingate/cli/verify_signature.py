@@ -56,7 +56,7 @@ def command(
     staging: bool,
     require_tlog: bool,
     policy_path: Path | None,
-    output_format: str,
+    output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
 ) -> None:
@@ -70,7 +70,7 @@ def command(
     from plugingate.signature.artifact import Artifact
     from plugingate.signature.cli_support import signers_from_options
     from plugingate.signature.trust import Instance, TrustSettings
-    from plugingate.signature.verify import verify_bundle_file, verify_raw_signature
+    from plugingate.signature.verifiers import FoundSignature, SignatureFileKind, VerificationRequest
 
     if (bundle is None) == (signature is None):
         raise InputError("give exactly one of --bundle and --signature", field="--bundle")
@@ -91,29 +91,28 @@ def command(
                 "no trusted signer: give --key, --identity/--identity-regex, or --policy", field="--identity"
             )
         from plugingate.policy.loader import load_policy
-        from plugingate.signature.step import signers_from_policy
 
         policy = load_policy(policy_path)
-        signers = signers_from_policy(policy.signature.trusted_signers)
+        signers = list(policy.signature.trusted_signers)
         trusted_root = trusted_root or policy.signature.trusted_root
         offline = offline or policy.signature.offline
     trust = TrustSettings(
         trusted_root=trusted_root, offline=offline, instance=Instance.STAGING if staging else Instance.PRODUCTION
     )
     target = Artifact.from_argument(artifact)
+    # NOTE: the option names the kind; the registered verifier of that kind does the rest.
+    given = {SignatureFileKind.SIGSTORE_BUNDLE: bundle, SignatureFileKind.COSIGN_SIGNATURE: signature}
+    found = next(FoundSignature(path, kind) for kind, path in given.items() if path is not None)
+    request = VerificationRequest(target, signers, trust, source=str(found.path), require_tlog=require_tlog)
     try:
-        if bundle is not None:
-            result = verify_bundle_file(target, bundle, signers, trust, require_tlog=require_tlog)
-        else:
-            assert signature is not None
-            result = verify_raw_signature(target, signature, signers)
+        result = found.verify(request)
     except VerificationError as exc:
-        if output_format == OutputFormat.JSON:
+        if output_format is OutputFormat.JSON:
             click.echo(json.dumps({"verified": False, "ruleId": exc.rule_id, "message": exc.message}, indent=2))
         else:
             click.echo(f"denied: {exc.rule_id}: {exc.message}")
         raise
-    if output_format == OutputFormat.JSON:
+    if output_format is OutputFormat.JSON:
         out = {
             "verified": True,
             "artifact": target.name,

@@ -21,6 +21,7 @@ from plugingate.declaration.model import (
     service_of_host,
 )
 from plugingate.errors import InputError
+from plugingate.files import read_bounded
 from plugingate.safeyaml import YamlDocument, YamlLimits, load_one
 from plugingate.schemas import validate_document
 from plugingate.units import parse_bytes, parse_millicores
@@ -43,8 +44,7 @@ def load_declaration(root: Path) -> Declaration:
             path=PLUGIN_FILE,
             hint="a plugin bundle's root holds plugin.yaml (apiVersion plugingate.dev/v1, kind Plugin)",
         )
-    with file.open("rb") as handle:
-        raw = handle.read(_LIMITS.max_bytes + 1)
+    raw = read_bounded(file, _LIMITS.max_bytes, "plugin.yaml", shown_as=PLUGIN_FILE)
     return parse_declaration(raw, path=PLUGIN_FILE)
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from plugingate.findings import Finding
 from plugingate.manifests import rules
 from plugingate.manifests.model import ManifestObject
+from plugingate.manifests.pods import containers
 from plugingate.manifests.windows import is_windows
-from plugingate.manifests.workloads import containers
 
 SECCOMP_POD_ANNOTATION = "seccomp.security.alpha.kubernetes.io/pod"
 SECCOMP_CONTAINER_ANNOTATION = "container.seccomp.security.alpha.kubernetes.io/"

@@ -18,6 +18,7 @@ from typing import Any
 
 from plugingate.declaration import PLUGIN_FILE, Declaration
 from plugingate.errors import InputError
+from plugingate.files import read_bounded
 from plugingate.manifests.agreement import check_agreement
 from plugingate.manifests.kubedecode import KubernetesReader
 from plugingate.manifests.model import ManifestObject, ManifestSet
@@ -122,8 +123,7 @@ class _Reader:
                     path=display,
                     hint="a plugin's Kubernetes manifests are small; check what spec.manifests points at",
                 )
-            with real.open("rb") as handle:
-                raw = handle.read(self.limits.max_file_bytes + 1)
+            raw = read_bounded(real, self.limits.max_file_bytes, "the manifest", shown_as=display)
             objects.extend(python_reading(raw, display, yaml_limits))
             if len(objects) > self.limits.max_objects:
                 raise InputError(f"more than {self.limits.max_objects} Kubernetes objects", path=display)

@@ -19,7 +19,7 @@ from plugingate.findings import Finding
 from plugingate.manifests import rules
 from plugingate.manifests.inventory import check_claim
 from plugingate.manifests.model import ManifestObject
-from plugingate.manifests.workloads import containers
+from plugingate.manifests.pods import containers
 from plugingate.policy.model import CapabilitiesPolicy
 from plugingate.safeyaml import JsonPath
 

@@ -17,6 +17,7 @@ from typing import Any
 from plugingate.findings import Finding
 from plugingate.manifests import rules
 from plugingate.manifests.model import ManifestObject
+from plugingate.manifests.pods import containers
 from plugingate.safeyaml import JsonPath
 
 WINDOWS = "windows"
@@ -66,9 +67,6 @@ def is_windows(spec: dict[str, Any]) -> bool:
 
 def check_windows(obj: ManifestObject, spec: dict[str, Any], base: JsonPath) -> list[Finding]:
     """PG-MAN-019 for each Linux-only field a Windows pod sets (nothing for a Linux pod)."""
-    # NOTE: imported here: workloads imports is_windows from this module.
-    from plugingate.manifests.workloads import containers
-
     if not is_windows(spec):
         return []
     out: list[Finding] = []

@@ -7,7 +7,6 @@ the API server, which rejects them; only values that would really be applied are
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +17,11 @@ from plugingate.errors import InputError
 from plugingate.findings import Finding, Location
 from plugingate.manifests import rules
 from plugingate.manifests.model import ManifestObject
+from plugingate.manifests.pods import containers
 from plugingate.manifests.windows import is_windows
 from plugingate.policy.model import CapabilitiesPolicy
 from plugingate.units import parse_bytes, parse_millicores
 
-CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 # NOTE: volume types Kubernetes always mounts read-only; every other type can be written.
 READ_ONLY_VOLUMES = ("secret", "configMap", "downwardAPI", "projected")
 
@@ -48,16 +47,6 @@ def _map(value: Any) -> dict[str, Any]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def containers(
-    spec: dict[str, Any], base: tuple[str | int, ...]
-) -> Iterator[tuple[str, dict[str, Any], tuple[str | int, ...]]]:
-    """(field, container, path) for every container of a pod spec."""
-    for field in CONTAINER_FIELDS:
-        for i, container in enumerate(_list(spec.get(field))):
-            if isinstance(container, dict):
-                yield field, container, (*base, field, i)
 
 
 class PodChecker:

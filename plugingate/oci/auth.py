@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from plugingate.errors import InputError
+from plugingate.files import UnreadableFileError, read_bounded
 
 _MAX_CONFIG_BYTES = 1024 * 1024
 _HELPER_TIMEOUT = 30
@@ -43,14 +44,11 @@ def docker_config_path() -> Path:
 
 def _load_config(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            data = fh.read(_MAX_CONFIG_BYTES + 1)
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise InputError(f"cannot read the Docker config: {exc.strerror}", path=str(path)) from exc
-    if len(data) > _MAX_CONFIG_BYTES:
-        raise InputError("Docker config file is larger than 1 MiB", path=str(path))
+        data = read_bounded(path, _MAX_CONFIG_BYTES, "the Docker config")
+    except UnreadableFileError as exc:
+        if isinstance(exc.reason, FileNotFoundError):
+            return {}
+        raise
     try:
         doc = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

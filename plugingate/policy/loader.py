@@ -7,9 +7,10 @@ import hashlib
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from plugingate.errors import InputError
+from plugingate.files import read_bounded
 from plugingate.policy.model import (
     AllowedService,
     AttestationPolicy,
@@ -19,8 +20,6 @@ from plugingate.policy.model import (
     GatePolicy,
     ImagesPolicy,
     InTotoPolicy,
-    KeylessSigner,
-    KeySigner,
     KubernetesPolicy,
     Mode,
     NetworkPolicy,
@@ -29,7 +28,6 @@ from plugingate.policy.model import (
     ResourcesPolicy,
     SecretsPolicy,
     SignaturePolicy,
-    TrustedSigner,
     UnknownKinds,
     VulnerabilityPolicy,
     VulnException,
@@ -37,7 +35,11 @@ from plugingate.policy.model import (
 )
 from plugingate.safeyaml import YamlDocument, YamlLimits, format_path, load_one
 from plugingate.schemas import validate_document
+from plugingate.signature.identity import KeylessIdentity, TrustedSigner
 from plugingate.units import parse_bytes, parse_duration, parse_millicores
+
+if TYPE_CHECKING:
+    from plugingate.keys import LoadedPublicKey
 
 _LIMITS = YamlLimits(max_bytes=4 << 20, max_depth=32, max_nodes=200_000, max_documents=1)
 _MAX_KEY_BYTES = 64 << 10
@@ -51,11 +53,7 @@ def default_policy_path() -> Path:
 def load_policy(path: Path | None = None) -> GatePolicy:
     """Load the policy at ``path`` (the packaged default when ``None``)."""
     path = path or default_policy_path()
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(_LIMITS.max_bytes + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read the policy: {exc.strerror or exc}", path=str(path)) from exc
+    raw = read_bounded(path, _LIMITS.max_bytes, "the policy")
     return parse_policy(raw, source=str(path), base_dir=path.resolve().parent)
 
 
@@ -144,34 +142,45 @@ class _Builder:
                         raise self.fail(
                             f"not a valid regular expression: {exc}", *at, n, "keyless", "identityRegex"
                         ) from exc
-                out.append(
-                    TrustedSigner(
-                        name=name,
-                        keyless=KeylessSigner(
-                            issuer=k["issuer"],
-                            identity=k.get("identity"),
-                            identity_regex=k.get("identityRegex"),
-                            source_repository=k.get("sourceRepository"),
-                            workflow_ref=k.get("workflowRef"),
-                            trigger=k.get("trigger"),
-                            runner_environment=k.get("runnerEnvironment"),
-                            identity_regex_search=bool(k.get("identityRegexSearch", False)),
-                        ),
-                    )
-                )
-            else:
-                key = item["key"]
-                if "pem" in key:
-                    out.append(TrustedSigner(name=name, key=KeySigner(pem=key["pem"])))
-                    continue
-                file = self.path(key["path"])
                 try:
-                    with file.open("rb") as handle:
-                        pem = handle.read(_MAX_KEY_BYTES).decode("ascii")
-                except (OSError, UnicodeDecodeError) as exc:
-                    raise self.fail(f"cannot read the public key {file}: {exc}", *at, n, "key", "path") from exc
-                out.append(TrustedSigner(name=name, key=KeySigner(pem=pem, path=key["path"])))
+                    keyless = KeylessIdentity(
+                        issuer=k["issuer"],
+                        identity=k.get("identity"),
+                        identity_regex=k.get("identityRegex"),
+                        source_repository=k.get("sourceRepository"),
+                        workflow_ref=k.get("workflowRef"),
+                        trigger=k.get("trigger"),
+                        runner_environment=k.get("runnerEnvironment"),
+                        identity_regex_search=bool(k.get("identityRegexSearch", False)),
+                    )
+                except ValueError as exc:
+                    raise self.fail(str(exc), *at, n, "keyless") from exc
+                out.append(TrustedSigner(name=name, keyless=keyless))
+            else:
+                out.append(TrustedSigner(name=name, key=self.public_key(name, item["key"], *at, n)))
         return tuple(out)
+
+    def public_key(self, name: str, key: dict[str, Any], *at: str | int) -> LoadedPublicKey:
+        """A trusted signer's key, parsed now: a key that is not one is the policy's error, with its place."""
+        from plugingate.keys import public_key_from_pem
+
+        if "pem" in key:
+            pem = str(key["pem"]).encode()
+            source, field = f"{name} (inline PEM)", "pem"
+        else:
+            file = self.path(key["path"])
+            try:
+                pem = read_bounded(file, _MAX_KEY_BYTES, f"the public key {file}")
+                pem.decode("ascii")
+            except (InputError, UnicodeDecodeError) as exc:
+                why = exc.message if isinstance(exc, InputError) else str(exc)
+                raise self.fail(f"cannot read the public key {file}: {why}", *at, "key", "path") from exc
+            source, field = str(key["path"]), "path"
+        try:
+            loaded = public_key_from_pem(pem, source=source)
+        except InputError as exc:
+            raise self.fail(exc.message, *at, "key", field) from exc
+        return dataclasses.replace(loaded, path=None if "pem" in key else str(key["path"]))
 
     def signature(self, s: dict[str, Any]) -> SignaturePolicy:
         root = s.get("trustedRoot")

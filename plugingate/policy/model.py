@@ -9,6 +9,10 @@ from pathlib import Path
 
 from plugingate.safeyaml import YamlDocument
 
+# NOTE: the policy lists its trusted signers in the signature package's own type (keys parsed, regexes
+# compiled when the policy is loaded): one definition of who may sign, for the policy and the verifiers.
+from plugingate.signature.identity import TrustedSigner
+
 
 class Mode(StrEnum):
     """``enforce`` denies; ``warn`` and ``dry-run`` report and pass (dry-run also signs nothing)."""
@@ -42,47 +46,6 @@ class BundleLimitsPolicy:
     max_files: int = 20_000
     max_compression_ratio: float = 200.0
     max_file_bytes: int = 1 << 30
-
-
-@dataclass(frozen=True, slots=True)
-class KeylessSigner:
-    """A Sigstore keyless identity: exact ``identity`` or ``identity_regex``, plus the issuer.
-
-    ``identity_regex`` must match the whole identity unless ``identity_regex_search`` (cosign's semantics).
-    """
-
-    issuer: str
-    identity: str | None = None
-    identity_regex: str | None = None
-    source_repository: str | None = None
-    workflow_ref: str | None = None
-    trigger: str | None = None
-    runner_environment: str | None = None
-    identity_regex_search: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class KeySigner:
-    """A public key, PEM (read from ``path`` relative to the policy, or inline)."""
-
-    pem: str
-    path: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TrustedSigner:
-    """One trusted signer: exactly one of ``keyless`` and ``key`` is set."""
-
-    name: str
-    keyless: KeylessSigner | None = None
-    key: KeySigner | None = None
-
-    def describe(self) -> str:
-        """A short human description for messages."""
-        if self.keyless is not None:
-            who = self.keyless.identity or f"/{self.keyless.identity_regex}/"
-            return f"{self.name} (keyless {who} from {self.keyless.issuer})"
-        return f"{self.name} (key {self.key.path if self.key and self.key.path else 'inline PEM'})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,6 @@ from plugingate.policy import rules
 from plugingate.policy.model import GatePolicy
 
 if TYPE_CHECKING:
-    from plugingate.result import StepResult
     from plugingate.signature.identity import TrustedSigner
 
 _DIGEST_RE = re.compile(r"^sha256:([0-9a-fA-F]{64})$")
@@ -237,23 +236,3 @@ def _check_named_files(
             )
         covered.append(f"{path} sha256:{digest} (signed by {signer})")
     return tuple(covered)
-
-
-def refuse_unpinned(trust: PolicyTrust, *, signing: bool) -> StepResult | None:
-    """The attestation step's result when signing was asked for under an untrusted policy, else None."""
-    if not signing or trust.trusted:
-        return None
-    from plugingate.findings import Step
-    from plugingate.result import StepResult, StepStatus
-
-    message = (
-        "attestations not signed: policy not pinned; pin it with --policy-digest sha256:<digest> "
-        "(PLUGINGATE_POLICY_DIGEST) or sign it and name the signer with --policy-key / --policy-identity"
-    )
-    return StepResult(
-        Step.ATTESTATION,
-        StepStatus.FAILED,
-        message,
-        (rules.NOT_PINNED.finding(message),),
-        details={"policyTrust": trust.to_dict()},
-    )

@@ -39,8 +39,23 @@ class ProvenanceResult:
             return f"in-toto layout verified ({self.layout.get('layout')})"
         return "no provenance (not required)"
 
+    def attested(self) -> dict[str, object]:
+        """What the gate attestation's ``provenance`` records beside its status: the signer and the build."""
+        out: dict[str, object] = {}
+        if self.signer is not None:
+            out["signer"] = self.signer.attested()
+        if self.facts is not None:
+            for name, value in (
+                ("builderId", self.facts.builder_id),
+                ("sourceRepository", self.facts.source_repository),
+                ("sourceRef", self.facts.source_ref),
+            ):
+                if value:
+                    out[name] = value
+        return out
+
     def to_dict(self) -> dict[str, object]:
-        """For the report and the gate attestation's ``provenance`` field."""
+        """The step's details in ``report.json``."""
         out: dict[str, object] = {"verified": self.verified}
         if self.facts is not None:
             out.update(self.facts.to_dict())

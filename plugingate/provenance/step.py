@@ -1,5 +1,9 @@
 """The gate's provenance step: the policy's ``provenance`` section applied to the bundle archive.
 
+``provenance_step`` (the adapter ``plugingate.steps`` names) finds the provenance: ``--provenance`` or
+``BUNDLE.intoto.jsonl``; in-toto links (when the policy names a layout): ``--provenance DIR`` when it
+is a folder, else ``BUNDLE.links/`` beside the bundle. Then ``verify_bundle_provenance`` runs.
+
 SLSA provenance is looked for in ``attestation`` (the gate finds ``BUNDLE.intoto.jsonl`` beside the
 bundle, or takes ``--provenance``); its signers are ``provenance.signers``, or when empty the
 signature section's trusted signers and, when ``sourceRepositories`` pins the source, the GitHub
@@ -13,14 +17,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from plugingate.bundle.beside import beside
+from plugingate.findings import Step
+from plugingate.pipeline import verification_status
 from plugingate.provenance import rules
 from plugingate.provenance.result import ProvenanceResult
 from plugingate.provenance.slsa import ProvenanceRequirements, builder_signers
-from plugingate.provenance.verify import verify_slsa_provenance
+from plugingate.result import StepResult
 from plugingate.signature.artifact import Artifact
-from plugingate.signature.step import signers_from_policy, trust_from_policy
+from plugingate.signature.step import trust_from_policy
 
 if TYPE_CHECKING:
+    from plugingate.pipeline import StepContext
     from plugingate.policy import model
 
 
@@ -53,7 +61,10 @@ def verify_bundle_provenance(
             )
         )
     if attestation is not None:
-        signers = signers_from_policy(policy_section.signers or signature_section.trusted_signers)
+        # NOTE: imported here: the verifier loads sigstore and cryptography.
+        from plugingate.provenance.verify import verify_slsa_provenance
+
+        signers = list(policy_section.signers or signature_section.trusted_signers)
         if not policy_section.signers and policy_section.source_repositories:
             # NOTE: as slsa-verifier: a GitHub workflow builder signs its provenance as itself, so a trusted
             # builder id names a trusted signer, but only with the source pinned (anyone may call a workflow).
@@ -97,3 +108,42 @@ def verify_bundle_provenance(
     signer = next((r.signer for r in results if r.signer is not None), None)
     layout = next((r.layout for r in results if r.layout is not None), None)
     return ProvenanceResult(findings=findings, facts=facts, signer=signer, layout=layout)
+
+
+def provenance_step(ctx: StepContext) -> StepResult:
+    """Verify the bundle's provenance against ``policy.provenance``; ``UndecidedError`` propagates."""
+    source = ctx.bundle.source
+    given = ctx.request.provenance
+    attestation = None
+    links = None
+    if given is not None and given.is_dir():
+        links = given
+    elif given is not None:
+        attestation = given
+    else:
+        found = beside(source, ".intoto.jsonl")
+        attestation = found if found.is_file() else None
+    if links is None:
+        found_links = beside(source, ".links")
+        links = found_links if found_links.is_dir() else None
+    policy = ctx.request.policy
+    if attestation is None and policy.provenance.in_toto.layout is None and not policy.provenance.required:
+        # NOTE: nothing to verify: the verifiers (cryptography, sigstore) stay unloaded.
+        return to_step_result(ProvenanceResult(findings=()))
+    result = verify_bundle_provenance(
+        source if source.is_file() else None,
+        ctx.bundle.sha256,
+        policy.provenance,
+        attestation=attestation,
+        signature_section=policy.signature,
+        links_dir=links,
+    )
+    return to_step_result(result)
+
+
+def to_step_result(result: ProvenanceResult) -> StepResult:
+    """The step result the gate records: the ``ProvenanceResult`` itself, and its JSON for the report."""
+    status = verification_status(result.findings, result.verified)
+    return StepResult(
+        Step.PROVENANCE, status, result.describe(), result.findings, details=result.to_dict(), outcome=result
+    )

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from plugingate.dsse import verify_envelope_with
 from plugingate.errors import InputError, VerificationError
+from plugingate.files import read_bounded
 from plugingate.findings import Finding, Location
 from plugingate.provenance import rules
 from plugingate.provenance.result import ProvenanceResult
@@ -27,10 +27,9 @@ from plugingate.provenance.slsa import (
 )
 from plugingate.signature import rules as sig_rules
 from plugingate.signature.artifact import Artifact
-from plugingate.signature.identity import SignerIdentity, SignerKind, TrustedSigner, describe_expected, match_signer
-from plugingate.signature.sigstore_bundle import check_subject
+from plugingate.signature.identity import SignerIdentity, TrustedSigner
 from plugingate.signature.trust import TrustSettings
-from plugingate.signature.verify import read_limited, verify_bundle_document
+from plugingate.signature.verifiers import DsseEnvelopeVerifier, VerificationRequest, verify_document
 
 MAX_ATTESTATION_BYTES = 16 * 1024 * 1024
 MAX_DOCUMENTS = 64
@@ -45,7 +44,7 @@ _SIG_TO_PRV = {
 
 def read_documents(path: Path) -> list[dict[str, Any]]:
     """The JSON documents of an attestation file: one object, or JSON Lines (bounded)."""
-    data = read_limited(path, MAX_ATTESTATION_BYTES, "attestation")
+    data = read_bounded(path, MAX_ATTESTATION_BYTES, "the attestation")
     try:
         doc = json.loads(data)
     except json.JSONDecodeError:
@@ -75,34 +74,23 @@ def read_documents(path: Path) -> list[dict[str, Any]]:
 def _verify_document(
     doc: dict[str, Any], artifact: Artifact, signers: Sequence[TrustedSigner], trust: TrustSettings, source: str
 ) -> tuple[SignerIdentity, str, bytes]:
-    """Verify one document's signature and subject; returns the signer and the payload."""
-    if "payloadType" in doc and "signatures" in doc:
-        keys = [s.key for s in signers if s.key is not None]
-        if not keys:
-            raise VerificationError(
-                f"{source}: a DSSE envelope can only be verified with a key; expected {describe_expected(signers)}",
-                rule_id=rules.UNTRUSTED_SIGNER.id,
-            )
-        try:
-            verified = verify_envelope_with(doc, keys, source=source)
-        except VerificationError as exc:
-            raise VerificationError(exc.message, rule_id=rules.SIGNATURE_INVALID.id) from exc
-        identity = SignerIdentity(kind=SignerKind.KEY, key=verified.key)
-        match, _ = match_signer(identity, signers)
-        assert match is not None
-        check_subject(verified.payload_type, verified.payload, artifact, source=source)
-        return identity, verified.payload_type, verified.payload
-    if "mediaType" not in doc:
+    """Verify one document's signature and subject; returns the signer and the payload.
+
+    The registered verifiers decide how (a DSSE envelope with a key, a Sigstore bundle with a key or
+    keyless); provenance only refuses what cannot carry an attestation.
+    """
+    envelope = DsseEnvelopeVerifier().accepts(doc)
+    if not envelope and "mediaType" not in doc:
         raise InputError("neither a Sigstore bundle nor a DSSE envelope", path=source)
-    if doc.get("dsseEnvelope") is None:
+    if not envelope and doc.get("dsseEnvelope") is None:
         raise VerificationError(
             f"{source}: the Sigstore bundle holds a message signature, not an attestation",
             rule_id=rules.NOT_PROVENANCE.id,
         )
-    result = verify_bundle_document(doc, artifact, signers, trust, source=source)
-    verified_bundle = result.verified
-    assert verified_bundle is not None and verified_bundle.payload is not None
-    return result.signer, verified_bundle.payload_type or "", verified_bundle.payload
+    result = verify_document(doc, VerificationRequest(artifact, signers, trust, source=source))
+    verified = result.verified
+    assert verified is not None and verified.payload is not None
+    return result.signer, verified.payload_type or "", verified.payload
 
 
 def verify_slsa_provenance(

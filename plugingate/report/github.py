@@ -17,21 +17,27 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from plugingate.attestation.signing import ATTESTATIONS_FILE
+from plugingate.report.formats import output_file
 from plugingate.report.markdown import render_markdown
 from plugingate.result import GateResult
+from plugingate.sbom.generate import CYCLONEDX_NAME, SPDX_NAME
+from plugingate.vulnerabilities.scan import VULNS_NAME
 
 # NOTE: the GitHub step summary is capped at 1 MiB per step; keep well under it.
 MAX_SUMMARY_BYTES = 900 * 1024
 
+# NOTE: the step outputs' names are the action's contract (action.yml); the file names are each
+# defined once, where the file is written.
 OUTPUT_FILES = {
-    "report": ("report.json",),
-    "summary": ("summary.md",),
-    "sarif": ("results.sarif",),
-    "junit": ("junit.xml",),
-    "sbom": ("sbom.cdx.json",),
-    "sbom-spdx": ("sbom.spdx.json",),
-    "vulns": ("vulns.json",),
-    "attestation": ("attestations.intoto.jsonl",),
+    "report": (output_file("report"),),
+    "summary": (output_file("summary"),),
+    "sarif": (output_file("sarif"),),
+    "junit": (output_file("junit"),),
+    "sbom": (CYCLONEDX_NAME,),
+    "sbom-spdx": (SPDX_NAME,),
+    "vulns": (VULNS_NAME,),
+    "attestation": (ATTESTATIONS_FILE,),
 }
 
 

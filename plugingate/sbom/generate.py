@@ -118,6 +118,10 @@ class SbomResult:
         """The SBOM grype reads: syft's own JSON, or the merged CycloneDX when images were scanned."""
         return self.cyclonedx_path if self.images else self.syft_path
 
+    def tool_versions(self) -> dict[str, str]:
+        """The tool this step ran, for the gate's record of versions."""
+        return {"syft": self.syft_version}
+
     def to_dict(self) -> dict[str, object]:
         """The step's summary as it appears in ``report.json``."""
         return {

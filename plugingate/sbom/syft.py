@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from plugingate.errors import ToolError
+from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded
 from plugingate.tools import Tool, ToolRun, ToolRunner
 
 # NOTE: the whole configuration syft gets: written into its private folder and named with -c, so
@@ -86,11 +87,12 @@ def convert_sbom(
 def read_sbom(path: Path, tool: str = "syft") -> dict[str, Any]:
     """A JSON SBOM a tool wrote, bounded in size; ``ToolError`` when it is missing or not JSON."""
     try:
-        size = path.stat().st_size
-        if size > MAX_SBOM_BYTES:
-            raise ToolError(f"{path.name} is {size} bytes, over the {MAX_SBOM_BYTES} allowed", tool=tool)
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
+        doc = json.loads(read_bounded(path, MAX_SBOM_BYTES, path.name))
+    except FileTooLargeError as exc:
+        raise ToolError(f"{path.name} is over the {MAX_SBOM_BYTES} bytes allowed", tool=tool) from exc
+    except UnreadableFileError as exc:
+        raise ToolError(f"{tool} did not write a readable {path.name}: {exc.reason}", tool=tool) from exc
+    except ValueError as exc:
         raise ToolError(f"{tool} did not write a readable {path.name}: {exc}", tool=tool) from exc
     if not isinstance(doc, dict):
         raise ToolError(f"{path.name} is not a JSON object", tool=tool)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plugingate.errors import InputError
+from plugingate.files import read_bounded
 
 if TYPE_CHECKING:
     from plugingate.keys import PublicKey
@@ -80,10 +81,7 @@ class Artifact:
         """The artifact's bytes (bounded), or None when only its digest is known."""
         if self.path is None:
             return None
-        size = self.path.stat().st_size
-        if size > MAX_ARTIFACT_BYTES_IN_MEMORY:
-            raise InputError(f"the artifact is larger than {MAX_ARTIFACT_BYTES_IN_MEMORY} bytes", path=str(self.path))
-        return self.path.read_bytes()
+        return read_bounded(self.path, MAX_ARTIFACT_BYTES_IN_MEMORY, "the artifact")
 
 
 def signature_matches(artifact: Artifact, key: PublicKey, signature: bytes) -> bool:

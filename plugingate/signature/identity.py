@@ -108,6 +108,22 @@ class SignerIdentity:
             out["keyAlgorithm"] = self.key.algorithm
         return out
 
+    def attested(self, name: str | None = None) -> dict[str, object]:
+        """The signer as the gate attestation's predicate records it; ``name`` is the trusted signer that matched."""
+        out: dict[str, object] = {"kind": str(self.kind)}
+        if name:
+            out["name"] = name
+        if self.claims is not None:
+            if self.claims.san:
+                out["identity"] = self.claims.san
+            if self.claims.issuer:
+                out["issuer"] = self.claims.issuer
+        if self.key is not None:
+            from plugingate.keys import fingerprint
+
+            out["keyFingerprint"] = fingerprint(self.key.key)
+        return out
+
 
 def normalize_repository(value: str) -> str:
     """``github.com/org/repo`` from ``git+https://github.com/Org/Repo.git`` and the like.

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plugingate.errors import InputError, UndecidedError
+from plugingate.files import read_bounded
+
+# NOTE: the settings are part of the gate's request (the pipeline's contract), defined there.
+from plugingate.pipeline import KeylessSettings
 
 if TYPE_CHECKING:
     from sigstore.models import ClientTrustConfig
@@ -28,33 +31,11 @@ MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024
 MAX_TOKEN_BYTES = 64 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class KeylessSettings:
-    """Where the Sigstore instance and the identity token come from (all optional: production + ambient)."""
-
-    trust_config: Path | None = None
-    trusted_root: Path | None = None
-    signing_config: Path | None = None
-    identity_token: Path | None = None
-    staging: bool = False
-
-    def describe(self) -> str:
-        """For messages: which instance signs."""
-        if self.trust_config is not None:
-            return f"the Sigstore instance of {self.trust_config}"
-        if self.signing_config is not None:
-            return f"the Sigstore instance of {self.signing_config}"
-        return "Sigstore staging" if self.staging else "Sigstore production (public-good)"
-
-
 def _read(path: Path, what: str, option: str, limit: int) -> str:
+    """``path`` as text, at most ``limit`` bytes (the one bounded reader); bad input names ``option``."""
+    data = read_bounded(path, limit, what, hint=f"check {option}")
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise InputError(f"{what} is {size} bytes, more than {limit}", path=str(path), field=option)
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read {what}: {exc.strerror or exc}", path=str(path), field=option) from exc
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{what} is not UTF-8 text", path=str(path), field=option) from exc
 

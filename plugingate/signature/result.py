@@ -32,8 +32,12 @@ class SignatureResult:
             return self.findings[0].message
         return "not signed (no signature required)"
 
+    def attested(self) -> dict[str, object]:
+        """What the gate attestation's ``signature`` records beside its status: who signed."""
+        return {"signer": self.signer.attested(self.trusted_signer)} if self.signer is not None else {}
+
     def to_dict(self) -> dict[str, object]:
-        """For the report and the gate attestation's ``signature`` field."""
+        """The step's details in ``report.json``."""
         out: dict[str, object] = {"verified": self.verified}
         if self.signer is not None:
             out["signer"] = self.signer.to_dict()

@@ -23,7 +23,7 @@ from plugingate.keys import key_hint, sign_bytes
 
 if TYPE_CHECKING:
     from plugingate.keys import PrivateKey
-    from plugingate.signature.keyless import KeylessSettings
+    from plugingate.pipeline import KeylessSettings
 
 BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
@@ -73,8 +73,8 @@ def sign_keyless(
     bad trust files are bad input (exit 2); no token, or any failure to reach the instance, is
     undecided (exit 3).
     """
+    from plugingate.pipeline import KeylessSettings
     from plugingate.signature.keyless import (
-        KeylessSettings,
         private_trust_config,
         public_trust_config,
         resolve_identity_token,

@@ -1,7 +1,8 @@
 """Sigstore bundles: keyless ones with the ``sigstore`` library, managed-key ones verified here.
 
 The library verifies keyless bundles v0.1 to v0.3 (message signatures and DSSE). Three gaps are
-closed by a small subclass of its ``Verifier``:
+closed by a small subclass of its ``Verifier`` (in ``sigstore_adapter``, with every other use of the
+library's private API):
 
 - ``intoto/0.0.2`` log entries (older npm provenance, some DSSE bundles): the integrated time is
   accepted and the entry body is checked against the envelope (payload hash, signatures, certificate).
@@ -25,7 +26,6 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from plugingate.errors import InputError, VerificationError
@@ -33,6 +33,15 @@ from plugingate.keys import LoadedPublicKey, key_hint, public_key_from_pem, same
 from plugingate.signature import rules
 from plugingate.signature.artifact import Artifact, signature_matches
 from plugingate.signature.identity import SignerIdentity, SignerKind, certificate_claims
+from plugingate.signature.sigstore_adapter import (
+    load_promise_only_bundle,
+    log_entry_body,
+    log_entry_kind,
+    rekor_keyring,
+    verifier_class,
+    verify_log_entry,
+    verify_signed_timestamp,
+)
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -79,116 +88,6 @@ def _invalid(source: str, what: str, exc: BaseException | None = None) -> Verifi
     return VerificationError(f"{source}: {what}{detail}", rule_id=rules.INVALID_BUNDLE.id)
 
 
-def _make_verifier_class() -> type:
-    """The library's ``Verifier`` with the gaps above closed (built lazily: the library is heavy)."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from rfc3161_client import VerificationError as Rfc3161VerificationError
-    from rfc3161_client import VerifierBuilder
-    from sigstore import dsse as sigstore_dsse
-    from sigstore._internal.timestamp import TimestampSource, TimestampVerificationResult
-    from sigstore.errors import VerificationError as SigstoreVerificationError
-    from sigstore.verify import Verifier
-
-    class _Verifier(Verifier):
-        def _verify_signed_timestamp(self, timestamp_response: Any, message: bytes) -> Any:
-            # NOTE: the authority's validFor is a closed interval: a timestamp equal to its end is in.
-            for authority in self._trusted_root.get_timestamp_authorities():
-                certs = authority.certificates(allow_expired=True)
-                if len(certs) < 2:
-                    continue
-                builder = VerifierBuilder().tsa_certificate(certs[0]).add_root_certificate(certs[-1])
-                for cert in certs[1:-1]:
-                    builder = builder.add_intermediate_certificate(cert)
-                try:
-                    builder.build().verify_message(timestamp_response, message)
-                except Rfc3161VerificationError:
-                    continue
-                when = timestamp_response.tst_info.gen_time
-                end = authority.validity_period_end
-                if authority.validity_period_start <= when and (not end or when <= end):
-                    return TimestampVerificationResult(source=TimestampSource.TIMESTAMP_AUTHORITY, time=when)
-            return None
-
-        def _establish_time(self, bundle: Bundle) -> list[Any]:
-            times: list[Any] = []
-            if bundle.verification_material.timestamp_verification_data:
-                if not self._trusted_root.get_timestamp_authorities():
-                    raise SigstoreVerificationError(
-                        "the bundle has a signed timestamp but the trusted root has no timestamp authority"
-                    )
-                times.extend(self._verify_timestamp_authority(bundle))
-            entry = bundle.log_entry._inner
-            if entry.integrated_time and entry.inclusion_promise:
-                kind = (entry.kind_version.kind, entry.kind_version.version)
-                if kind not in (("dsse", "0.0.1"), ("hashedrekord", "0.0.1"), ("intoto", "0.0.2")):
-                    raise SigstoreVerificationError(f"integrated time is not supported for {kind[0]}/{kind[1]}")
-                times.append(
-                    TimestampVerificationResult(
-                        source=TimestampSource.TRANSPARENCY_SERVICE,
-                        time=datetime.fromtimestamp(entry.integrated_time, tz=UTC),
-                    )
-                )
-            return times
-
-        def verify_dsse(self, bundle: Bundle, policy: Any) -> tuple[str, bytes]:
-            kv = bundle.log_entry._inner.kind_version
-            if (kv.kind, kv.version) != ("intoto", "0.0.2"):
-                result: tuple[str, bytes] = super().verify_dsse(bundle, policy)
-                return result
-            self._verify_common_signing_cert(bundle, policy)
-            envelope = bundle._dsse_envelope
-            if envelope is None:
-                raise SigstoreVerificationError("the bundle has no DSSE envelope")
-            signing_key = bundle.signing_certificate.public_key()
-            if not isinstance(signing_key, ec.EllipticCurvePublicKey):
-                raise SigstoreVerificationError("the signing certificate's key is not ECDSA")
-            sigstore_dsse._verify(signing_key, envelope)
-            _check_intoto_v002_body(bundle)
-            return envelope._inner.payload_type, envelope._inner.payload
-
-    return _Verifier
-
-
-def _b64_twice(value: str) -> bytes:
-    return base64.b64decode(base64.b64decode(value, validate=True), validate=True)
-
-
-def _check_intoto_v002_body(bundle: Bundle) -> None:
-    """The ``intoto/0.0.2`` entry must record this envelope: payload hash, signatures, certificate."""
-    from cryptography import x509
-    from sigstore.errors import VerificationError as SigstoreVerificationError
-
-    envelope = bundle._dsse_envelope
-    assert envelope is not None
-    try:
-        body = json.loads(bundle.log_entry._inner.canonicalized_body)
-        content = body["spec"]["content"]
-        if body.get("kind") != "intoto" or body.get("apiVersion") != "0.0.2":
-            raise ValueError("not an intoto/0.0.2 entry")
-        payload_hash = content["payloadHash"]
-        recorded = content["envelope"]
-        if payload_hash.get("algorithm") != "sha256":
-            raise ValueError("payload hash is not sha256")
-        if payload_hash.get("value") != hashlib.sha256(envelope._inner.payload).hexdigest():
-            raise ValueError("the payload hash does not match the envelope's payload")
-        if recorded.get("payloadType") != envelope._inner.payload_type:
-            raise ValueError("the payload type does not match the envelope's")
-        if "payload" in recorded and _b64_twice(recorded["payload"]) != envelope._inner.payload:
-            raise ValueError("the recorded payload does not match the envelope's")
-        signatures = recorded["signatures"]
-        if len(signatures) != len(envelope._inner.signatures):
-            raise ValueError("the recorded signatures do not match the envelope's")
-        leaf = bundle.signing_certificate
-        for got, want in zip(signatures, envelope._inner.signatures, strict=True):
-            if _b64_twice(got["sig"]) != want.sig:
-                raise ValueError("a recorded signature does not match the envelope's")
-            cert = x509.load_pem_x509_certificate(base64.b64decode(got["publicKey"], validate=True))
-            if cert != leaf:
-                raise ValueError("the recorded certificate is not the bundle's")
-    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
-        raise SigstoreVerificationError(f"transparency log entry is inconsistent with the bundle: {exc}") from exc
-
-
 _BUNDLE_V01 = "application/vnd.dev.sigstore.bundle+json;version=0.1"
 
 
@@ -215,57 +114,6 @@ def _get_entries(doc: dict[str, Any]) -> list[Any]:
     material = doc.get("verificationMaterial")
     entries = material.get("tlogEntries") if isinstance(material, dict) else None
     return entries if isinstance(entries, list) else []
-
-
-def _load_v01_promise_only(doc: dict[str, Any]) -> Bundle:
-    """A v0.1 bundle with only an inclusion promise, which the library refuses to load.
-
-    # NOTE: the bundle specification makes the inclusion promise (Rekor's signed entry timestamp)
-    # the required proof for v0.1, and the inclusion proof optional; the library requires the proof
-    # for every version. Such bundles are loaded here with a log entry that verifies its promise
-    # against the trusted root's Rekor keys (and has no proof to verify); everything else (the
-    # certificate chain at the integrated time, the SCT, the signature, the body) is the library's.
-    """
-    from cryptography.x509 import load_der_x509_certificate
-    from sigstore._utils import cert_is_leaf
-    from sigstore.models import Bundle, InvalidBundle, TransparencyLogEntry
-    from sigstore_models.bundle.v1 import Bundle as InnerBundle
-
-    class _PromiseOnlyEntry(TransparencyLogEntry):
-        def _validate(self) -> None:
-            if self._inner.inclusion_promise is None or not self._inner.integrated_time:
-                raise InvalidBundle("a v0.1 bundle needs an inclusion promise with an integrated time")
-
-        def _verify(self, keyring: Any) -> None:
-            self._verify_set(keyring)
-
-    # NOTE: the model requires an inclusion proof field; a placeholder lets it load. It is never read:
-    # the entry class below verifies the promise only.
-    entry_doc = dict(_get_entries(doc)[0])
-    entry_doc["inclusionProof"] = {
-        "logIndex": "0",
-        "rootHash": "",
-        "treeSize": "1",
-        "hashes": [],
-        "checkpoint": {"envelope": ""},
-    }
-    material = dict(doc["verificationMaterial"])
-    material["tlogEntries"] = [entry_doc]
-    inner = InnerBundle.from_json(json.dumps({**doc, "verificationMaterial": material}))
-    chain = inner.verification_material.x509_certificate_chain
-    if chain is None or not chain.certificates:
-        raise InvalidBundle("expected a non-empty certificate chain in a v0.1 bundle")
-    leaf = load_der_x509_certificate(chain.certificates[0].raw_bytes)
-    if not cert_is_leaf(leaf):
-        raise InvalidBundle("the first certificate of the chain is not a leaf certificate")
-    entries = inner.verification_material.tlog_entries
-    if len(entries) != 1:
-        raise InvalidBundle("expected exactly one log entry in the bundle")
-    bundle: Bundle = Bundle.__new__(Bundle)
-    bundle._inner = inner
-    bundle._signing_certificate = leaf
-    bundle._log_entry = _PromiseOnlyEntry(entries[0])
-    return bundle
 
 
 class _AcceptAnyIdentity:
@@ -360,14 +208,13 @@ def verify_keyless(
     from sigstore_models.common.v1 import HashAlgorithm
 
     try:
-        loader = _load_v01_promise_only if _is_v01_promise_only(doc) else _load_bundle
-        bundle = loader(doc)
+        bundle = load_promise_only_bundle(doc, _get_entries(doc)[0]) if _is_v01_promise_only(doc) else _load_bundle(doc)
     except (InvalidBundle, ValueError) as exc:
         raise _invalid(source, "not a valid Sigstore bundle", exc) from exc
     except Exception as exc:  # NOTE: the model layer raises assorted errors on hostile input
         raise _invalid(source, "not a valid Sigstore bundle", exc) from exc
     try:
-        verifier = _make_verifier_class()(trusted_root=trusted_root)
+        verifier = verifier_class()(trusted_root=trusted_root)
     except SigstoreError as exc:
         raise _invalid(source, "the trusted root cannot verify bundles", exc) from exc
     policy = _AcceptAnyIdentity()
@@ -411,13 +258,6 @@ def verify_keyless(
 # Managed-key bundles
 
 
-def _entry_body(entry: Any) -> dict[str, Any]:
-    body = json.loads(entry._inner.canonicalized_body)
-    if not isinstance(body, dict):
-        raise ValueError("the log entry body is not an object")
-    return body
-
-
 def _check_key_entry_body(
     entry: Any,
     key: LoadedPublicKey,
@@ -429,9 +269,8 @@ def _check_key_entry_body(
     envelope_pae: bytes | None,
 ) -> None:
     """The log entry must record this signature, this key and this artifact (or envelope)."""
-    kind = entry._inner.kind_version.kind
-    version = entry._inner.kind_version.version
-    body = _entry_body(entry)
+    kind, version = log_entry_kind(entry)
+    body = log_entry_body(entry)
     spec = body.get("spec", {})
     if (kind, version) == ("hashedrekord", "0.0.1"):
         if envelope is not None:
@@ -633,16 +472,14 @@ def verify_with_key(
     if entries and trusted_root is None:
         raise _invalid(source, "the bundle has a transparency log entry but no trusted root was given")
     if entries:
-        from sigstore._internal.trust import KeyringPurpose
         from sigstore.errors import Error as SigstoreError
-        from sigstore.models import InvalidBundle, TransparencyLogEntry
+        from sigstore.models import InvalidBundle
 
         root = trusted_root()  # type: ignore[misc]
-        keyring = root.rekor_keyring(KeyringPurpose.VERIFY)
+        keyring = rekor_keyring(root)
         for raw_entry in entries:
             try:
-                entry = TransparencyLogEntry(raw_entry)
-                entry._verify(keyring)
+                entry = verify_log_entry(raw_entry, keyring)
                 if raw_entry.inclusion_promise is not None and raw_entry.integrated_time is None:
                     raise ValueError("an inclusion promise without an integrated time")
                 _check_key_entry_body(
@@ -676,7 +513,7 @@ def _check_timestamps(inner: Any, signature: bytes, trusted_root: TrustedRoot, s
         return
     from rfc3161_client import decode_timestamp_response
 
-    verifier = _make_verifier_class()(trusted_root=trusted_root)
+    verifier = verifier_class()(trusted_root=trusted_root)
     if not trusted_root.get_timestamp_authorities():
         raise _invalid(source, "the bundle has a signed timestamp but the trusted root has no timestamp authority")
     for ts in data.rfc3161_timestamps[:32]:
@@ -684,5 +521,5 @@ def _check_timestamps(inner: Any, signature: bytes, trusted_root: TrustedRoot, s
             response = decode_timestamp_response(ts.signed_timestamp)
         except Exception as exc:  # NOTE: a malformed timestamp is a bundle that does not verify
             raise _invalid(source, "a signed timestamp is malformed", exc) from exc
-        if verifier._verify_signed_timestamp(response, signature) is None:
+        if not verify_signed_timestamp(verifier, response, signature):
             raise _invalid(source, "a signed timestamp does not verify against the trusted root")

@@ -1,56 +1,39 @@
 """The gate's signature step: the policy's ``signature`` section applied to the bundle archive.
 
-The gate calls ``verify_bundle_signature`` with the bundle's archive (for a directory bundle, its
+``signature_step`` (the adapter ``plugingate.steps`` names) finds the signature beside the bundle
+(``BUNDLE.sigstore.json``, ``BUNDLE.sigstore``, ``BUNDLE.sig``) or takes ``--signature``, then calls
+``verify_bundle_signature`` with the bundle's archive (for a directory bundle, its
 reproducible pack) and the signature files found or given. Denials come back as findings;
 ``UndecidedError`` (trusted root unreadable, no network in online mode) propagates so the gate exits 3.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plugingate.errors import VerificationError
-from plugingate.findings import Finding, Location
-from plugingate.keys import public_key_from_pem
+from plugingate.findings import Finding, Location, Step
+from plugingate.pipeline import verification_status
+from plugingate.result import StepResult
 from plugingate.rules import all_rules
 from plugingate.signature import rules
 from plugingate.signature.artifact import Artifact
-from plugingate.signature.identity import KeylessIdentity, TrustedSigner
 from plugingate.signature.result import SignatureResult
 from plugingate.signature.trust import TrustSettings
-from plugingate.signature.verify import verify_bundle_file, verify_raw_signature
+from plugingate.signature.verifiers import (
+    FoundSignature,
+    SignatureFileKind,
+    VerificationRequest,
+    find_beside,
+    recognise,
+)
 
 if TYPE_CHECKING:
+    from plugingate.pipeline import StepContext
     from plugingate.policy import model
 
-
-def signers_from_policy(signers: Sequence[model.TrustedSigner]) -> list[TrustedSigner]:
-    """Map the policy model's trusted signers onto the verifier's (keys parsed, regexes compiled)."""
-    out: list[TrustedSigner] = []
-    for signer in signers:
-        if signer.keyless is not None:
-            k = signer.keyless
-            out.append(
-                TrustedSigner(
-                    name=signer.name,
-                    keyless=KeylessIdentity(
-                        issuer=k.issuer,
-                        identity=k.identity,
-                        identity_regex=k.identity_regex,
-                        source_repository=k.source_repository,
-                        workflow_ref=k.workflow_ref,
-                        trigger=k.trigger,
-                        runner_environment=k.runner_environment,
-                        identity_regex_search=k.identity_regex_search,
-                    ),
-                )
-            )
-        elif signer.key is not None:
-            source = signer.key.path or f"{signer.name} (inline PEM)"
-            out.append(TrustedSigner(name=signer.name, key=public_key_from_pem(signer.key.pem.encode(), source=source)))
-    return out
+_SNIFF_BYTES = 64
 
 
 def trust_from_policy(section: model.SignaturePolicy) -> TrustSettings:
@@ -69,8 +52,9 @@ def verify_bundle_signature(
     digest: str,
     policy_section: model.SignaturePolicy,
     *,
-    signature: Path | None,
-    bundle: Path | None,
+    signature: Path | None = None,
+    bundle: Path | None = None,
+    found: FoundSignature | None = None,
     policy_dir: Path | None = None,
 ) -> SignatureResult:
     """Verify the bundle archive's signature against the policy's trusted signers.
@@ -78,16 +62,28 @@ def verify_bundle_signature(
     ``digest`` is the archive's ``sha256:<hex>`` (computed by the gate while streaming it);
     ``artifact_path`` is the archive file when there is one (a directory bundle's pack may exist only as
     a digest: then ECDSA/RSA signatures are checked against the digest, and Ed25519 ones can't be);
-    ``bundle`` (a Sigstore bundle) is preferred to ``signature`` (a raw cosign signature) when both
-    are given. Paths in the policy section are already resolved by the loader, so ``policy_dir`` is
-    only kept for callers that build sections by hand.
+    the signature is ``found`` (its kind known), or named by kind: ``bundle`` (a Sigstore bundle) is
+    preferred to ``signature`` (a raw cosign signature) when both are given. Paths in the policy
+    section are already resolved by the loader, so ``policy_dir`` is only kept for callers that build
+    sections by hand.
     """
     del policy_dir
     hexdigest = digest.removeprefix("sha256:")
     name = artifact_path.name if artifact_path is not None else f"sha256:{hexdigest}"
     artifact = Artifact(name=name, digests={"sha256": hexdigest}, path=artifact_path)
-    signers = signers_from_policy(policy_section.trusted_signers)
-    if bundle is None and signature is None:
+    signers = policy_section.trusted_signers
+    found = found or next(
+        (
+            FoundSignature(path, kind)
+            for path, kind in (
+                (bundle, SignatureFileKind.SIGSTORE_BUNDLE),
+                (signature, SignatureFileKind.COSIGN_SIGNATURE),
+            )
+            if path is not None
+        ),
+        None,
+    )
+    if found is None:
         if not policy_section.required:
             return SignatureResult(findings=())
         return SignatureResult(
@@ -107,17 +103,39 @@ def verify_bundle_signature(
                 ),
             )
         )
-    used = bundle if bundle is not None else signature
-    assert used is not None
-    location = Location(path=used.name)
+    request = VerificationRequest(artifact, signers, trust_from_policy(policy_section), source=str(found.path))
+    location = Location(path=found.path.name)
     try:
-        if bundle is not None:
-            result = verify_bundle_file(artifact, bundle, signers, trust_from_policy(policy_section))
-        else:
-            assert signature is not None
-            result = verify_raw_signature(artifact, signature, signers)
+        result = found.verify(request)
     except VerificationError as exc:
-        return SignatureResult(findings=(finding_for(exc, location),), source=used.name)
+        return SignatureResult(findings=(finding_for(exc, location),), source=found.path.name)
     return SignatureResult(
-        findings=(), signer=result.signer, trusted_signer=result.trusted_signer.name, source=used.name
+        findings=(), signer=result.signer, trusted_signer=result.trusted_signer.name, source=found.path.name
+    )
+
+
+def find_signature(source: Path, given: Path | None) -> FoundSignature | None:
+    """The signature given (its kind from its first bytes), else the first one beside the bundle
+    (``BUNDLE.sigstore.json``, ``BUNDLE.sigstore``, then ``BUNDLE.sig``)."""
+    return recognise(given) if given is not None else find_beside(source)
+
+
+def signature_step(ctx: StepContext) -> StepResult:
+    """Verify the bundle's signature against ``policy.signature``; ``UndecidedError`` propagates (exit 3)."""
+    source = ctx.bundle.source
+    found = find_signature(source, ctx.request.signature)
+    section = ctx.request.policy.signature
+    if found is None and not section.required and not section.trusted_signers:
+        # NOTE: nothing to verify and no key to parse: the verifiers (cryptography, sigstore) stay unloaded.
+        return to_step_result(SignatureResult(findings=()))
+    artifact = source if source.is_file() else None
+    result = verify_bundle_signature(artifact, ctx.bundle.sha256, section, found=found)
+    return to_step_result(result)
+
+
+def to_step_result(result: SignatureResult) -> StepResult:
+    """The step result the gate records: the ``SignatureResult`` itself, and its JSON for the report."""
+    status = verification_status(result.findings, result.verified)
+    return StepResult(
+        Step.SIGNATURE, status, result.describe(), result.findings, details=result.to_dict(), outcome=result
     )

@@ -14,11 +14,11 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plugingate.errors import UndecidedError
+from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded
 
 if TYPE_CHECKING:
     from sigstore.models import TrustedRoot
@@ -98,18 +98,19 @@ def load_trusted_root(settings: TrustSettings) -> TrustedRoot:
     if settings.trusted_root is not None:
         path = settings.trusted_root
         try:
-            with path.open("rb") as fh:
-                data = fh.read(MAX_TRUSTED_ROOT_BYTES + 1)
-        except OSError as exc:
-            raise UndecidedError(f"cannot read the trusted root {path}: {exc.strerror}") from exc
-        if len(data) > MAX_TRUSTED_ROOT_BYTES:
-            raise UndecidedError(f"the trusted root {path} is larger than {MAX_TRUSTED_ROOT_BYTES} bytes")
+            data = read_bounded(path, MAX_TRUSTED_ROOT_BYTES, "the trusted root")
+        except UnreadableFileError as exc:
+            raise UndecidedError(f"cannot read the trusted root {path}: {exc.reason.strerror}") from exc
+        except FileTooLargeError as exc:
+            raise UndecidedError(f"the trusted root {path} is larger than {MAX_TRUSTED_ROOT_BYTES} bytes") from exc
         return _from_bytes(data, str(path))
     if settings.offline:
         from urllib.parse import quote
 
         folder = quote(_TUF_URLS[settings.instance], safe="")
-        data = resources.files("sigstore._store").joinpath(folder, "trusted_root.json").read_bytes()
+        from plugingate.signature.sigstore_adapter import bundled_trusted_root
+
+        data = bundled_trusted_root(folder)
         return _from_bytes(data, f"embedded {settings.instance} root")
     from sigstore.models import ClientTrustConfig
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from plugingate.errors import ToolError
+from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded
 from plugingate.tools.buildinfo import main_module_version
 from plugingate.tools.locate import Helper, Tool, ToolInfo, default_cache_dir, locate
 from plugingate.tools.verify import roots_for, verify_tool
@@ -261,19 +262,22 @@ class ToolRunner:
                 stderr=stderr,
                 hint="a very large bundle or image can take longer: raise the timeout, or check the machine's load",
             )
-        size = out_path.stat().st_size
-        if size > stdout_limit:
+        try:
+            stdout = read_bounded(out_path, stdout_limit, f"{info.tool}'s stdout")
+        except FileTooLargeError as exc:
             raise ToolError(
-                f"{info.tool} wrote {size} bytes on stdout, more than the {stdout_limit} allowed",
+                f"{info.tool} wrote more than the {stdout_limit} bytes allowed on stdout",
                 tool=str(info.tool),
                 stderr=stderr,
-            )
+            ) from exc
+        except UnreadableFileError as exc:
+            raise ToolError(f"{info.tool}'s stdout could not be read back: {exc.reason}", tool=str(info.tool)) from exc
         return ToolRun(
             tool=info.tool,
             version=info.version,
             argv=argv,
             returncode=proc.returncode,
-            stdout=out_path.read_bytes(),
+            stdout=stdout,
             stderr=stderr,
             seconds=seconds,
             max_rss_kib=int(usage.ru_maxrss),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from plugingate.errors import ToolError
+from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded
 from plugingate.tools import Tool, ToolRun, ToolRunner
 
 MAX_OUTPUT_BYTES = 256 * 1024 * 1024
@@ -111,11 +112,12 @@ def _dict(obj: object, where: str) -> dict[str, Any]:
 def parse_grype_json(path: Path) -> list[Match]:
     """The matches of a grype JSON report, validated field by field and bounded in size."""
     try:
-        size = path.stat().st_size
-        if size > MAX_OUTPUT_BYTES:
-            raise _bad(f"{size} bytes, over the {MAX_OUTPUT_BYTES} allowed")
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
+        doc = json.loads(read_bounded(path, MAX_OUTPUT_BYTES, "grype's report"))
+    except FileTooLargeError as exc:
+        raise _bad(f"over the {MAX_OUTPUT_BYTES} bytes allowed") from exc
+    except UnreadableFileError as exc:
+        raise _bad(str(exc.reason)) from exc
+    except ValueError as exc:
         raise _bad(str(exc)) from exc
     matches_raw = _dict(doc, "document").get("matches")
     if not isinstance(matches_raw, list):

@@ -13,6 +13,7 @@ from pathlib import Path
 from plugingate.bundle.digest import sha256_file
 from plugingate.cache import ResultCache, cache_key
 from plugingate.errors import InputError, UndecidedError
+from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded
 from plugingate.findings import Finding, Severity
 from plugingate.policy.model import VulnerabilityPolicy, VulnException
 from plugingate.tools import Tool, ToolRunner
@@ -68,14 +69,18 @@ class ScanResult:
             f"database built {self.database.built.isoformat()} ({self.database.source})"
         )
 
-    def details(self) -> dict[str, object]:
-        """The step's details for ``report.json`` and the attestation."""
+    def tool_versions(self) -> dict[str, str]:
+        """grype's version and its database's build time and schema, for the gate's record of versions."""
         return {
-            "tools": {
-                **self.tools,
-                "grypeDbBuilt": self.database.built.isoformat().replace("+00:00", "Z"),
-                "grypeDbSchema": self.database.schema,
-            },
+            **self.tools,
+            "grypeDbBuilt": self.database.built.isoformat().replace("+00:00", "Z"),
+            "grypeDbSchema": self.database.schema,
+        }
+
+    def details(self) -> dict[str, object]:
+        """The step's details for ``report.json``."""
+        return {
+            "tools": self.tool_versions(),
             "database": {**self.database.to_dict(), "stale": self.database_stale},
             "counts": dict(self.counts),
             "suppressed": self.suppressed,
@@ -195,12 +200,11 @@ def check_sbom_file(path: Path) -> str:
         return InputError(message, path=str(path), hint="pass the sbom.cdx.json or sbom.spdx.json that syft wrote")
 
     try:
-        size = path.stat().st_size
-        if size > MAX_SBOM_BYTES:
-            raise bad(f"is {size} bytes, more than the {MAX_SBOM_BYTES} allowed")
-        doc = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise bad(f"cannot be read: {exc}") from exc
+        doc = json.loads(read_bounded(path, MAX_SBOM_BYTES, "the SBOM"))
+    except FileTooLargeError as exc:
+        raise bad(f"is more than the {MAX_SBOM_BYTES} bytes allowed") from exc
+    except UnreadableFileError as exc:
+        raise bad(f"cannot be read: {exc.reason}") from exc
     except ValueError as exc:
         raise bad(f"is not JSON: {exc}") from exc
     if isinstance(doc, dict):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from plugingate.errors import InputError
+from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded
 from plugingate.vulnerabilities.purl import Purl
 
 MAX_VEX_BYTES = 16 * 1024 * 1024
@@ -84,11 +85,11 @@ def _load_one(path: Path) -> list[VexStatement]:
         )
 
     try:
-        if path.stat().st_size > MAX_VEX_BYTES:
-            raise bad(f"larger than {MAX_VEX_BYTES} bytes")
-        doc = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise bad(f"cannot be read: {exc}") from exc
+        doc = json.loads(read_bounded(path, MAX_VEX_BYTES, "the VEX document"))
+    except FileTooLargeError as exc:
+        raise bad(f"larger than {MAX_VEX_BYTES} bytes") from exc
+    except UnreadableFileError as exc:
+        raise bad(f"cannot be read: {exc.reason}") from exc
     except ValueError as exc:
         raise bad(f"is not JSON: {exc}") from exc
     if not isinstance(doc, dict) or not str(doc.get("@context", "")).startswith("https://openvex.dev/ns"):

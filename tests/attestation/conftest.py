@@ -12,17 +12,12 @@ from typing import Any
 import pytest
 
 from plugingate.attestation.predicate import (
-    AppliedException,
     BundleRef,
+    CheckRecord,
     CheckStatus,
-    GateMode,
     GatePredicate,
     PluginRef,
     PolicyRef,
-    ProvenanceResult,
-    SignatureResult,
-    Signer,
-    SignerKind,
     ToolVersions,
     VulnerabilitySummary,
     compute_valid_until,
@@ -30,6 +25,9 @@ from plugingate.attestation.predicate import (
 from plugingate.attestation.signing import sign_statements
 from plugingate.attestation.statement import gate_statement, sbom_statement
 from plugingate.keys import private_key_from_pem
+from plugingate.policy.model import Mode, VulnException
+from plugingate.signature.identity import CertificateClaims, SignerIdentity, SignerKind
+from plugingate.signature.result import SignatureResult
 
 POLICY_SHA = hashlib.sha256(b"policy").hexdigest()
 IMAGE_DIGEST = "sha256:" + hashlib.sha256(b"image").hexdigest()
@@ -38,26 +36,31 @@ IMAGE_DIGEST = "sha256:" + hashlib.sha256(b"image").hexdigest()
 def make_predicate(**changes: Any) -> GatePredicate:
     """A realistic passing predicate evaluated now, valid for 30 days (changes override fields)."""
     now = datetime.now(UTC).replace(microsecond=0)
-    exception = AppliedException(
+    exception = VulnException(
         id="GHSA-abcd-efgh-ijkl", package="pkg:pypi/requests", expires=date(2099, 1, 31), reason="not reachable"
     )
     base = GatePredicate(
         passed=True,
-        mode=GateMode.ENFORCE,
+        mode=Mode.ENFORCE,
         policy=PolicyRef(name="default", sha256=POLICY_SHA, version="1"),
         plugingate_version="0.1.0",
         tools=ToolVersions(syft="1.57.1", grype="0.121.2", grype_db_built=now - timedelta(hours=3)),
-        signature=SignatureResult(
+        signature=CheckRecord(
             status=CheckStatus.VERIFIED,
             required=True,
-            signer=Signer(
-                kind=SignerKind.KEYLESS,
-                name="acme-ci",
-                identity="https://github.com/acme/exporter/.github/workflows/release.yml@refs/heads/main",
-                issuer="https://token.actions.githubusercontent.com",
+            result=SignatureResult(
+                findings=(),
+                signer=SignerIdentity(
+                    kind=SignerKind.KEYLESS,
+                    claims=CertificateClaims(
+                        san="https://github.com/acme/exporter/.github/workflows/release.yml@refs/heads/main",
+                        issuer="https://token.actions.githubusercontent.com",
+                    ),
+                ),
+                trusted_signer="acme-ci",
             ),
         ),
-        provenance=ProvenanceResult(status=CheckStatus.ABSENT, required=False),
+        provenance=CheckRecord(status=CheckStatus.ABSENT, required=False),
         capabilities={"network": {"egress": [{"host": "api.acme.example", "ports": [443]}]}},
         vulnerabilities=VulnerabilitySummary(
             counts={"high": 0, "medium": 2}, fail_on="high", suppressed=1, exceptions_applied=[exception]

@@ -6,22 +6,33 @@ import base64
 import hashlib
 import json
 import shutil
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from plugingate.attestation.gate import attest_step
 from plugingate.attestation.predicate import PREDICATE_SCHEMA
+from plugingate.attestation.step import attest_step
+from plugingate.capabilities.step import CapabilitiesOutcome
 from plugingate.errors import ExitCode
 from plugingate.findings import Location, Severity, Step
+from plugingate.keys import LoadedPublicKey, fingerprint
+from plugingate.pipeline import StepContext
 from plugingate.policy.loader import parse_policy
+from plugingate.policy.model import VulnException
 from plugingate.policy.trust import UNPINNED
+from plugingate.provenance.result import ProvenanceResult
+from plugingate.provenance.slsa import ProvenanceFacts
 from plugingate.result import BundleInfo, GateResult, PluginInfo, PolicyInfo, StepResult, StepStatus, Verdict
+from plugingate.sbom.generate import SbomResult, ScannedImage
 from plugingate.schemas import load_schema
-from plugingate.steps import StepContext
+from plugingate.signature.identity import CertificateClaims, SignerIdentity, SignerKind
+from plugingate.signature.result import SignatureResult
+from plugingate.vulnerabilities.database import DatabaseInfo
+from plugingate.vulnerabilities.scan import ScanResult
 
 from .cli import run
 
@@ -38,12 +49,21 @@ spec:
 
 
 def context(tmp_path: Path, *, mode: str = "enforce", **request: Any) -> StepContext:
-    from plugingate.gate import GateRequest
+    from plugingate.pipeline import GateRequest
 
     policy = parse_policy(POLICY_YAML.replace(b"MODE", mode.encode()), source="unit.yaml", base_dir=tmp_path)
     req = GateRequest(bundle=tmp_path / "b.tgz", policy=policy, out_dir=tmp_path / "out", **request)
     (tmp_path / "out").mkdir(exist_ok=True)
     return StepContext(request=req, bundle=None, declaration=None, now=NOW)  # type: ignore[arg-type]
+
+
+def _provenance_key() -> LoadedPublicKey:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return LoadedPublicKey(key=ec.generate_private_key(ec.SECP256R1()).public_key(), source="provenance.pub")
+
+
+PROVENANCE_KEY = _provenance_key()
 
 
 def gate_result(
@@ -54,7 +74,7 @@ def gate_result(
     violating: bool | None = None,
     cached: bool = False,
 ) -> GateResult:
-    """A decided result whose steps carry details in the shapes the other steps record.
+    """A decided result whose steps carry the typed results the other steps hand on.
 
     ``violating`` (default: a denied verdict) adds a denying capability finding: with ``mode`` warn
     or dry-run and a passed verdict, it is a run that let a violation through.
@@ -63,71 +83,86 @@ def gate_result(
 
     violating = verdict is Verdict.DENIED if violating is None else violating
     denial = CAP_RULES[0].finding("egress not allowed", location=Location("plugin.yaml", 3))
+    signature = SignatureResult(
+        findings=(),
+        signer=SignerIdentity(
+            kind=SignerKind.KEYLESS,
+            claims=CertificateClaims(
+                san="https://github.com/acme/x/.github/workflows/release.yml@refs/heads/main",
+                issuer="https://token.actions.githubusercontent.com",
+            ),
+        ),
+        trusted_signer="acme-ci",
+    )
+    provenance = ProvenanceResult(
+        findings=(),
+        facts=ProvenanceFacts(
+            predicate_type="https://slsa.dev/provenance/v1",
+            builder_id="https://github.com/slsa-framework/slsa-github-generator@refs/tags/v2.1.0",
+            source_repository="github.com/acme/x",
+            source_ref="refs/tags/v1.4.2",
+            build_type=None,
+            subjects=("b.tgz",),
+        ),
+        signer=SignerIdentity(kind=SignerKind.KEY, key=PROVENANCE_KEY),
+    )
+    granted = CapabilitiesOutcome(granted={"network": {"egress": [{"host": "api.acme.example", "ports": [443]}]}})
+    sbom = SbomResult(
+        cyclonedx_path=Path("sbom.cdx.json"),
+        spdx_path=Path("sbom.spdx.json"),
+        syft_path=Path("sbom.syft.json"),
+        sha256="e" * 64,
+        packages=0,
+        # NOTE: proven by the SBOM step (its blobs hashed to the digest): only then a subject.
+        images=(ScannedImage(name="exporter", ref=IMAGE, origin="bundle:x.tar", packages=0, digest=IMAGE[-71:]),),
+        skipped_images=(),
+        findings=(),
+        syft_version="1.57.1",
+        cached=cached,
+        seconds=1.0,
+        max_rss_kib=0,
+    )
+    scan = ScanResult(
+        findings=(),
+        matches=(),
+        counts={"critical": 0, "high": 1, "medium": 3, "low": 0, "negligible": 0, "unknown": 0},
+        exceptions_applied=(
+            VulnException(
+                id="GHSA-aaaa-bbbb-cccc",
+                package="pkg:pypi/requests",
+                expires=date.fromisoformat(exception_expires),
+                reason="not reachable",
+            ),
+        ),
+        expired_exceptions=(),
+        database=DatabaseInfo(
+            cache_dir=Path("grype-db"),
+            schema="v6.1.10",
+            built=datetime(2026, 11, 29, 18, 0, tzinfo=UTC),
+            source="test",
+            digest="f" * 64,
+        ),
+        database_stale=False,
+        tools={"grype": "0.121.2"},
+        vulns_path=Path("vulns.json"),
+        sbom_sha256="e" * 64,
+        cached=False,
+        seconds=1.5,
+        max_rss_kib=0,
+    )
     steps = (
-        StepResult(
-            Step.SIGNATURE,
-            StepStatus.PASSED,
-            "signed",
-            details={
-                "verified": True,
-                "trustedSigner": "acme-ci",
-                "signer": {
-                    "kind": "keyless",
-                    "identity": "https://github.com/acme/x/.github/workflows/release.yml@refs/heads/main",
-                    "issuer": "https://token.actions.githubusercontent.com",
-                },
-            },
-        ),
-        StepResult(
-            Step.PROVENANCE,
-            StepStatus.PASSED,
-            "built",
-            details={
-                "verified": True,
-                "builderId": "https://github.com/slsa-framework/slsa-github-generator@refs/tags/v2.1.0",
-                "sourceRepository": "github.com/acme/x",
-                "sourceRef": "refs/tags/v1.4.2",
-                "signer": {"kind": "key", "keySha256": "d" * 64, "keyAlgorithm": "ecdsa-p256"},
-            },
-        ),
+        StepResult(Step.SIGNATURE, StepStatus.PASSED, "signed", details=signature.to_dict(), outcome=signature),
+        StepResult(Step.PROVENANCE, StepStatus.PASSED, "built", details=provenance.to_dict(), outcome=provenance),
         StepResult(
             Step.CAPABILITIES,
             StepStatus.FAILED if violating else StepStatus.PASSED,
             "caps",
             findings=(denial,) if violating else (),
-            details={"granted": {"network": {"egress": [{"host": "api.acme.example", "ports": [443]}]}}},
+            details={"granted": granted.granted},
+            outcome=granted,
         ),
-        StepResult(
-            Step.SBOM,
-            StepStatus.PASSED,
-            "sbom",
-            details={
-                "sha256": "e" * 64,
-                "tools": {"syft": "1.57.1"},
-                # NOTE: proven by the SBOM step (its blobs hashed to the digest): only then a subject.
-                "images": [{"name": "exporter", "ref": IMAGE, "origin": "bundle:x.tar", "digest": IMAGE[-71:]}],
-                "cached": cached,
-            },
-        ),
-        StepResult(
-            Step.VULNERABILITIES,
-            StepStatus.PASSED,
-            "vulns",
-            details={
-                "tools": {"grype": "0.121.2", "grypeDbBuilt": "2026-11-29T18:00:00Z", "grypeDbSchema": "v6.1.10"},
-                "counts": {"critical": 0, "high": 1, "medium": 3, "low": 0, "negligible": 0, "unknown": 0},
-                "suppressed": 2,
-                "exceptionsApplied": [
-                    {
-                        "id": "GHSA-aaaa-bbbb-cccc",
-                        "package": "pkg:pypi/requests",
-                        "expires": exception_expires,
-                        "reason": "not reachable",
-                    },
-                ],
-            },
-            seconds=1.5,
-        ),
+        StepResult(Step.SBOM, StepStatus.PASSED, "sbom", details=sbom.to_dict(), outcome=sbom),
+        StepResult(Step.VULNERABILITIES, StepStatus.PASSED, "vulns", details=scan.details(), seconds=1.5, outcome=scan),
     )
     return GateResult(
         bundle=BundleInfo(source="b.tgz", name="b.tgz", sha256="a" * 64, size=10, kind="tgz"),
@@ -202,7 +237,7 @@ def test_signs_four_statements_with_a_key(tmp_path: Path, ec_key_pem: tuple[byte
     assert predicate["signature"]["signer"]["name"] == "acme-ci"
     assert predicate["signature"]["status"] == "verified" and predicate["signature"]["required"] is True
     assert predicate["provenance"]["builderId"].startswith("https://github.com/slsa-framework/")
-    assert predicate["provenance"]["signer"] == {"kind": "key", "keyFingerprint": "d" * 64}
+    assert predicate["provenance"]["signer"] == {"kind": "key", "keyFingerprint": fingerprint(PROVENANCE_KEY.key)}
     assert predicate["vulnerabilities"]["failOn"] == "critical" and predicate["vulnerabilities"]["onlyFixed"]
     assert predicate["vulnerabilities"]["counts"]["medium"] == 3
     assert predicate["tools"]["grype"]["dbBuiltAt"] == "2026-11-29T18:00:00Z"
@@ -211,6 +246,45 @@ def test_signs_four_statements_with_a_key(tmp_path: Path, ec_key_pem: tuple[byte
         "scanStartedOn": "2026-11-29T20:59:58Z",
         "scanFinishedOn": "2026-11-29T21:00:00Z",
     }
+
+
+def _predicate(tmp_path: Path, result: GateResult) -> dict[str, Any]:
+    from plugingate.attestation.step import build_statements
+
+    tmp_path.mkdir(exist_ok=True)
+    ctx = context(tmp_path)
+    write_scan_outputs(ctx.out_dir)
+    statements, _, _ = build_statements(result, ctx, ctx.out_dir)
+    predicate: dict[str, Any] = statements[0]["predicate"]
+    return predicate
+
+
+def test_the_predicate_reads_the_typed_results_never_their_json(tmp_path: Path) -> None:
+    honest = gate_result()
+    # NOTE: every key the attestation once read by name, now saying something else.
+    lying = {
+        "verified": False,
+        "trustedSigner": "mallory",
+        "signer": {"kind": "key", "keySha256": "0" * 64},
+        "builderId": "https://evil.example/builder",
+        "granted": {"privileges": {"hostNetwork": True}},
+        "counts": {"critical": 99},
+        "suppressed": 0,
+        "exceptionsApplied": [],
+        "sha256": "0" * 64,
+        "tools": {"syft": "0.0.0", "grype": "0.0.0", "grypeDbBuilt": "2000-01-01T00:00:00Z"},
+    }
+    lied = replace(honest, steps=tuple(replace(s, details=lying) for s in honest.steps), tools={})
+    assert _predicate(tmp_path / "lied", lied) == _predicate(tmp_path / "honest", replace(honest, tools={}))
+
+
+def test_json_alone_makes_no_signer_and_no_exception(tmp_path: Path) -> None:
+    honest = gate_result()
+    untyped = replace(honest, steps=tuple(replace(s, outcome=None) for s in honest.steps))
+    predicate = _predicate(tmp_path, untyped)
+    assert predicate["signature"] == {"status": "absent", "required": True}
+    assert predicate["vulnerabilities"]["exceptionsApplied"] == []
+    assert predicate["capabilities"] == {}
 
 
 def test_denied_gate_is_attested_as_not_passed(tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from plugingate.attestation.gate import image_digests
+from plugingate.attestation.step import image_digests
 from plugingate.findings import Step
 from plugingate.result import GateResult, StepResult, StepStatus
+from plugingate.sbom.generate import SbomResult, ScannedImage
 
 from .test_gate_step import IMAGE, gate_result
 
@@ -17,8 +18,23 @@ def _with_sbom(images: list[dict[str, object]]) -> GateResult:
     result = gate_result()
     assert result.plugin is not None
     result = replace(result, plugin=replace(result.plugin, images=(("exporter", IMAGE), ("sidecar", OTHER))))
+    scanned = tuple(
+        ScannedImage(
+            name=str(i["name"]),
+            ref=str(i["ref"]),
+            origin=str(i["origin"]),
+            packages=0,
+            digest=str(i["digest"]) if "digest" in i else None,
+        )
+        for i in images
+    )
+    sbom = result.outcome(Step.SBOM, SbomResult)
+    assert sbom is not None
+    typed = replace(sbom, images=scanned)
     steps = tuple(
-        StepResult(Step.SBOM, StepStatus.PASSED, "sbom", details={"images": images}) if s.step is Step.SBOM else s
+        StepResult(Step.SBOM, StepStatus.PASSED, "sbom", details={"images": images}, outcome=typed)
+        if s.step is Step.SBOM
+        else s
         for s in result.steps
     )
     return replace(result, steps=steps)

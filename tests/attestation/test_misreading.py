@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from plugingate.attestation.predicate import GateMode
 from plugingate.attestation.signing import sign_statements
 from plugingate.attestation.statement import gate_statement
 from plugingate.keys import private_key_from_pem
+from plugingate.policy.model import Mode
 
 from .cli import run
 from .conftest import make_predicate
@@ -108,7 +108,7 @@ def test_the_clean_enforced_pass_verifies(
     ec_key_pem: tuple[bytes, bytes],
     pub: Path,
 ) -> None:
-    att = sign_raw(tmp_path, ec_key_pem[0], bundle_file, {"mode": str(GateMode.ENFORCE), "violations": []})
+    att = sign_raw(tmp_path, ec_key_pem[0], bundle_file, {"mode": str(Mode.ENFORCE), "violations": []})
     result = run(
         ["verify-attestation", str(bundle_file), "--attestation", str(att), "--key", str(pub)], monkeypatch, capsys
     )

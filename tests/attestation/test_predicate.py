@@ -12,7 +12,6 @@ import pytest
 from plugingate.attestation.predicate import (
     GATE_PREDICATE_TYPE,
     PREDICATE_SCHEMA,
-    GateMode,
     PolicyRef,
     compute_valid_until,
     exception_expiry_instant,
@@ -28,6 +27,7 @@ from plugingate.attestation.statement import (
     statement_bytes,
     vuln_statement,
 )
+from plugingate.policy.model import Mode
 from plugingate.policy.trust import UNPINNED, PolicyTrust, PolicyTrustKind
 from plugingate.schemas import load_schema
 
@@ -93,8 +93,8 @@ def test_valid_until_is_the_earliest_of_window_and_exception_expiries() -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        {"mode": GateMode.WARN},
-        {"mode": GateMode.DRY_RUN},
+        {"mode": Mode.WARN},
+        {"mode": Mode.DRY_RUN},
         {"violations": ("PG-CAP-010",)},
         {"mode": "warn"},  # another spelling of the same mode
     ],

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from plugingate.attestation import gate as attestation_gate
-from plugingate.attestation.gate import attest_step, build_statements
+from plugingate.attestation import step as attestation_gate
+from plugingate.attestation.step import attest_step, build_statements
 from plugingate.errors import InputError
 from plugingate.findings import Step
 from plugingate.result import GateResult, StepResult
+from plugingate.sbom.generate import SbomResult
 
 from .test_gate_step import context, gate_result
 
@@ -31,7 +32,10 @@ SBOMS = {
 
 def with_recorded_sbom(result: GateResult, sha256: str) -> GateResult:
     steps = tuple(
-        replace(s, details={**s.details, "sha256": sha256}) if s.step is Step.SBOM else s for s in result.steps
+        replace(s, details={**s.details, "sha256": sha256}, outcome=replace(s.outcome, sha256=sha256))
+        if s.step is Step.SBOM and isinstance(s.outcome, SbomResult)
+        else s
+        for s in result.steps
     )
     return replace(result, steps=steps)
 

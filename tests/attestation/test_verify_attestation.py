@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from plugingate.attestation.predicate import AppliedException, VulnerabilitySummary
+from plugingate.attestation.predicate import VulnerabilitySummary
 from plugingate.attestation.signing import sign_statements
 from plugingate.keys import private_key_from_pem
+from plugingate.policy.model import VulnException
 
 from .cli import run
 from .conftest import IMAGE_DIGEST, POLICY_SHA, SignFn, make_predicate
@@ -94,7 +95,7 @@ def test_expired_through_an_applied_exception(env: Env, sign_gate: SignFn, bundl
     # evaluated two days ago, window of 30 days, but an exception that expired yesterday was applied
     then = datetime.now(UTC) - timedelta(days=2)
     yesterday = (datetime.now(UTC) - timedelta(days=1)).date() - timedelta(days=1)
-    exc = AppliedException(id="CVE-2026-0001", package="pkg:npm/x", expires=yesterday, reason="r")
+    exc = VulnException(id="CVE-2026-0001", package="pkg:npm/x", expires=yesterday, reason="r")
     from plugingate.attestation.predicate import compute_valid_until
 
     predicate = make_predicate(
@@ -202,7 +203,7 @@ def test_directory_subject_is_refused(env: Env, sign_gate: SignFn, tmp_path: Pat
 def test_exception_expiry_date_is_inclusive(env: Env, sign_gate: SignFn, bundle_file: Path, pub: Path) -> None:
     # an exception expiring today still applies today: the attestation is valid until midnight UTC
     today = datetime.now(UTC).date()
-    exc = AppliedException(id="CVE-2026-0002", package="pkg:npm/y", expires=today, reason="r")
+    exc = VulnException(id="CVE-2026-0002", package="pkg:npm/y", expires=today, reason="r")
     now = datetime.now(UTC)
     predicate = make_predicate(
         valid_until=datetime(today.year, today.month, today.day, tzinfo=UTC) + timedelta(days=1),

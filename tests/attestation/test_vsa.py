@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from plugingate.attestation.predicate import CheckStatus, PolicyRef, ProvenanceResult
+from plugingate.attestation.predicate import CheckRecord, CheckStatus, PolicyRef
 from plugingate.attestation.signing import sign_statements
 from plugingate.attestation.statement import gate_statement, statement_bytes, vsa_statement
 from plugingate.attestation.vsa import (
@@ -24,6 +24,7 @@ from plugingate.attestation.vsa import (
 )
 from plugingate.keys import private_key_from_pem
 from plugingate.policy.trust import PolicyTrust, PolicyTrustKind
+from plugingate.provenance.result import ProvenanceResult
 
 from .cli import run
 from .conftest import IMAGE_DIGEST, POLICY_SHA, make_predicate
@@ -116,11 +117,25 @@ def test_strict_parsing_would_catch_an_extra_field() -> None:
         strict_parse({**summary().to_dict(), "plugingateMode": "enforce"})
 
 
+def _built_by(builder: str) -> ProvenanceResult:
+    from plugingate.provenance.slsa import ProvenanceFacts
+
+    facts = ProvenanceFacts(
+        predicate_type="https://slsa.dev/provenance/v1",
+        builder_id=builder,
+        source_repository=None,
+        source_ref=None,
+        build_type=None,
+        subjects=(),
+    )
+    return ProvenanceResult(findings=(), facts=facts)
+
+
 def test_levels_follow_what_was_verified() -> None:
     predicate = make_predicate(
         passed=False,
         violations=("PG-CAP-010",),
-        provenance=ProvenanceResult(status=CheckStatus.VERIFIED, required=True, builder_id="https://b"),
+        provenance=CheckRecord(status=CheckStatus.VERIFIED, required=True, result=_built_by("https://b")),
         policy=PolicyRef(name="p", sha256=POLICY_SHA, trust=PolicyTrust(PolicyTrustKind.SIGNED, "signed by the test")),
     )
     vsa = build_vsa(predicate, bundle_name="x.tgz", bundle_sha256="f" * 64).to_dict()

@@ -17,11 +17,12 @@ import pytest
 
 from plugingate.errors import ExitCode, UndecidedError
 from plugingate.findings import Location, Rule, Step
-from plugingate.gate import GateRequest, GateSteps, run_gate
+from plugingate.gate import run_gate
+from plugingate.pipeline import GateRequest, GateSteps, StepContext, status_of
 from plugingate.policy import Mode, load_policy
+from plugingate.report.step import write_outputs
 from plugingate.result import GateResult, StepResult, StepStatus, Verdict
 from plugingate.schemas import load_schema
-from plugingate.steps import StepContext, status_of, write_outputs
 
 RULE = Rule("PG-CAP-999", Step.CAPABILITIES, "test rule", "help")
 PLUGIN = """apiVersion: plugingate.dev/v1
@@ -183,3 +184,43 @@ def test_real_outputs_are_all_written(bundle: Path, tmp_path: Path) -> None:
     for key in ("report", "summary", "sarif", "junit", "gitlabDependencyScanning", "gitlabCodeQuality"):
         assert Path(result.outputs[key]).is_file(), key
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_the_report_takes_valid_until_from_the_attestation_outcome_not_its_text(bundle: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from plugingate.attestation.step import AttestationOutcome
+
+    until = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+    def attest(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[str, str]]:
+        # NOTE: the JSON rendering says something else: the gate must not read it back.
+        outcome = AttestationOutcome(valid_until=until, predicate_types=())
+        details = {"validUntil": "2099-12-31T00:00:00Z"}
+        return StepResult(Step.ATTESTATION, StepStatus.SKIPPED, "not signed", details=details, outcome=outcome), {}
+
+    result = gate(bundle, tmp_path, Mode.ENFORCE, steps(attest=attest))
+    assert result.valid_until == until
+
+
+def test_a_valid_until_only_in_the_attestation_text_is_not_read_back(bundle: Path, tmp_path: Path) -> None:
+    def attest(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[str, str]]:
+        details = {"validUntil": "2099-12-31T00:00:00Z"}
+        return StepResult(Step.ATTESTATION, StepStatus.SKIPPED, "not signed", details=details), {}
+
+    result = gate(bundle, tmp_path, Mode.ENFORCE, steps(attest=attest))
+    assert result.valid_until is not None and result.valid_until.year != 2099
+
+
+def test_tool_versions_come_from_the_typed_results(bundle: Path, tmp_path: Path) -> None:
+    class Ran:
+        def tool_versions(self) -> dict[str, str]:
+            return {"syft": "9.9.9"}
+
+    def sbom(ctx: StepContext) -> StepResult:
+        # NOTE: a "tools" key in the JSON rendering alone is not a record of a tool run.
+        details = {"tools": {"grype": "0.0.0"}}
+        return StepResult(Step.SBOM, StepStatus.PASSED, "sbom", details=details, outcome=Ran())
+
+    result = gate(bundle, tmp_path, Mode.ENFORCE, steps(sbom=sbom))
+    assert dict(result.tools) == {"syft": "9.9.9"}

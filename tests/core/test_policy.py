@@ -88,16 +88,42 @@ def test_exception_fields_are_all_required() -> None:
 
 
 def test_key_paths_resolve_against_the_policy_folder(tmp_path: Path) -> None:
+    from plugingate.keys import fingerprint, generate_key_pair, public_key_from_pem
+
     (tmp_path / "keys").mkdir()
-    (tmp_path / "keys" / "a.pub").write_text("-----BEGIN PUBLIC KEY-----\nX\n-----END PUBLIC KEY-----\n")
+    pem = generate_key_pair(b"").public_pem
+    (tmp_path / "keys" / "a.pub").write_bytes(pem)
     file = tmp_path / "p.yaml"
     file.write_bytes(HEAD + b"spec:\n  signature:\n    trustedSigners:\n      - {name: a, key: {path: keys/a.pub}}\n")
     policy = load_policy(file)
-    assert policy.signature.trusted_signers[0].key is not None
-    assert "BEGIN PUBLIC KEY" in policy.signature.trusted_signers[0].key.pem
+    key = policy.signature.trusted_signers[0].key
+    assert key is not None and key.source == "keys/a.pub"
+    assert fingerprint(key.key) == fingerprint(public_key_from_pem(pem).key)
     file.write_bytes(HEAD + b"spec:\n  signature:\n    trustedSigners:\n      - {name: a, key: {path: nope.pub}}\n")
     with pytest.raises(InputError, match="cannot read the public key"):
         load_policy(file)
+
+
+def test_a_trusted_key_that_is_no_key_is_the_policys_error_with_its_place(tmp_path: Path) -> None:
+    (tmp_path / "a.pub").write_text("-----BEGIN PUBLIC KEY-----\nX\n-----END PUBLIC KEY-----\n")
+    file = tmp_path / "p.yaml"
+    file.write_bytes(HEAD + b"spec:\n  signature:\n    trustedSigners:\n      - {name: a, key: {path: a.pub}}\n")
+    with pytest.raises(InputError) as caught:
+        load_policy(file)
+    assert caught.value.path == str(file) and caught.value.field == "spec.signature.trustedSigners[0].key.path"
+    assert "not a PEM public key" in caught.value.message
+    inline = HEAD + b"spec:\n  signature:\n    trustedSigners:\n      - {name: a, key: {pem: nonsense}}\n"
+    file.write_bytes(inline)
+    with pytest.raises(InputError, match=r"trustedSigners\[0\]\.key\.pem"):
+        load_policy(file)
+
+
+def test_the_policy_and_the_verifiers_share_one_trusted_signer_type(tmp_path: Path) -> None:
+    from plugingate.policy import model
+    from plugingate.signature import identity
+
+    assert model.TrustedSigner is identity.TrustedSigner
+    assert not hasattr(model, "KeySigner") and not hasattr(model, "KeylessSigner")
 
 
 def test_lint_finds_unwise_but_valid_policies() -> None:

@@ -22,6 +22,7 @@ import pytest
 from plugingate.errors import ExitCode, InputError, VerificationError
 from plugingate.findings import Step
 from plugingate.gate import GateRequest, run_gate
+from plugingate.pipeline import StepContext
 from plugingate.policy import Mode, load_policy
 from plugingate.policy.trust import (
     UNPINNED,
@@ -32,7 +33,6 @@ from plugingate.policy.trust import (
 )
 from plugingate.result import GateResult, StepResult, StepStatus, Verdict
 from plugingate.schemas import load_schema
-from plugingate.steps import StepContext
 from tests.conftest import run_cli
 from tests.core.test_gate import PLUGIN, steps
 

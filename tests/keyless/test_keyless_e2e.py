@@ -18,7 +18,7 @@ import pytest
 from plugingate.attestation.predicate import GATE_PREDICATE_TYPE
 from plugingate.attestation.signing import sign_statements
 from plugingate.attestation.statement import gate_statement
-from plugingate.signature.keyless import KeylessSettings
+from plugingate.pipeline import KeylessSettings
 from tests.attestation.conftest import make_predicate
 from tests.attestation.tools import cosign
 from tests.signature.cliutil import invoke

@@ -110,9 +110,11 @@ def test_the_kubernetes_reading_starts_beside_syft_and_runs_once(tmp_path: Path)
 
     from plugingate.gate import GateRequest, run_gate
     from plugingate.manifests.kubedecode import StartedReader
+    from plugingate.manifests.step import manifests_step
+    from plugingate.pipeline import StepContext
     from plugingate.policy import load_policy
     from plugingate.result import StepResult
-    from plugingate.steps import StepContext, default_steps, manifests_step
+    from plugingate.steps import default_steps
 
     require_helper()
     seen: list[StartedReader] = []

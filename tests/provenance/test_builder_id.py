@@ -13,7 +13,7 @@ import pytest
 from plugingate.policy import model
 from plugingate.provenance.slsa import BuilderId, builder_trusted
 from plugingate.provenance.step import verify_bundle_provenance
-from plugingate.signature.identity import GITHUB_ACTIONS_ISSUER, CertificateClaims
+from plugingate.signature.identity import GITHUB_ACTIONS_ISSUER, CertificateClaims, KeylessIdentity, TrustedSigner
 from tests.conftest import FIXTURES
 from tests.signature.cliutil import invoke
 
@@ -122,7 +122,7 @@ def test_tag_builder_with_short_version() -> None:
 @needs_fixtures
 def test_gate_step_takes_the_signer_from_a_trusted_builder() -> None:
     """The gate: no provenance.signers, the signature's signers are someone else's; the builder signs."""
-    other = model.TrustedSigner(name="author", keyless=model.KeylessSigner(issuer=GITHUB_ACTIONS_ISSUER, identity="x"))
+    other = TrustedSigner(name="author", keyless=KeylessIdentity(issuer=GITHUB_ACTIONS_ISSUER, identity="x"))
     signature = model.SignaturePolicy(trusted_signers=(other,), offline=True)
     pinned = model.ProvenancePolicy(required=True, trusted_builders=(GEN,), source_repositories=(SOURCE,))
     result = verify_bundle_provenance(None, HELLO, pinned, attestation=GEN_FILE, signature_section=signature)

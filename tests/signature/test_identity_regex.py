@@ -12,7 +12,6 @@ from plugingate.policy import parse_policy
 from plugingate.policy.lint import lint_policy
 from plugingate.signature.cli_support import signers_from_options
 from plugingate.signature.identity import CertificateClaims, KeylessIdentity, identity_regex_mismatch
-from plugingate.signature.step import signers_from_policy
 
 GH = "https://token.actions.githubusercontent.com"
 SAN = "https://github.com/acme/exporter/.github/workflows/release.yml@refs/tags/v1.0.0"
@@ -79,7 +78,7 @@ def test_policy_identity_regex_search_reaches_the_verifier_and_lint() -> None:
 """
     )
     policy = parse_policy(raw, source="p.yaml", base_dir=Path("."))
-    whole, search = signers_from_policy(policy.signature.trusted_signers)
+    whole, search = policy.signature.trusted_signers
     assert whole.keyless is not None and not whole.keyless.identity_regex_search
     assert search.keyless is not None and search.keyless.identity_regex_search
     codes = [(i.code, i.message) for i in lint_policy(policy, today=date(2026, 12, 1))]

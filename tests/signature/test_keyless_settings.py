@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from plugingate.errors import ExitCode, InputError, UndecidedError
-from plugingate.signature.keyless import KeylessSettings, private_trust_config, resolve_identity_token
+from plugingate.pipeline import KeylessSettings
+from plugingate.signature.keyless import private_trust_config, resolve_identity_token
 from tests.signature.cliutil import invoke
 
 AMBIENT = ("SIGSTORE_ID_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "GITLAB_CI")

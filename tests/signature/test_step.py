@@ -11,12 +11,12 @@ import pytest
 
 from plugingate.errors import UndecidedError
 from plugingate.findings import Step
-from plugingate.keys import generate_key_pair, load_private_key
+from plugingate.keys import generate_key_pair, load_private_key, public_key_from_pem
 from plugingate.policy import model
 from plugingate.result import StepStatus
-from plugingate.signature.gate import signature_step
+from plugingate.signature.identity import KeylessIdentity, TrustedSigner
 from plugingate.signature.sign import sign_with_key
-from plugingate.signature.step import verify_bundle_signature
+from plugingate.signature.step import signature_step, verify_bundle_signature
 from tests.conftest import FIXTURES
 
 FIX = FIXTURES / "sigstore"
@@ -42,7 +42,7 @@ def signed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]
 
 
 def _key_policy(pem: str, **kw: object) -> model.SignaturePolicy:
-    signer = model.TrustedSigner(name="acme-release-key", key=model.KeySigner(pem=pem, path="keys/acme.pub"))
+    signer = TrustedSigner(name="acme-release-key", key=public_key_from_pem(pem.encode(), source="keys/acme.pub"))
     return model.SignaturePolicy(trusted_signers=(signer,), **kw)  # type: ignore[arg-type]
 
 
@@ -87,7 +87,7 @@ def test_missing_signature_and_no_signers(signed: dict[str, object]) -> None:
 
 
 def test_keyless_policy_identity(signed: dict[str, object]) -> None:
-    trusted = model.TrustedSigner(name="rfc8785", keyless=model.KeylessSigner(issuer=GH, identity=WHEEL_ID))
+    trusted = TrustedSigner(name="rfc8785", keyless=KeylessIdentity(issuer=GH, identity=WHEEL_ID))
     result = verify_bundle_signature(
         None,
         WHEEL,
@@ -98,8 +98,8 @@ def test_keyless_policy_identity(signed: dict[str, object]) -> None:
     assert result.verified, result.findings
     assert result.signer is not None and result.signer.claims is not None
     assert result.signer.claims.san == WHEEL_ID
-    other = model.TrustedSigner(
-        name="acme", keyless=model.KeylessSigner(issuer=GH, identity_regex=r"https://github\.com/acme/.+")
+    other = TrustedSigner(
+        name="acme", keyless=KeylessIdentity(issuer=GH, identity_regex=r"https://github\.com/acme/.+")
     )
     result = verify_bundle_signature(
         None,
@@ -113,7 +113,7 @@ def test_keyless_policy_identity(signed: dict[str, object]) -> None:
 
 
 def test_unreadable_trusted_root_raises_undecided(tmp_path: Path) -> None:
-    trusted = model.TrustedSigner(name="rfc8785", keyless=model.KeylessSigner(issuer=GH, identity=WHEEL_ID))
+    trusted = TrustedSigner(name="rfc8785", keyless=KeylessIdentity(issuer=GH, identity=WHEEL_ID))
     section = model.SignaturePolicy(trusted_signers=(trusted,), trusted_root=tmp_path / "missing.json")
     with pytest.raises(UndecidedError):
         verify_bundle_signature(None, WHEEL, section, bundle=FIX / "bundle_v3_github.whl.sigstore", signature=None)
@@ -157,7 +157,7 @@ def test_provenance_gate_adapter(tmp_path: Path) -> None:
 
     from plugingate.dsse import sign_envelope
     from plugingate.keys import public_pem
-    from plugingate.provenance.gate import provenance_step
+    from plugingate.provenance.step import provenance_step
 
     key = ec.generate_private_key(ec.SECP256R1())
     archive = tmp_path / "acme.tgz"
@@ -178,7 +178,7 @@ def test_provenance_gate_adapter(tmp_path: Path) -> None:
     }
     env = sign_envelope(json.dumps(statement).encode(), "application/vnd.in-toto+json", key)
     (tmp_path / "acme.tgz.intoto.jsonl").write_text(json.dumps(env) + "\n")
-    signer = model.TrustedSigner(name="acme-key", key=model.KeySigner(pem=public_pem(key.public_key()).decode()))
+    signer = TrustedSigner(name="acme-key", key=public_key_from_pem(public_pem(key.public_key()), source="acme-key"))
     sig = model.SignaturePolicy(trusted_signers=(signer,))
     good = model.ProvenancePolicy(
         required=True,

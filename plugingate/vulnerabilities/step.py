@@ -1,14 +1,15 @@
-"""The vulnerability step as the gate runs it (``plugingate.steps.vulnerabilities_step`` calls this)."""
+"""The vulnerability step as the gate runs it (``plugingate.steps`` names it)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from plugingate.findings import Step
+from plugingate.pipeline import status_of
 from plugingate.result import StepResult
 
 if TYPE_CHECKING:
-    from plugingate.steps import StepContext
+    from plugingate.pipeline import StepContext
 
 
 def vulnerabilities_step(ctx: StepContext) -> StepResult:
@@ -18,7 +19,6 @@ def vulnerabilities_step(ctx: StepContext) -> StepResult:
     """
     from plugingate.cache import ResultCache
     from plugingate.sbom import CYCLONEDX_NAME
-    from plugingate.steps import status_of
     from plugingate.tools import ToolRunner
     from plugingate.vulnerabilities import scan_sbom
 
@@ -41,4 +41,5 @@ def vulnerabilities_step(ctx: StepContext) -> StepResult:
         result.summary() + (" (cached)" if result.cached else ""),
         result.findings,
         details={**result.details(), "maxRssKib": result.max_rss_kib},
+        outcome=result,
     )

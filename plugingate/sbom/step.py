@@ -1,21 +1,21 @@
-"""The SBOM step as the gate runs it (``plugingate.steps.sbom_step`` calls this)."""
+"""The SBOM step as the gate runs it (``plugingate.steps`` names it)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from plugingate.findings import Step
+from plugingate.pipeline import status_of
 from plugingate.result import StepResult
 
 if TYPE_CHECKING:
-    from plugingate.steps import StepContext
+    from plugingate.pipeline import StepContext
 
 
 def sbom_step(ctx: StepContext) -> StepResult:
     """syft on the unpacked bundle and the images of ``spec.images``; results cached by bundle digest."""
     from plugingate.cache import ResultCache
     from plugingate.sbom import OnSkippedImage, generate_sbom
-    from plugingate.steps import status_of
     from plugingate.tools import ToolRunner
 
     request = ctx.request
@@ -41,9 +41,10 @@ def sbom_step(ctx: StepContext) -> StepResult:
         f"{result.packages} package(s){images}{skipped}" + (" (cached)" if result.cached else ""),
         result.findings,
         details={
-            "tools": {"syft": result.syft_version},
+            "tools": result.tool_versions(),
             **result.to_dict(),
             "maxRssKib": result.max_rss_kib,
             "convertMaxRssKib": result.convert_max_rss_kib,
         },
+        outcome=result,
     )

@@ -1,9 +1,10 @@
 """The gate's attestation step: the decision, the SBOM and the scan, signed and written into ``--out``.
 
-The other steps record what they established in their ``StepResult.details`` (the signer, the
-granted capabilities, the vulnerability counts and applied exceptions, the SBOM digest, tool
-versions); this step maps those onto the typed predicate, builds the three statements and signs
-them. What is signed when:
+The other steps hand on what they established as typed results (``StepResult.outcome``: the
+``SignatureResult`` and ``ProvenanceResult`` with their signers, the granted capabilities, the
+``ScanResult`` with its counts and applied exceptions, the ``SbomResult`` with its digest and tool
+version); this step reads those, never their JSON rendering, builds the predicate and the three
+statements and signs them. What is signed when:
 
 - an undecided gate (exit 3) is never attested: there is no decision to vouch for;
 - without ``--attest-key`` / ``--attest-keyless`` nothing is signed (a ``PG-ATT-020`` note);
@@ -21,7 +22,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -30,21 +32,15 @@ from plugingate.attestation import rules
 from plugingate.attestation.predicate import (
     GATE_PREDICATE_TYPE,
     SEVERITIES,
-    AppliedException,
     BundleRef,
+    CheckRecord,
     CheckStatus,
-    GateMode,
     GatePredicate,
     PluginRef,
     PolicyRef,
-    ProvenanceResult,
-    SignatureResult,
-    Signer,
-    SignerKind,
     ToolVersions,
     VulnerabilitySummary,
     compute_valid_until,
-    parse_rfc3339,
     rfc3339,
 )
 from plugingate.attestation.statement import (
@@ -54,29 +50,38 @@ from plugingate.attestation.statement import (
     unembedded_statement,
     vuln_statement,
 )
+from plugingate.capabilities.step import CapabilitiesOutcome
 from plugingate.errors import InputError, UndecidedError
+from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded
 from plugingate.findings import Finding, Severity, Step
+from plugingate.policy.model import Mode
 from plugingate.policy.trust import UNPINNED
+from plugingate.provenance.result import ProvenanceResult
 from plugingate.result import GateResult, StepResult, StepStatus, Verdict
+from plugingate.sbom.generate import CYCLONEDX_NAME, SbomResult
+from plugingate.signature.result import SignatureResult
+from plugingate.vulnerabilities.scan import VULNS_NAME, ScanResult
 
 if TYPE_CHECKING:
     from plugingate.attestation.vsa import InputAttestation
-    from plugingate.steps import StepContext
+    from plugingate.pipeline import StepContext
 
-SBOM_FILE = "sbom.cdx.json"
-VULNS_FILE = "vulns.json"
+SBOM_FILE = CYCLONEDX_NAME
+VULNS_FILE = VULNS_NAME
 # NOTE: the SBOM and the scan are carried whole in their predicates; beyond this they are not attested.
 MAX_EMBEDDED_BYTES = 32 * 1024 * 1024
-_OUTPUT_KEYS = {
-    "attestation-gate.dsse.json": "attestation-gate",
-    "attestation-sbom.dsse.json": "attestation-sbom",
-    "attestation-vuln.dsse.json": "attestation-vuln",
-    "attestation-vsa.dsse.json": "attestation-vsa",
-    "attestation-gate.sigstore.json": "attestation-gate",
-    "attestation-sbom.sigstore.json": "attestation-sbom",
-    "attestation-vuln.sigstore.json": "attestation-vuln",
-    "attestation-vsa.sigstore.json": "attestation-vsa",
-}
+
+
+@dataclass(frozen=True, slots=True)
+class AttestationOutcome:
+    """What the attestation step established: until when the statements hold, and which were built.
+
+    ``valid_until`` may be earlier than the policy's ``validFor`` allows: an applied exception that
+    expires first shortens it, and the gate's report must say the same as the signed statement.
+    """
+
+    valid_until: datetime
+    predicate_types: tuple[str, ...]
 
 
 def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[str, str]]:
@@ -86,7 +91,7 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
     if result.verdict is Verdict.UNDECIDED:
         return StepResult(Step.ATTESTATION, StepStatus.SKIPPED, "not attested: the gate could not decide"), {}
     signing = request.attest_key is not None or request.attest_keyless
-    unsigned = not signing or (str(policy.mode) == GateMode.DRY_RUN and not request.attest_in_dry_run)
+    unsigned = not signing or (policy.mode is Mode.DRY_RUN and not request.attest_in_dry_run)
     try:
         statements, valid_until, notes = build_statements(result, ctx, ctx.out_dir, embed=not unsigned)
     except UndecidedError as exc:
@@ -99,10 +104,10 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
             ),
             {},
         )
-    # NOTE: details are JSON (report.json): validUntil as RFC 3339 text, the gate parses it back.
+    outcome = AttestationOutcome(valid_until, tuple(s["predicateType"] for s in statements))
     details: dict[str, object] = {
-        "validUntil": rfc3339(valid_until),
-        "predicateTypes": [s["predicateType"] for s in statements],
+        "validUntil": rfc3339(outcome.valid_until),
+        "predicateTypes": list(outcome.predicate_types),
     }
     if unsigned:
         why = (
@@ -111,8 +116,11 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
             else "no --attest-key or --attest-keyless was given"
         )
         note = rules.UNSIGNED.finding(f"attestations not signed: {why}")
-        return StepResult(Step.ATTESTATION, StepStatus.SKIPPED, note.message, (note, *notes), details), {}
-    from plugingate.attestation.signing import sign_statements
+        return (
+            StepResult(Step.ATTESTATION, StepStatus.SKIPPED, note.message, (note, *notes), details, outcome=outcome),
+            {},
+        )
+    from plugingate.attestation.signing import output_name, sign_statements
 
     try:
         if request.attest_key is not None:
@@ -136,10 +144,10 @@ def attest_step(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[
             {},
         )
     outputs = {"attestation": str(paths[0])}
-    outputs.update({_OUTPUT_KEYS[p.name]: str(p) for p in paths if p.name in _OUTPUT_KEYS})
+    outputs.update({name: str(p) for p in paths if (name := output_name(p.name)) is not None})
     how = "keyless (Sigstore)" if request.attest_keyless else f"with key {request.attest_key}"
     summary = f"{len(statements)} attestation(s) signed {how}, valid until {valid_until:%Y-%m-%dT%H:%M:%SZ}"
-    return StepResult(Step.ATTESTATION, StepStatus.PASSED, summary, tuple(notes), details), outputs
+    return StepResult(Step.ATTESTATION, StepStatus.PASSED, summary, tuple(notes), details, outcome=outcome), outputs
 
 
 def build_statements(
@@ -170,8 +178,9 @@ def build_statements(
     }
     statements = [gate_statement(**common, predicate=predicate)]
     notes: list[Finding] = []
-    recorded = _details(result, Step.SBOM).get("sha256")
-    if not embed and isinstance(recorded, str) and _is_recorded_cyclonedx(out_dir / SBOM_FILE, recorded):
+    sbom_result = result.outcome(Step.SBOM, SbomResult)
+    recorded = sbom_result.sha256 if sbom_result is not None else None
+    if not embed and recorded and _is_recorded_cyclonedx(out_dir / SBOM_FILE, recorded):
         statements.append(unembedded_statement(**common, predicate_type=CYCLONEDX_PREDICATE_TYPE))
     elif isinstance(sbom := _read_json(out_dir / SBOM_FILE), dict) and sbom.get("bomFormat") == "CycloneDX":
         statements.append(sbom_statement(**common, sbom=sbom))
@@ -225,8 +234,8 @@ def _vsa(
 def _provenance_input(result: GateResult, ctx: StepContext) -> InputAttestation | None:
     """The verified provenance file (``--provenance`` or ``BUNDLE.intoto.jsonl``) as a VSA input."""
     from plugingate.attestation.vsa import InputAttestation
+    from plugingate.bundle.beside import beside
     from plugingate.bundle.digest import sha256_file
-    from plugingate.signature.gate import beside
 
     if _status(result, Step.PROVENANCE) is not CheckStatus.VERIFIED:
         return None
@@ -248,25 +257,20 @@ def gate_predicate(
     provenance_required: bool,
     sbom_sha256: str,
 ) -> GatePredicate:
-    """The gate predicate of a decided run, from the steps' details and the policy's settings.
-
-    ``passed`` is the gate's verdict narrowed to what a verifier may rely on: an ``enforce`` run
-    with no denying finding. A ``warn`` or ``dry-run`` run that let violations through says false.
-    """
-    vuln = _details(result, Step.VULNERABILITIES)
-    exceptions = tuple(_exception(e) for e in _list(vuln.get("exceptionsApplied")))
+    """The gate predicate of a decided run, from the steps' typed results and the policy's settings."""
+    scan = result.outcome(Step.VULNERABILITIES, ScanResult)
+    sbom = result.outcome(Step.SBOM, SbomResult)
+    granted = result.outcome(Step.CAPABILITIES, CapabilitiesOutcome)
+    exceptions = scan.exceptions_applied if scan is not None else ()
     valid_until = compute_valid_until(result.evaluated_at, valid_for, [e.expires for e in exceptions])
     counts = dict.fromkeys(SEVERITIES, 0)
-    for severity, n in _mapping(vuln.get("counts")).items():
+    for severity, n in (scan.counts if scan is not None else {}).items():
         key = str(severity).lower()
-        counts[key if key in counts else "unknown"] += _count(n)
-    tools = _mapping(vuln.get("tools"))
-    db_built = tools.get("grypeDbBuilt") or result.tools.get("grypeDbBuilt")
-    sbom = _details(result, Step.SBOM)
-    mode = GateMode(result.policy.mode)
+        counts[key if key in counts else "unknown"] += n
+    mode = Mode(result.policy.mode)
     violations = tuple(f.rule_id for f in result.findings if f.severity is Severity.ERROR)
     return GatePredicate(
-        passed=result.passed and mode is GateMode.ENFORCE and not violations,
+        passed=result.passed and mode is Mode.ENFORCE and not violations,
         mode=mode,
         policy=PolicyRef(
             name=result.policy.name,
@@ -276,23 +280,27 @@ def gate_predicate(
         ),
         plugingate_version=result.plugingate_version,
         tools=ToolVersions(
-            syft=str(result.tools.get("syft") or _mapping(sbom.get("tools")).get("syft") or "unknown"),
-            grype=str(result.tools.get("grype") or tools.get("grype") or "unknown"),
-            grype_db_built=parse_rfc3339(str(db_built)) if db_built else None,
-            grype_db_schema=str(tools["grypeDbSchema"]) if tools.get("grypeDbSchema") else None,
+            syft=(sbom.syft_version if sbom is not None else None) or result.tools.get("syft") or "unknown",
+            grype=result.tools.get("grype") or (scan.tools.get("grype") if scan is not None else None) or "unknown",
+            grype_db_built=scan.database.built if scan is not None else None,
+            grype_db_schema=(scan.database.schema or None) if scan is not None else None,
         ),
-        signature=SignatureResult(
+        signature=CheckRecord(
             status=_status(result, Step.SIGNATURE),
             required=signature_required,
-            signer=_signer(_details(result, Step.SIGNATURE)),
+            result=result.outcome(Step.SIGNATURE, SignatureResult),
         ),
-        provenance=_provenance(result, provenance_required),
-        capabilities=_mapping(_details(result, Step.CAPABILITIES).get("granted")),
+        provenance=CheckRecord(
+            status=_status(result, Step.PROVENANCE),
+            required=provenance_required,
+            result=result.outcome(Step.PROVENANCE, ProvenanceResult),
+        ),
+        capabilities=granted.granted if granted is not None else {},
         vulnerabilities=VulnerabilitySummary(
             counts=counts,
             fail_on=fail_on,
             only_fixed=only_fixed,
-            suppressed=_count(vuln.get("suppressed")),
+            suppressed=scan.suppressed if scan is not None else 0,
             exceptions_applied=exceptions,
         ),
         sbom_sha256=sbom_sha256,
@@ -303,15 +311,15 @@ def gate_predicate(
         else PluginRef(name=result.plugin.name, version=result.plugin.version, publisher=result.plugin.publisher),
         violations=violations,
         bundle=BundleRef(name=result.bundle.name, sha256=result.bundle.sha256.removeprefix("sha256:")),
-        from_cache=sbom.get("cached") is True or vuln.get("cached") is True,
+        from_cache=(sbom is not None and sbom.cached) or (scan is not None and scan.cached),
     )
 
 
 def _sbom_sha256(result: GateResult, out_dir: Path) -> str:
     """The CycloneDX SBOM's sha256: as the SBOM step recorded it, else of the file written."""
-    recorded = _details(result, Step.SBOM).get("sha256")
-    if isinstance(recorded, str) and recorded:
-        return recorded
+    sbom = result.outcome(Step.SBOM, SbomResult)
+    if sbom is not None and sbom.sha256:
+        return sbom.sha256
     import hashlib
 
     try:
@@ -351,30 +359,10 @@ def image_digests(result: GateResult) -> list[tuple[str, str]]:
     """
     from plugingate.declaration.model import pinned_digest
 
-    proven = {
-        (str(i.get("ref")), str(i.get("digest")))
-        for i in _list(_details(result, Step.SBOM).get("images"))
-        if isinstance(i, Mapping) and i.get("digest")
-    }
+    sbom = result.outcome(Step.SBOM, SbomResult)
+    proven = {(i.ref, i.digest) for i in (sbom.images if sbom is not None else ()) if i.digest}
     pinned = ((ref, pinned_digest(ref)) for _name, ref in (result.plugin.images if result.plugin else ()))
     return [(ref, digest) for ref, digest in pinned if digest is not None and (ref, digest) in proven]
-
-
-def _details(result: GateResult, step: Step) -> Mapping[str, object]:
-    found = result.step(step)
-    return found.details if found is not None else {}
-
-
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
-def _mapping(value: object) -> dict[str, Any]:
-    return dict(value) if isinstance(value, Mapping) else {}
-
-
-def _list(value: object) -> Sequence[Any]:
-    return value if isinstance(value, list | tuple) else ()
 
 
 def _status(result: GateResult, step: Step) -> CheckStatus:
@@ -383,65 +371,21 @@ def _status(result: GateResult, step: Step) -> CheckStatus:
         return CheckStatus.SKIPPED
     if found.status is StepStatus.FAILED:
         return CheckStatus.FAILED
-    return CheckStatus.VERIFIED if found.details.get("verified") else CheckStatus.ABSENT
-
-
-def _signer(details: Mapping[str, object]) -> Signer | None:
-    signer = _mapping(details.get("signer"))
-    if not signer:
-        return None
-    kind = SignerKind.KEYLESS if signer.get("kind") == "keyless" else SignerKind.KEY
-    fingerprint = signer.get("keySha256")
-    trusted = details.get("trustedSigner")
-    return Signer(
-        kind=kind,
-        name=str(trusted) if trusted else None,
-        identity=str(signer["identity"]) if signer.get("identity") else None,
-        issuer=str(signer["issuer"]) if signer.get("issuer") else None,
-        key_fingerprint=str(fingerprint) if fingerprint else None,
-    )
-
-
-def _provenance(result: GateResult, required: bool) -> ProvenanceResult:
-    details = _details(result, Step.PROVENANCE)
-
-    def text(name: str) -> str | None:
-        value = details.get(name)
-        return str(value) if value else None
-
-    return ProvenanceResult(
-        status=_status(result, Step.PROVENANCE),
-        required=required,
-        signer=_signer(details),
-        builder_id=text("builderId"),
-        source_repository=text("sourceRepository"),
-        source_ref=text("sourceRef"),
-    )
-
-
-def _exception(value: Any) -> AppliedException:
-    doc = _mapping(value)
-    try:
-        return AppliedException(
-            id=str(doc["id"]),
-            package=str(doc["package"]),
-            expires=date.fromisoformat(str(doc["expires"])),
-            reason=str(doc["reason"]),
-        )
-    except (KeyError, ValueError) as exc:
-        raise UndecidedError(f"the vulnerability step reported a malformed applied exception: {doc!r}") from exc
+    outcome = found.outcome
+    verified = isinstance(outcome, SignatureResult | ProvenanceResult) and outcome.verified
+    return CheckStatus.VERIFIED if verified else CheckStatus.ABSENT
 
 
 def _read_json(path: Path) -> Any:
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_EMBEDDED_BYTES + 1)
-    except FileNotFoundError:
+        data = read_bounded(path, MAX_EMBEDDED_BYTES, "an output to attest")
+    except FileTooLargeError:
+        # NOTE: too large to embed is not an error: the statement is left out (see MAX_EMBEDDED_BYTES).
         return None
-    except OSError as exc:
-        raise UndecidedError(f"cannot read {path} to attest it: {exc.strerror}") from exc
-    if len(data) > MAX_EMBEDDED_BYTES:
-        return None
+    except UnreadableFileError as exc:
+        if isinstance(exc.reason, FileNotFoundError):
+            return None
+        raise UndecidedError(f"cannot read {path} to attest it: {exc.reason.strerror}") from exc
     try:
         return json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

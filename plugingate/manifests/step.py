@@ -1,0 +1,49 @@
+"""The manifests step as the gate runs it (``plugingate.steps`` names it)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from plugingate.findings import Step
+from plugingate.pipeline import count_summary, status_of
+from plugingate.result import StepResult
+
+if TYPE_CHECKING:
+    from plugingate.pipeline import StepContext
+
+
+def manifests_step(ctx: StepContext) -> StepResult:
+    """The bundle's Kubernetes objects against the declaration."""
+    from plugingate.manifests import check_manifests, load_manifests
+    from plugingate.manifests.kubedecode import HelperReader, KubernetesReader
+
+    # NOTE: always with Kubernetes' own reading beside the Python one: the objects checked are the
+    # objects kubectl would send, or the bundle is refused.
+    early = ctx.kube_reading.result() if ctx.kube_reading.done() else None
+    second = early if isinstance(early, KubernetesReader) else HelperReader()
+    manifests = load_manifests(ctx.bundle.root, ctx.declaration, second_reading=second)
+    findings = check_manifests(manifests, ctx.declaration, ctx.request.policy.capabilities)
+    count = len(getattr(manifests, "objects", ()))
+    summary = count_summary(findings, f"{count} Kubernetes object(s)")
+    return StepResult(
+        Step.MANIFESTS, status_of(findings), summary, tuple(findings), details={"objects": count}, outcome=manifests
+    )
+
+
+def start_early(ctx: StepContext) -> None:
+    """Start Kubernetes' reading of the manifest files now, beside syft, so that it is done when needed.
+
+    Never raises: a folder that cannot be listed is reported by the manifests step, which then
+    starts the reading itself.
+    """
+    from plugingate.errors import Error
+    from plugingate.manifests.kubedecode import HelperReader, StartedReader
+    from plugingate.manifests.loader import manifest_files
+
+    try:
+        files = manifest_files(ctx.bundle.root, ctx.declaration)
+    except (Error, OSError):
+        return
+    if files:
+        reader = HelperReader()
+        ctx.kube_reading.set_result(StartedReader(files=files, future=reader.start(files), fallback=reader))

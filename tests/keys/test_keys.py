@@ -164,7 +164,7 @@ def test_keyless_sign_without_credential_exits_3(tmp_path: Path, monkeypatch: py
     art.write_bytes(b"bundle")
     outcome = invoke("sign", art)
     assert outcome.code == 3
-    assert "OIDC credential" in outcome.output
+    assert "OIDC identity token" in outcome.output and "id-token: write" in outcome.output
     assert not (tmp_path / "plugin.tgz.sigstore.json").exists()
 
 

@@ -72,8 +72,7 @@ def test_a_forged_cache_entry_is_not_signed_as_a_pass(tmp_path: Path) -> None:
     def gate(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
         out = tmp_path / name
         done = run_cli("gate", bundle, "--policy", policy, "--attest-key", tmp_path / "gate.key", "--out", out, env=env)
-        if done.code == 3:
-            pytest.skip(f"the gate could not run its tools here: {done.stderr[-400:]}")
+        # NOTE: no skip on exit 3: with the tools installed (scripts/test) it is a failure to see, not hide.
         assert done.code == 1, done.stdout + done.stderr
         report = json.loads((out / "report.json").read_text())
         envelope = json.loads((out / "attestation-gate.dsse.json").read_text())

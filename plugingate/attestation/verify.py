@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -378,11 +378,8 @@ def _check_vsa(
             rules.POLICY_DIGEST,
             f"{entry.source}: verified under policy sha256:{policy_sha}, expected sha256:{pinned_policy}",
         )
-    return VerifiedAttestation(
-        source=result.source,
-        signer=result.signer,
-        statement=result.statement,
-        predicate_type=result.predicate_type,
+    return replace(
+        result,
         passed=True,
         valid_until=verified_at + max_age,
         policy_name=str(summary["policy"].get("uri")),
@@ -431,15 +428,8 @@ def _check_gate_predicate(
             f"{entry.source}: made under policy {policy['name']} sha256:{policy['sha256']}, "
             f"expected sha256:{pinned_policy}",
         )
-    return VerifiedAttestation(
-        source=result.source,
-        signer=result.signer,
-        statement=result.statement,
-        predicate_type=result.predicate_type,
-        passed=True,
-        valid_until=valid_until,
-        policy_name=policy["name"],
-        policy_sha256=policy["sha256"],
+    return replace(
+        result, passed=True, valid_until=valid_until, policy_name=policy["name"], policy_sha256=policy["sha256"]
     )
 
 

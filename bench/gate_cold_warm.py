@@ -212,11 +212,11 @@ def child(bundle: str, out: str, policy: str) -> None:
     )
 
 
-def gate(bundle: Path, out: Path, policy: Path, env: dict[str, str]) -> dict[str, object]:
-    """A gate in a fresh Python process; adds the process's whole wall time."""
+def run_child(script: str, args: list[str], env: dict[str, str]) -> dict[str, object]:
+    """``script --child ARGS`` in a fresh Python process: its last JSON line, with the whole wall time added."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, __file__, "--child", str(bundle), str(out), str(policy)],
+        [sys.executable, script, "--child", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -228,6 +228,11 @@ def gate(bundle: Path, out: Path, policy: Path, env: dict[str, str]) -> dict[str
     doc: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     doc["wall"] = wall
     return doc
+
+
+def gate(bundle: Path, out: Path, policy: Path, env: dict[str, str]) -> dict[str, object]:
+    """A gate in a fresh Python process; adds the process's whole wall time."""
+    return run_child(__file__, [str(bundle), str(out), str(policy)], env)
 
 
 def num(run: Mapping[str, object], key: str) -> float:

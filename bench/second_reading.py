@@ -31,6 +31,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+
+from gate_cold_warm import num, run_child  # noqa: E402
+
 CACHE = Path(os.environ.get("PLUGINGATE_CACHE") or Path.home() / ".cache" / "plugingate")
 POLICY = """apiVersion: plugingate.dev/v1
 kind: GatePolicy
@@ -145,24 +149,7 @@ def child(mode: str, bundle: str, out: str, policy: str) -> None:
 
 def gate(mode: str, bundle: Path, out: Path, policy: Path, env: dict[str, str]) -> dict[str, object]:
     """A cold gate in a fresh Python process; adds the process's whole wall time."""
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", mode, str(bundle), str(out), str(policy)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    if done.returncode:
-        raise SystemExit(f"gate child failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-    doc: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    doc["wall"] = wall
-    return doc
-
-
-def _num(run: dict[str, object], key: str) -> float:
-    return float(str(run[key]))
+    return run_child(__file__, [mode, str(bundle), str(out), str(policy)], env)
 
 
 def main() -> int:
@@ -208,16 +195,16 @@ def main() -> int:
                     env = {**base, **tools, "PLUGINGATE_RESULT_CACHE": str(scratch / f"cache-{label}-{rep}-{mode}")}
                     runs[mode].append(gate(mode, bundle, scratch / f"out-{rep}-{mode}", policy, env))
                 print(
-                    f"{label} rep {rep + 1}: both {_num(runs['both'][-1], 'seconds'):.3f} s, "
-                    f"python alone {_num(runs['python'][-1], 'seconds'):.3f} s",
+                    f"{label} rep {rep + 1}: both {num(runs['both'][-1], 'seconds'):.3f} s, "
+                    f"python alone {num(runs['python'][-1], 'seconds'):.3f} s",
                     file=sys.stderr,
                 )
             med = statistics.median
-            both = [_num(r, "seconds") for r in runs["both"]]
-            alone = [_num(r, "seconds") for r in runs["python"]]
+            both = [num(r, "seconds") for r in runs["both"]]
+            alone = [num(r, "seconds") for r in runs["python"]]
             paired = med(b / a for b, a in zip(both, alone, strict=True))
-            step_both = med(_num(r, "manifests") for r in runs["both"])
-            step_alone = med(_num(r, "manifests") for r in runs["python"])
+            step_both = med(num(r, "manifests") for r in runs["both"])
+            step_alone = med(num(r, "manifests") for r in runs["python"])
             print(f"{label}: {bundle.name}, {runs['both'][0]['summary']}; verdict {runs['both'][0]['verdict']}")
             print(f"  cold run_gate, both readings   {med(both):7.3f} s (best {min(both):.3f})")
             print(f"  cold run_gate, Python alone    {med(alone):7.3f} s (best {min(alone):.3f})")
@@ -226,8 +213,8 @@ def main() -> int:
                 "  (goal <= 1.05 with the other items of issue 11)"
             )
             print(f"  manifests step (beside syft): {step_both:.3f} s with both, {step_alone:.3f} s alone")
-            cpu_both = med(_num(r, "cpu") for r in runs["both"])
-            cpu_alone = med(_num(r, "cpu") for r in runs["python"])
+            cpu_both = med(num(r, "cpu") for r in runs["both"])
+            cpu_alone = med(num(r, "cpu") for r in runs["python"])
             print(
                 f"  CPU time (user+system, gate process and its tools; steadier under load): {cpu_both:.2f} s "
                 f"with both, {cpu_alone:.2f} s alone, ratio {cpu_both / cpu_alone:.3f}"

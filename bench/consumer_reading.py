@@ -33,6 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
+from gate_cold_warm import tool_env  # noqa: E402
 from second_reading import build_bundle  # noqa: E402
 
 POLICY = """apiVersion: plugingate.dev/v1
@@ -81,14 +82,7 @@ def main() -> int:
     parser.add_argument("--pause", type=float, default=1.0, help="seconds of rest before each timed run")
     args = parser.parse_args()
 
-    setup = subprocess.run(
-        [str(REPO / "scripts" / "setup-tools"), "--print-env"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PLUGINGATE_DB_SOURCE": os.environ.get("PLUGINGATE_DB_SOURCE", "test")},
-    )
-    tools = dict(line.removeprefix("export ").split("=", 1) for line in setup.stdout.splitlines())
+    tools = tool_env()
     env = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}, **tools}
     scratch = Path(tempfile.mkdtemp(prefix="pg-bench-consumer-"))
     trees = {"base": extract(args.base, scratch / "base"), "head": REPO}

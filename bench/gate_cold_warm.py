@@ -212,6 +212,27 @@ def child(bundle: str, out: str, policy: str) -> None:
     )
 
 
+def setup_env(script: str, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The ``export NAME=VALUE`` lines a setup script prints, as a mapping."""
+    done = subprocess.run(
+        [str(REPO / "scripts" / script), "--print-env", "--quiet"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    pairs = (line.removeprefix("export ").split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    return {name: value.strip("'\"") for name, value in pairs}
+
+
+def tool_env() -> dict[str, str]:
+    """The pinned tools and a vulnerability database, as ``scripts/setup-tools`` provides them.
+
+    # NOTE: the project's test database unless the caller chose a source: timing needs no real data.
+    """
+    return setup_env("setup-tools", {"PLUGINGATE_DB_SOURCE": os.environ.get("PLUGINGATE_DB_SOURCE", "test")})
+
+
 def run_child(script: str, args: list[str], env: dict[str, str]) -> dict[str, object]:
     """``script --child ARGS`` in a fresh Python process: its last JSON line, with the whole wall time added."""
     started = time.perf_counter()
@@ -256,15 +277,7 @@ def main() -> int:
         child(*args.child)
         return 0
 
-    setup = subprocess.run(
-        [str(REPO / "scripts" / "setup-tools"), "--print-env"],
-        capture_output=True,
-        text=True,
-        # NOTE: the project's test database unless the caller chose a source: timing needs no real data.
-        env={**os.environ, "PLUGINGATE_DB_SOURCE": os.environ.get("PLUGINGATE_DB_SOURCE", "test")},
-        check=True,
-    )
-    tools = dict(line.removeprefix("export ").split("=", 1) for line in setup.stdout.splitlines())
+    tools = tool_env()
     bundle = build_bundle(args.deps)
     scratch = Path(tempfile.mkdtemp(prefix="pg-bench-"))
     try:

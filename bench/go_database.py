@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gate_cold_warm import column, gate, num, raw
+from gate_cold_warm import column, gate, num, raw, setup_env
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("PLUGINGATE_CACHE") or Path.home() / ".cache" / "plugingate")
@@ -42,19 +42,6 @@ spec:
     failOn: high
     database: {requireProviders: [go-vulndb], minAdvisories: 1000}
 """
-
-
-def setup_env(script: str, env: dict[str, str] | None = None) -> dict[str, str]:
-    """The ``export NAME=VALUE`` lines a setup script prints, as a mapping."""
-    done = subprocess.run(
-        [str(REPO / "scripts" / script), "--print-env", "--quiet"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **(env or {})},
-    )
-    pairs = (line.removeprefix("export ").split("=", 1) for line in done.stdout.splitlines() if "=" in line)
-    return {name: value.strip("'\"") for name, value in pairs}
 
 
 def build_database(tools: dict[str, str], scratch: Path) -> tuple[Path, float]:

@@ -36,6 +36,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+
+from gate_cold_warm import tool_env  # noqa: E402
+
 sys.path.insert(0, str(REPO))
 
 from plugingate.sbom.proof import prove_archive  # noqa: E402
@@ -172,19 +176,7 @@ def main() -> int:
     parser.add_argument("--size-mib", type=int, default=128)
     parser.add_argument("--no-gate", action="store_true", help="skip the cold gates")
     args = parser.parse_args()
-    setup = subprocess.run(
-        [str(REPO / "scripts" / "setup-tools"), "--print-env"],
-        capture_output=True,
-        text=True,
-        # NOTE: the project's test database unless the caller chose a source: timing needs no real data.
-        env={**os.environ, "PLUGINGATE_DB_SOURCE": os.environ.get("PLUGINGATE_DB_SOURCE", "test")},
-    )
-    env = dict(os.environ)
-    for line in setup.stdout.splitlines():
-        if line.startswith("export ") and "=" in line:
-            name, _, value = line.removeprefix("export ").partition("=")
-            env[name] = value.strip("'\"")
-    env["PYTHONPATH"] = str(REPO)
+    env = {**os.environ, **tool_env(), "PYTHONPATH": str(REPO)}
     archive, digest = build_archive(args.size_mib)
     size = archive.stat().st_size
     print(f"archive {archive} ({size / MIB:.1f} MiB), pinned {digest}")

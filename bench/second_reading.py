@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
-from gate_cold_warm import num, run_child  # noqa: E402
+from gate_cold_warm import num, run_child, tool_env  # noqa: E402
 
 CACHE = Path(os.environ.get("PLUGINGATE_CACHE") or Path.home() / ".cache" / "plugingate")
 POLICY = """apiVersion: plugingate.dev/v1
@@ -163,15 +163,7 @@ def main() -> int:
         child(*args.child)
         return 0
 
-    setup = subprocess.run(
-        [str(REPO / "scripts" / "setup-tools"), "--print-env"],
-        capture_output=True,
-        text=True,
-        # NOTE: the project's test database unless the caller chose a source: timing needs no real data.
-        env={**os.environ, "PLUGINGATE_DB_SOURCE": os.environ.get("PLUGINGATE_DB_SOURCE", "test")},
-        check=True,
-    )
-    tools = dict(line.removeprefix("export ").split("=", 1) for line in setup.stdout.splitlines())
+    tools = tool_env()
     base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     base["PYTHONPATH"] = str(REPO)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "plugingate")], env=base, check=True)

@@ -102,6 +102,14 @@ def _pems(key: Any, serialization: Any) -> tuple[bytes, bytes]:
 
 
 @pytest.fixture()
+def pub(tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> Path:
+    """The public half of ``ec_key_pem``, as the file a verifier is given."""
+    path = tmp_path / "gate.pub"
+    path.write_bytes(ec_key_pem[1])
+    return path
+
+
+@pytest.fixture()
 def bundle_file(tmp_path: Path) -> Path:
     """A stand-in bundle archive (its bytes only matter for the digest)."""
     path = tmp_path / "acme-exporter-1.4.2.tgz"

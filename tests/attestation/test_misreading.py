@@ -39,13 +39,6 @@ def sign_raw(
     return sign_statements([statement], key=private_key_from_pem(key_pem, password=None), out_dir=out)[0]
 
 
-@pytest.fixture()
-def pub(tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> Path:
-    path = tmp_path / "gate.pub"
-    path.write_bytes(ec_key_pem[1])
-    return path
-
-
 @pytest.mark.parametrize(
     ("edit", "rule", "said"),
     [

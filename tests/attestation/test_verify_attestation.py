@@ -27,13 +27,6 @@ def env(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
     return monkeypatch, capsys
 
 
-@pytest.fixture()
-def pub(tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> Path:
-    path = tmp_path / "gate.pub"
-    path.write_bytes(ec_key_pem[1])
-    return path
-
-
 def verify(env: Env, *args: str | Path) -> tuple[int, str]:
     result = run(["verify-attestation", *map(str, args)], *env)
     return result.code, result.out + result.err

@@ -197,13 +197,6 @@ def verify_vsa(env: Env, subject: str | Path, att: Path, pub: Path, *more: str) 
     return result.code, result.out + result.err
 
 
-@pytest.fixture()
-def pub(tmp_path: Path, ec_key_pem: tuple[bytes, bytes]) -> Path:
-    path = tmp_path / "gate.pub"
-    path.write_bytes(ec_key_pem[1])
-    return path
-
-
 def test_verify_attestation_checks_the_vsa(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

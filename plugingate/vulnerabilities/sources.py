@@ -75,7 +75,7 @@ def build_go_vulndb(
     ``UndecidedError``/``ToolError`` (exit 3) when Go, the module, the builder or grype fail.
     """
     env = os.environ if env is None else env
-    module_dir, module_time = _download_module(f"{VULNDB_MODULE}@{version}", env)
+    module_dir, module_time = download_module(f"{VULNDB_MODULE}@{version}", env)
     builder = _locate_builder(env)
     grype_version = runner.info(Tool.GRYPE).version
     key_parts = [version, grype_version, sha256_file(builder)]
@@ -167,7 +167,7 @@ def make_current(provisioned: Provisioned, env: Mapping[str, str] | None = None)
     link.replace(root / "current")
 
 
-def _download_module(module: str, env: Mapping[str, str]) -> tuple[Path, str]:
+def download_module(module: str, env: Mapping[str, str]) -> tuple[Path, str]:
     """``go mod download`` (checked against the Go checksum database): the module's folder and time."""
     search = f"{env.get('PATH', SAFE_PATH)}:/usr/local/go/bin"
     go = shutil.which("go", path=search)

@@ -19,6 +19,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from plugingate.vulnerabilities.sources import download_module, pinned_vulndb_version
+
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "testdata" / "schemas"
 EXAMPLE_BUNDLE = "examples/acme-exporter.tgz"
@@ -94,7 +96,6 @@ def snapshot_repo(dest: Path) -> Path:
     The CI runs need the project as it is now, uncommitted work included, and must not write into the
     shared checkout.
     """
-    import shutil
 
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -124,13 +125,6 @@ def snapshot_repo(dest: Path) -> Path:
     return dest
 
 
-def _pinned_vulndb() -> str:
-    for line in (REPO / "tools" / "versions.env").read_text().splitlines():
-        if line.startswith("VULNDB_VERSION="):
-            return line.split("=", 1)[1].strip()
-    raise AssertionError("tools/versions.env pins no VULNDB_VERSION")
-
-
 def go_vulndb_mirror(dest: Path) -> Path:
     """A mirror folder as grype's distribution serves it: ``latest.json`` and the database archive.
 
@@ -142,22 +136,10 @@ def go_vulndb_mirror(dest: Path) -> Path:
     builder = os.environ.get("PLUGINGATE_GRYPEDB_BUILD", "")
     if not builder or not Path(builder).is_file():
         pytest.fail('PLUGINGATE_GRYPEDB_BUILD is not set: eval "$(scripts/setup-tools --print-env)" first')
-    go = shutil.which("go", path=f"{os.environ.get('PATH', '')}:/usr/local/go/bin")
-    if go is None:
-        pytest.fail("Go is needed to download golang.org/x/vulndb (the mirror's data) through the module proxy")
-    version = _pinned_vulndb()
-    proc = subprocess.run(
-        [go, "mod", "download", "-json", f"golang.org/x/vulndb@{version}"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    module = json.loads(proc.stdout)
-    when = json.loads(Path(module["Info"]).read_text())["Time"]
+    # NOTE: the same download `plugingate db build` makes (module proxy, checked by the checksum database).
+    folder, when = download_module(f"golang.org/x/vulndb@{pinned_vulndb_version()}", os.environ)
     built = subprocess.run(
-        [builder, "-govulndb", module["Dir"], "-govulndb-time", when, "-out", str(dest), "-archive"],
+        [builder, "-govulndb", str(folder), "-govulndb-time", when, "-out", str(dest), "-archive"],
         capture_output=True,
         text=True,
         timeout=900,

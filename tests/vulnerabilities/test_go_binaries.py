@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from plugingate.vulnerabilities.sources import _download_module, pinned_vulndb_version
+from plugingate.vulnerabilities.sources import download_module, pinned_vulndb_version
 from tests.sbom.imagefiles import layout_members, oci_image, write_tar
 
 from .conftest import Completed, run_cli
@@ -120,7 +120,7 @@ def gated(binaries: Path, built_db: Path, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture(scope="module")
 def vulndb_module() -> Path:
-    folder, _ = _download_module(f"golang.org/x/vulndb@{pinned_vulndb_version()}", os.environ)
+    folder, _ = download_module(f"golang.org/x/vulndb@{pinned_vulndb_version()}", os.environ)
     return folder
 
 

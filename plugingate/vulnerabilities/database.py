@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from plugingate.errors import UndecidedError
+from plugingate.result import rfc3339
 from plugingate.tools.locate import default_cache_dir
 
 DB_FILE = Path("6") / "vulnerability.db"
@@ -96,11 +97,6 @@ class DatabaseInfo:
             "advisories": self.advisories,
             "providers": [p.to_dict() for p in self.providers],
         }
-
-
-def rfc3339(value: datetime) -> str:
-    """``2026-12-07T02:20:33Z``."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def database_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -168,7 +168,8 @@ def checks(target: Target) -> list[Check]:
         Check(
             "granted-capabilities",
             "variables.containers.all(c, !has(c.securityContext) || !has(c.securityContext.capabilities) || "
-            f"!has(c.securityContext.capabilities.add) || c.securityContext.capabilities.add.all(x, x in {_cel(capabilities)}))",
+            "!has(c.securityContext.capabilities.add) || "
+            f"c.securityContext.capabilities.add.all(x, x in {_cel(capabilities)}))",
             f"containers add only the granted capabilities: {', '.join(capabilities) or 'none'}",
         )
     )
@@ -251,8 +252,10 @@ def checks(target: Target) -> list[Check]:
         Check(
             "declared-paths",
             "variables.containers.all(c, !has(c.volumeMounts) || c.volumeMounts.all(m, "
-            f"(has(m.readOnly) && m.readOnly) ? {_under(readable, 'm.mountPath')} : {_under(writable, 'm.mountPath')}))",
-            f"volumes are mounted only at declared paths (writable: {', '.join(writable) or 'none'}; read-only: {', '.join(readable) or 'none'})",
+            f"(has(m.readOnly) && m.readOnly) ? {_under(readable, 'm.mountPath')} "
+            f": {_under(writable, 'm.mountPath')}))",
+            f"volumes are mounted only at declared paths (writable: {', '.join(writable) or 'none'}; "
+            f"read-only: {', '.join(readable) or 'none'})",
         )
     )
     return out

@@ -13,7 +13,7 @@ from typing import Any
 from plugingate.declaration import EgressRule
 from plugingate.errors import InputError
 from plugingate.policy.model import Cni
-from plugingate.runtime.objects import KUBE_DNS, NAMESPACE_NAME_LABEL, Target
+from plugingate.runtime.objects import KUBE_DNS_LABELS, KUBE_DNS_NAMESPACE, NAMESPACE_NAME_LABEL, Target
 from plugingate.runtime.safety import MAX_RULES, Destination, destination, port_ranges
 
 # NOTE: RFC 1918, CGNAT, IETF protocol assignments, link-local (cloud metadata), and their IPv6 kin.
@@ -39,8 +39,8 @@ def _ports(ports: list[int], protocol: str) -> list[dict[str, Any]]:
 
 def _dns_peer() -> dict[str, Any]:
     return {
-        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: KUBE_DNS["namespace"]}},
-        "podSelector": {"matchLabels": dict(KUBE_DNS["labels"])},
+        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: KUBE_DNS_NAMESPACE}},
+        "podSelector": {"matchLabels": dict(KUBE_DNS_LABELS)},
     }
 
 
@@ -141,8 +141,8 @@ def _cilium(target: Target, names: list[tuple[EgressRule, Destination]]) -> dict
             "toEndpoints": [
                 {
                     "matchLabels": {
-                        "k8s:io.kubernetes.pod.namespace": KUBE_DNS["namespace"],
-                        **{f"k8s:{k}": v for k, v in KUBE_DNS["labels"].items()},
+                        "k8s:io.kubernetes.pod.namespace": KUBE_DNS_NAMESPACE,
+                        **{f"k8s:{k}": v for k, v in KUBE_DNS_LABELS.items()},
                     }
                 }
             ],

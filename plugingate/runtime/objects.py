@@ -12,9 +12,10 @@ from plugingate.policy.model import Cni
 # namespace other than its own for the rendered Kyverno policies to confine them there.
 PLUGIN_LABEL = "plugingate.dev/plugin"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "plugingate"}
-KUBE_DNS = {"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}}
+KUBE_DNS_NAMESPACE = "kube-system"
+KUBE_DNS_LABELS = {"k8s-app": "kube-dns"}
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
-SERVICE_ACCOUNT_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+SERVICE_ACCOUNT_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"  # noqa: S105 (a path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,9 @@ def render_data(
 ) -> RenderedControls:
     """Render a plugin.yaml given as data (validated as the gate validates it)."""
     declaration = parse_declaration(yaml.safe_dump(data).encode())
-    return render_controls(declaration, policy, RenderOptions(cni=cni, namespace=namespace, api_server_cidrs=API_SERVER))
+    return render_controls(
+        declaration, policy, RenderOptions(cni=cni, namespace=namespace, api_server_cidrs=API_SERVER)
+    )
 
 
 @pytest.fixture(scope="session")

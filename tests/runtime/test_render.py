@@ -135,7 +135,10 @@ def test_cilium_names_are_fqdns_and_dns_is_proxied(render: Render) -> None:
     rendered = render(cni=Cni.CILIUM)
     cnp = one(rendered, "CiliumNetworkPolicy")
     rules = cnp["spec"]["egress"]
-    assert {"toFQDNs": [{"matchName": "api-acme.example"}], "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}]} in rules
+    assert {
+        "toFQDNs": [{"matchName": "api-acme.example"}],
+        "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}],
+    } in rules
     assert rules[0]["toPorts"][0]["rules"] == {"dns": [{"matchPattern": "*"}]}
     assert {"toEntities": ["kube-apiserver"]} in rules
     # NOTE: no address rule for the name in the NetworkPolicy: only Cilium's toFQDNs allows it.

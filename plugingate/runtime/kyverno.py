@@ -20,7 +20,7 @@ from plugingate.runtime.namespace import RESTRICTED_VOLUME_TYPES
 from plugingate.runtime.objects import PLUGIN_LABEL, SERVICE_ACCOUNT_TOKEN_PATH, Target
 from plugingate.runtime.safety import safe_capability, safe_image, safe_path, safe_secret_key
 
-# NOTE: every volume source of core/v1 PodSpec (Kubernetes 1.35): a volume may use only the granted ones.
+# NOTE: every volume source of core/v1 PodSpec (Kubernetes 1.32): a volume may use only the granted ones.
 VOLUME_TYPES = (
     "awsElasticBlockStore",
     "azureDisk",
@@ -113,11 +113,15 @@ def checks(target: Target) -> list[Check]:
         )
     )
     if not target.uses_kubernetes_api:
+        # NOTE: also the token volume the ServiceAccount admission plugin injects (it runs before webhooks)
+        # when the account's own automount setting was changed after rendering, or a projected token asked for.
         out.append(
             Check(
                 "no-token",
-                "!(has(object.spec.automountServiceAccountToken) && object.spec.automountServiceAccountToken)",
-                "the plugin declared no Kubernetes API access: its pods do not mount a token",
+                "!(has(object.spec.automountServiceAccountToken) && object.spec.automountServiceAccountToken) && "
+                f"{_VOLUMES}.all(v, !has(v.projected) || !has(v.projected.sources) || "
+                "v.projected.sources.all(s, !has(s.serviceAccountToken)))",
+                "the plugin declared no Kubernetes API access: its pods mount no ServiceAccount token",
             )
         )
     for granted, field in ((priv.host_network, "hostNetwork"), (priv.host_pid, "hostPID"), (priv.host_ipc, "hostIPC")):

@@ -52,7 +52,7 @@ def test_namespace_is_restricted_with_pinned_version(render: Render) -> None:
     labels = ns["metadata"]["labels"]
     for mode in ("enforce", "audit", "warn"):
         assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
-        assert labels[f"pod-security.kubernetes.io/{mode}-version"] == "v1.35"
+        assert labels[f"pod-security.kubernetes.io/{mode}-version"] == "v1.32"
     assert ns["metadata"]["name"] == "acme-exporter"
 
 

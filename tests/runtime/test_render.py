@@ -246,3 +246,22 @@ def test_the_api_server_must_be_named_for_plain_network_policies(policy: Any) ->
         render_controls(declaration, policy, RenderOptions())
     rendered = render_controls(declaration, policy, RenderOptions(cni=Cni.CILIUM))
     assert {"toEntities": ["kube-apiserver"]} in one(rendered, "CiliumNetworkPolicy")["spec"]["egress"]
+
+
+def test_the_bundles_containers_fit_the_limit_range_and_quota(render: Render) -> None:
+    from plugingate.units import parse_bytes, parse_millicores
+
+    from .conftest import EXAMPLE
+
+    rendered = render()
+    maximum = one(rendered, "LimitRange")["spec"]["limits"][0]["max"]
+    hard = one(rendered, "ResourceQuota")["spec"]["hard"]
+    deployment = yaml.safe_load((EXAMPLE / "deploy" / "deployment.yaml").read_text())
+    pods = deployment["spec"]["replicas"]
+    assert pods <= int(hard["pods"])
+    for container in deployment["spec"]["template"]["spec"]["containers"]:
+        limits = container["resources"]["limits"]
+        assert parse_millicores(limits["cpu"]) <= parse_millicores(maximum["cpu"])
+        assert parse_bytes(limits["memory"]) <= parse_bytes(maximum["memory"])
+        assert parse_millicores(limits["cpu"]) * pods <= parse_millicores(hard["limits.cpu"])
+        assert parse_bytes(limits["memory"]) * pods <= parse_bytes(hard["limits.memory"])

@@ -63,15 +63,19 @@ def destination(host: str, *, doc: YamlDocument, index: int) -> Destination:
         network = None
     if network is not None:
         return Destination(cidr=str(network))
-    if len(text) <= 253 and _HOST.fullmatch(text):
+    labels = text.split(".")
+    # NOTE: a name needs a dot (a single label resolves through the cluster's search domains, e.g.
+    # ``kubernetes``) and a last label that is not all digits (``010.1.1.1`` is an address some resolvers
+    # read in octal, not a name).
+    if len(text) <= 253 and _HOST.fullmatch(text) and len(labels) > 1 and not labels[-1].isdigit():
         return Destination(name=text)
     raise InputError(
         f"egress host {host!r} cannot be rendered as a network policy destination",
         path=doc.path,
         line=doc.line_of(where),
         field=f"spec.capabilities.network.egress[{index}].host",
-        hint="write a DNS name (optionally '*.' then a domain), an IP address or a CIDR; "
-        "'*' alone would allow every destination",
+        hint="write a fully qualified DNS name (optionally '*.' then a domain: one label), an IP address or a "
+        "CIDR; '*' alone would allow every destination",
     )
 
 

@@ -30,6 +30,11 @@ Render = Callable[..., RenderedControls]
         "api.acme.example/../x",
         "0.0.0.0/0\n- 10.0.0.0/8",
         "a" * 64 + ".example",
+        "010.1.1.1",
+        "0x7f.1",
+        "2130706433",
+        "kubernetes",
+        "api-*.acme.example",
     ],
 )
 def test_hosts_that_are_not_destinations_are_refused(render: Render, host: str) -> None:

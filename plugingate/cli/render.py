@@ -72,7 +72,7 @@ def command(
     options = RenderOptions(
         namespace=namespace,
         cni=Cni(cni) if cni else None,
-        api_server_cidrs=_cidrs(api_server_cidrs),
+        api_server_cidrs=api_server_cidrs,
     )
     rendered = render_controls(declaration, policy, options)
     written = write_controls(rendered, out_dir)
@@ -85,17 +85,3 @@ def command(
             click.echo(f"  {obj['kind']}/{obj['metadata']['name']}", err=True)
     if not quiet:
         click.echo(f"{len(rendered.objects)} objects ({rendered.cni}) -> {written[0]} ({rendered.digest})")
-
-
-def _cidrs(values: tuple[str, ...]) -> tuple[str, ...]:
-    import ipaddress
-
-    from plugingate.errors import InputError
-
-    out = []
-    for value in values:
-        try:
-            out.append(str(ipaddress.ip_network(value, strict=False)))
-        except ValueError as exc:
-            raise InputError(f"{value!r} is not an address or CIDR", field="--api-server-cidr") from exc
-    return tuple(out)

@@ -23,7 +23,7 @@ from plugingate.runtime.netpol import render_network
 from plugingate.runtime.objects import Target
 from plugingate.runtime.quota import render_resources
 from plugingate.runtime.rbac import render_identity
-from plugingate.runtime.safety import namespace_name
+from plugingate.runtime.safety import namespace_name, network_cidr
 
 STREAM_FILE = "runtime.yaml"
 KUSTOMIZATION_FILE = "kustomization.yaml"
@@ -80,7 +80,10 @@ def render_controls(
         declaration=declaration,
         namespace=namespace,
         cni=options.cni or runtime.cni,
-        api_server_cidrs=options.api_server_cidrs or runtime.api_server_cidrs,
+        api_server_cidrs=tuple(
+            network_cidr(c, field="spec.runtime.apiServerCIDRs")
+            for c in options.api_server_cidrs or runtime.api_server_cidrs
+        ),
         max_pods=runtime.max_pods,
         allow_private_addresses=policy.capabilities.network.allow_private_addresses,
         allow_metadata_addresses=policy.capabilities.network.allow_metadata_addresses,

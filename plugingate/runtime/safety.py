@@ -79,6 +79,14 @@ def destination(host: str, *, doc: YamlDocument, index: int) -> Destination:
     )
 
 
+def network_cidr(value: str, *, field: str) -> str:
+    """An address or CIDR in its canonical form (``10.0.0.1/32``), else an InputError naming ``field``."""
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError as exc:
+        raise InputError(f"{value!r} is not an address or CIDR", field=field) from exc
+
+
 def safe_path(value: str, *, field: str) -> str:
     """A filesystem path made only of characters that mean nothing in CEL, JSON or YAML."""
     if not _PATH.fullmatch(value) or "/../" in f"{value}/" or "//" in value:

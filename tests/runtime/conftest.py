@@ -28,13 +28,17 @@ def example_data() -> dict[str, Any]:
 
 
 def render_data(
-    data: dict[str, Any], policy: GatePolicy, *, cni: Cni = Cni.PLAIN, namespace: str | None = None
+    data: dict[str, Any],
+    policy: GatePolicy,
+    *,
+    cni: Cni = Cni.PLAIN,
+    namespace: str | None = None,
+    api_server_cidrs: tuple[str, ...] = API_SERVER,
 ) -> RenderedControls:
     """Render a plugin.yaml given as data (validated as the gate validates it)."""
     declaration = parse_declaration(yaml.safe_dump(data).encode())
-    return render_controls(
-        declaration, policy, RenderOptions(cni=cni, namespace=namespace, api_server_cidrs=API_SERVER)
-    )
+    options = RenderOptions(cni=cni, namespace=namespace, api_server_cidrs=api_server_cidrs)
+    return render_controls(declaration, policy, options)
 
 
 @pytest.fixture(scope="session")

@@ -128,3 +128,13 @@ def test_rendered_objects_never_hold_anchors_or_tags(render: Render) -> None:
     data: dict[str, Any] = example_data()
     stream = render(data).stream.decode()
     assert "&id" not in stream and "*id" not in stream and "!!" not in stream
+
+
+def test_api_server_addresses_must_be_addresses(policy: Any) -> None:
+    import dataclasses
+
+    from .conftest import render_data
+
+    bad = dataclasses.replace(policy, runtime=dataclasses.replace(policy.runtime, api_server_cidrs=("1:2:3/999",)))
+    with pytest.raises(InputError, match=r"apiServerCIDRs.*not an address or CIDR"):
+        render_data(example_data(), bad, api_server_cidrs=())

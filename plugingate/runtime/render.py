@@ -76,14 +76,13 @@ def render_controls(
         namespace = namespace_name(options.namespace, where="--namespace")
     else:
         namespace = namespace_name(declaration.namespace or declaration.name, where="spec.namespace")
+    cidrs = options.api_server_cidrs or runtime.api_server_cidrs
+    cidrs_from = "--api-server-cidr" if options.api_server_cidrs else "spec.runtime.apiServerCIDRs"
     target = Target(
         declaration=declaration,
         namespace=namespace,
         cni=options.cni or runtime.cni,
-        api_server_cidrs=tuple(
-            network_cidr(c, field="spec.runtime.apiServerCIDRs")
-            for c in options.api_server_cidrs or runtime.api_server_cidrs
-        ),
+        api_server_cidrs=tuple(network_cidr(c, field=cidrs_from) for c in cidrs),
         max_pods=runtime.max_pods,
         allow_private_addresses=policy.capabilities.network.allow_private_addresses,
         allow_metadata_addresses=policy.capabilities.network.allow_metadata_addresses,

@@ -85,7 +85,7 @@ def test_bad_input_exits_2(tmp_path: Path) -> None:
     res = run_cli("render", EXAMPLE, "--policy", DEFAULT_POLICY, "--out", tmp_path, "--namespace", "Not_A_Label")
     assert res.code == 2 and "not a valid namespace name" in res.stderr
     res = run_cli("render", EXAMPLE, "--policy", DEFAULT_POLICY, "--out", tmp_path, "--api-server-cidr", "kubernetes")
-    assert res.code == 2 and "not an address or CIDR" in res.stderr
+    assert res.code == 2 and "--api-server-cidr: 'kubernetes' is not an address or CIDR" in res.stderr
     # NOTE: the example declares Kubernetes API rules: a NetworkPolicy needs the API server's addresses.
     res = run_cli("render", EXAMPLE, "--policy", DEFAULT_POLICY, "--out", tmp_path)
     assert res.code == 2 and "apiServerCIDRs" in res.stderr

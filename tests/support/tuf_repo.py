@@ -30,7 +30,7 @@ TRUSTED_ROOT_TARGET = "trusted_root.json"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the base class's name)
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 

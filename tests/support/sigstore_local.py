@@ -4,7 +4,8 @@ What runs (every service on 127.0.0.1, built pinned by ``scripts/setup-sigstore-
 
 - :class:`~tests.support.oidc_issuer.OIDCIssuer` (Python, in this process): two issuers,
   ``/github`` (Fulcio type ``github-workflow``) and ``/gitlab`` (``gitlab-pipeline``);
-- Fulcio with an ephemeral CA, trusting those issuers, logging every certificate to
+- Fulcio with a file CA whose key this fixture made (and keeps: ``mint_certificate`` issues a leaf
+  under the same root, e.g. an expired one), trusting those issuers, logging every certificate to
 - TesseraCT (static-CT API on local files): Fulcio embeds its SCT, which every Sigstore verifier
   checks (sigstore-python fails a certificate without one);
 - a timestamp authority with an in-memory signer;
@@ -14,6 +15,12 @@ What runs (every service on 127.0.0.1, built pinned by ``scripts/setup-sigstore-
 # (v0.1.11) keeps its log only in GCS + Spanner; it has no local storage. sigstore-python 4.x will not
 # sign without a transparency log in the signing config ("No valid Rekor transparency log found"), so
 # going without a tlog was not an option; Rekor v1 with Trillian and MariaDB runs here in seconds.
+# NOTE: why a file CA rather than Fulcio's ephemeral one: Fulcio issues 10-minute certificates dated
+# now and cannot be asked for another validity, so a signature made with an expired certificate can
+# only be had from a CA whose key the test holds. The leaf is then a real Fulcio-profile certificate
+# under the real root, with an SCT from the real CT log, timestamped by the real TSA and logged in
+# the real Rekor (neither checks the certificate's dates); only its dates are chosen. Shifting the
+# verifier's clock instead would not do: the verifier takes the signing time from the TSA and Rekor.
 # NOTE: the timestamp server and Rekor both open their Prometheus listener on the fixed port 2112
 # (not configurable in these versions); the TSA exits when it cannot, Rekor ignores it. The TSA is
 # started first, and a busy 2112 is reported as such.
@@ -43,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.support.oidc_issuer import OIDCIssuer
@@ -123,6 +130,7 @@ class LocalSigstore:
     rekor_url: str = ""
     started_in: float = 0.0
     _ca_chain: list[x509.Certificate] = field(default_factory=list)
+    _ca_key: ec.EllipticCurvePrivateKey | None = None
     _tsa_chain: list[x509.Certificate] = field(default_factory=list)
     _ct_key_der: bytes = b""
     _rekor_key_der: bytes = b""
@@ -139,6 +147,16 @@ class LocalSigstore:
     @property
     def trust_config(self) -> Path:
         return self.work / "trust_config.json"
+
+    @property
+    def ca_key(self) -> ec.EllipticCurvePrivateKey:
+        """The file CA's key (the test may issue certificates under the root with it)."""
+        assert self._ca_key is not None, "the instance is not started"
+        return self._ca_key
+
+    @property
+    def ca_root(self) -> x509.Certificate:
+        return self._ca_chain[-1]
 
     def github_issuer(self) -> str:
         return self.issuer.url("/github")
@@ -249,9 +267,12 @@ class LocalSigstore:
         }
         config_path = self.work / "fulcio-config.json"
         config_path.write_text(json.dumps(config, indent=2))
+        ca_cert, ca_key = self._write_file_ca()
         self._spawn(
             "fulcio",
-            [str(self.tools["fulcio"]), "serve", "--ca", "ephemeralca", "--config-path", str(config_path),
+            [str(self.tools["fulcio"]), "serve", "--ca", "fileca", "--fileca-cert", str(ca_cert),
+             "--fileca-key", str(ca_key), "--fileca-key-passwd", "", "--fileca-watch=false",
+             "--config-path", str(config_path),
              "--host", "127.0.0.1", "--port", str(port), "--grpc-host", "127.0.0.1",
              "--grpc-port", str(grpc_port), "--metrics-port", str(metrics_port),
              "--legacy-unix-domain-socket", str(self.work / "fulcio-legacy.sock"),
@@ -261,6 +282,40 @@ class LocalSigstore:
         bundle = self._wait("fulcio", lambda: json.loads(_http_get(f"{self.fulcio_url}/api/v2/trustBundle")))
         certs = bundle["chains"][0]["certificates"]
         self._ca_chain = [x509.load_pem_x509_certificate(c.encode()) for c in certs]
+
+    def _write_file_ca(self) -> tuple[Path, Path]:
+        """A self-signed root for Fulcio's file CA (P-256); its key stays with the fixture."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name(
+            [
+                x509.NameAttribute(x509.oid.NameOID.ORGANIZATION_NAME, OPERATOR),
+                x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "fulcio-root"),
+            ]
+        )
+        now = datetime.now(UTC)
+        usage = x509.KeyUsage(
+            digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+        )  # fmt: skip
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(usage, critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        cert_path, key_path = self.work / "fulcio-ca.pem", self.work / "fulcio-ca-key.pem"
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        pkcs8 = serialization.PrivateFormat.PKCS8
+        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption()))
+        self._ca_key = key
+        return cert_path, key_path
 
     def _start_ct_log(self) -> None:
         key = ec.generate_private_key(ec.SECP256R1())

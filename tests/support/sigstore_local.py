@@ -22,8 +22,11 @@ What runs (every service on 127.0.0.1, built pinned by ``scripts/setup-sigstore-
 # the real Rekor (neither checks the certificate's dates); only its dates are chosen. Shifting the
 # verifier's clock instead would not do: the verifier takes the signing time from the TSA and Rekor.
 # NOTE: the timestamp server and Rekor both open their Prometheus listener on the fixed port 2112
-# (not configurable in these versions); the TSA exits when it cannot, Rekor ignores it. The TSA is
-# started first, and a busy 2112 is reported as such.
+# (not configurable in these versions: ``Addr: ":2112"`` in timestamp-authority's pkg/server/prometheus.go
+# and rekor's cmd/rekor-server/app/serve.go, no flag); the TSA exits when it cannot, Rekor ignores it.
+# So two instances cannot run at once on one machine: each takes an exclusive lock
+# (``~/.cache/plugingate/locks/sigstore-2112.lock``) for its life and a second one waits for it
+# (``PLUGINGATE_SIGSTORE_LOCK_WAIT`` seconds, default 1800); a 2112 held by anything else is reported.
 
 The instance is described by ``trusted_root.json``, ``signing_config.json`` and
 ``trust_config.json`` (a sigstore-python ``ClientTrustConfig``) in its work folder.
@@ -131,6 +134,7 @@ class LocalSigstore:
     started_in: float = 0.0
     _ca_chain: list[x509.Certificate] = field(default_factory=list)
     _ca_key: ec.EllipticCurvePrivateKey | None = None
+    _lock_handle: Any = None
     _tsa_chain: list[x509.Certificate] = field(default_factory=list)
     _ct_key_der: bytes = b""
     _rekor_key_der: bytes = b""
@@ -201,7 +205,37 @@ class LocalSigstore:
             tail = log.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{name} did not come up ({last}); its log ends:\n{tail}")
 
+    def _lock(self) -> None:
+        """Wait for the machine-wide lock on the fixed metrics port (see the module's NOTE)."""
+        import fcntl
+
+        folder = Path.home() / ".cache" / "plugingate" / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = (folder / "sigstore-2112.lock").open("w")
+        deadline = time.monotonic() + float(os.environ.get("PLUGINGATE_SIGSTORE_LOCK_WAIT", "1800"))
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    handle.close()
+                    raise RuntimeError(
+                        "another private Sigstore has held the metrics port 2112 lock too long "
+                        f"({folder / 'sigstore-2112.lock'})"
+                    ) from None
+                time.sleep(1.0)
+        self._lock_handle = handle
+
     def stop(self) -> None:
+        try:
+            self._stop_processes()
+        finally:
+            if self._lock_handle is not None:
+                self._lock_handle.close()  # NOTE: closing releases the flock
+                self._lock_handle = None
+
+    def _stop_processes(self) -> None:
         for _name, process in reversed(self.processes):
             if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -217,8 +251,9 @@ class LocalSigstore:
 
     # -- start -------------------------------------------------------------------------------
     def start(self) -> LocalSigstore:
-        began = time.monotonic()
         self.work.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        began = time.monotonic()  # NOTE: after the lock: waiting for another instance is not start-up
         self.issuer.start()
         self._start_tsa()
         self._start_fulcio()

@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 
 from plugingate.errors import InputError
+from plugingate.signature.identity import KeylessIdentity
 
 PLACEHOLDER = "REPLACE-"
 TRUST_ROOT_NAME = "plugingate-private-sigstore"
@@ -50,19 +51,6 @@ class PolicyKind(StrEnum):
     CLUSTER_POLICY = "ClusterPolicy"
     IMAGE_VALIDATING_POLICY = "ImageValidatingPolicy"
     CLUSTER_IMAGE_POLICY = "ClusterImagePolicy"
-
-
-@dataclass(frozen=True, slots=True)
-class KeylessSigner:
-    """The CI identity that signs the gate's attestations: exactly one of subject and subject regex."""
-
-    issuer: str
-    subject: str | None = None
-    subject_regex: str | None = None
-
-    def __post_init__(self) -> None:
-        if (self.subject is None) == (self.subject_regex is None):
-            raise ValueError("a keyless signer needs exactly one of subject and subject_regex")
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +198,7 @@ def policy_kind(doc: Any, source: str) -> PolicyKind:
 
 def render_keyless(
     text: str,
-    signer: KeylessSigner,
+    signer: KeylessIdentity,
     *,
     source: str = "the policy",
     instance: SigstoreInstance | None = None,
@@ -267,14 +255,10 @@ def _cluster_policy_attestors(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
                             yield entry["keyless"]
 
 
-def _set_cluster_policy(keyless: dict[str, Any], signer: KeylessSigner, instance: SigstoreInstance | None) -> None:
+def _set_cluster_policy(keyless: dict[str, Any], signer: KeylessIdentity, instance: SigstoreInstance | None) -> None:
     for field in ("subject", "subjectRegExp", "issuer", "issuerRegExp"):
         keyless.pop(field, None)
-    keyless["issuer"] = signer.issuer
-    if signer.subject is not None:
-        keyless["subject"] = signer.subject
-    else:
-        keyless["subjectRegExp"] = signer.subject_regex
+    keyless.update(_identity(signer))
     if instance is not None:
         keyless["roots"] = instance.ca_chains_pem
         keyless["rekor"] = {"url": instance.rekor_url, "pubkey": instance.rekor_key_pem}
@@ -288,18 +272,24 @@ def _ivp_attestors(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield cosign
 
 
-def _identity(signer: KeylessSigner) -> dict[str, str]:
+def _identity(signer: KeylessIdentity) -> dict[str, str]:
+    """The engines' identity fields: ``issuer`` and ``subject``, or ``subjectRegExp`` anchored.
+
+    # NOTE: the engines search with a Go regexp (unanchored, as cosign does); plugingate's
+    # ``--identity-regex`` must match the whole identity, so that ``https://github.com/acme/.*`` cannot
+    # match ``https://github.com/acme-evil/…?x=https://github.com/acme/``. Anchored here to say the same.
+    """
     out = {"issuer": signer.issuer}
-    if signer.subject is not None:
-        out["subject"] = signer.subject
+    if signer.identity is not None:
+        out["subject"] = signer.identity
     else:
-        assert signer.subject_regex is not None
-        out["subjectRegExp"] = signer.subject_regex
+        assert signer.identity_regex is not None
+        out["subjectRegExp"] = f"^(?:{signer.identity_regex})$"
     return out
 
 
 def _set_ivp(
-    cosign: dict[str, Any], signer: KeylessSigner, instance: SigstoreInstance | None, tuf: TufRepository | None
+    cosign: dict[str, Any], signer: KeylessIdentity, instance: SigstoreInstance | None, tuf: TufRepository | None
 ) -> None:
     cosign["keyless"]["identities"] = [_identity(signer)]
     if instance is not None:
@@ -315,7 +305,7 @@ def _cip_authorities(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield authority
 
 
-def _set_cip(authority: dict[str, Any], signer: KeylessSigner, instance: SigstoreInstance | None) -> None:
+def _set_cip(authority: dict[str, Any], signer: KeylessIdentity, instance: SigstoreInstance | None) -> None:
     keyless = authority["keyless"]
     keyless["identities"] = [_identity(signer)]
     if instance is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -87,18 +88,23 @@ def admission(
     policies/policy-controller/clusterimagepolicy-keyless.yaml. With --trusted-root the policy trusts
     that private instance (a ClusterImagePolicy comes with its TrustRoot); see docs/attestation.md.
     """
-    from plugingate.attestation.admission import KeylessSigner, SigstoreInstance, TufRepository, render_keyless
+    from plugingate.attestation.admission import SigstoreInstance, TufRepository, render_keyless
     from plugingate.errors import InputError
+    from plugingate.signature.identity import KeylessIdentity
 
     if (identity is None) == (identity_regex is None):
         raise InputError("give exactly one of --identity and --identity-regex", field="--identity")
+    try:
+        signer = KeylessIdentity(issuer=issuer, identity=identity, identity_regex=identity_regex)
+    except (ValueError, re.error) as exc:
+        raise InputError(str(exc), field="--identity-regex") from exc
     if (tuf_mirror is None) != (tuf_root is None):
         raise InputError("--tuf-mirror and --tuf-root go together", field="--tuf-mirror")
     instance = SigstoreInstance.from_trusted_root(trusted_root) if trusted_root is not None else None
     tuf = TufRepository(tuf_mirror, tuf_root.read_bytes()) if tuf_mirror and tuf_root else None
     rendered = render_keyless(
         template.read_text(encoding="utf-8"),
-        KeylessSigner(issuer=issuer, subject=identity, subject_regex=identity_regex),
+        signer,
         source=str(template),
         instance=instance,
         tuf=tuf,

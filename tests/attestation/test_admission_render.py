@@ -106,7 +106,10 @@ def test_identity_regex_and_no_private_root(trusted_root: Path) -> None:
     assert code == 0, out
     (doc,) = yaml.safe_load_all(out)
     cosign = doc["spec"]["attestors"][0]["cosign"]
-    assert cosign["keyless"]["identities"] == [{"issuer": ISSUER, "subjectRegExp": "^https://github\\.com/acme/.*$"}]
+    # anchored: the engines search, plugingate's --identity-regex matches the whole identity
+    assert cosign["keyless"]["identities"] == [
+        {"issuer": ISSUER, "subjectRegExp": "^(?:^https://github\\.com/acme/.*$)$"}
+    ]
     assert "trustedRoot" not in cosign and "tuf" not in cosign  # the public instance, as shipped
 
 

@@ -286,3 +286,27 @@ def test_controls_the_issuer_alone_and_the_public_root(
     else:
         code, out = kyverno_apply(public / "policy.yaml", image, public)
         assert code != 0, out
+
+
+@pytest.mark.parametrize("engine", list(TEMPLATES))
+def test_identity_regex_is_anchored_in_every_engine(keyless_images: KeylessImages, tmp_path: Path, engine: str) -> None:
+    """``--identity-regex`` renders as an anchored ``subjectRegExp`` (``^(?:RE)$``) that each engine
+    compiles (Go RE2) and applies: the attested image matches it, another repository's does not."""
+    pattern = r"https://github\.com/acme/exporter/\.github/workflows/release\.yml@refs/heads/main"
+    github = keyless_images.sigstore.github_issuer()
+    out_file = tmp_path / "policy.yaml"
+    args: list[str | Path] = ["policy", "admission", POLICIES / TEMPLATES[engine], "--identity-regex", pattern]
+    args += ["--issuer", github, "--trusted-root", keyless_images.sigstore.trusted_root, "-o", out_file]
+    if engine == "imagevalidatingpolicy":
+        args += ["--tuf-mirror", keyless_images.tuf.url, "--tuf-root", keyless_images.tuf_root]
+    assert invoke(*args).code == 0
+    results = {}
+    for case in ("attested", "other-repository"):
+        work = tmp_path / case
+        work.mkdir()
+        if engine == "policy-controller":
+            results[case] = policy_tester(out_file, keyless_images.refs[case], work)[0]
+        else:
+            code, out = kyverno_apply(out_file, keyless_images.refs[case], work)
+            results[case] = 0 if code == 0 and "fail: 0, warn: 0, error: 0" in out else 1
+    assert results == {"attested": 0, "other-repository": 1}

@@ -310,3 +310,24 @@ def test_identity_regex_is_anchored_in_every_engine(keyless_images: KeylessImage
             code, out = kyverno_apply(out_file, keyless_images.refs[case], work)
             results[case] = 0 if code == 0 and "fail: 0, warn: 0, error: 0" in out else 1
     assert results == {"attested": 0, "other-repository": 1}
+
+
+@pytest.mark.parametrize("case", ["attested", "other-repository", "other-issuer", "unattested"])
+def test_cosign_verify_attestation_of_the_image(keyless_images: KeylessImages, tmp_path: Path, case: str) -> None:
+    """cosign v3.1.3 ``verify-attestation`` of the image with the private trusted root: what the
+    cluster's engines decided, cosign decides too, from the attestation `plugingate attach` published."""
+    from plugingate.attestation.predicate import GATE_PREDICATE_TYPE
+    from tests.attestation.tools import cosign
+
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = subprocess.run(
+        [cosign(), "verify-attestation", "--trusted-root", str(keyless_images.sigstore.trusted_root),
+         "--type", GATE_PREDICATE_TYPE, "--certificate-identity", github_identity(),
+         "--certificate-oidc-issuer", keyless_images.sigstore.github_issuer(), keyless_images.refs[case]],
+        capture_output=True, text=True, timeout=120, env={"HOME": str(home), "PATH": "/usr/bin:/bin"}, check=False,
+    )  # fmt: skip
+    if case == "attested":
+        assert proc.returncode == 0, proc.stderr
+    else:
+        assert proc.returncode != 0, proc.stdout + proc.stderr

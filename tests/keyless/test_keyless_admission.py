@@ -331,3 +331,80 @@ def test_cosign_verify_attestation_of_the_image(keyless_images: KeylessImages, t
         assert proc.returncode == 0, proc.stderr
     else:
         assert proc.returncode != 0, proc.stdout + proc.stderr
+
+
+def _push_oci_archive(host: str, repository: str, archive: Path) -> str:
+    """Push an OCI image layout tar (one image) as it is: the manifest's digest is unchanged."""
+    import json as _json
+    import tarfile
+
+    from plugingate.oci.client import RegistryClient
+
+    client = RegistryClient(host)
+    with tarfile.open(archive) as tar:
+
+        def blob(digest: str) -> bytes:
+            member = tar.extractfile(f"blobs/sha256/{digest.removeprefix('sha256:')}")
+            assert member is not None
+            return member.read()
+
+        index = _json.loads(tar.extractfile("index.json").read())  # type: ignore[union-attr]
+        (entry,) = index["manifests"]
+        body = blob(entry["digest"])
+        manifest = _json.loads(body)
+        for item in (manifest["config"], *manifest["layers"]):
+            client.put_blob(repository, blob(item["digest"]))
+        return client.put_manifest(repository, entry["digest"], body, entry["mediaType"])
+
+
+@pytest.fixture(scope="module")
+def gated_image(keyless_images: KeylessImages, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The example plugin through a whole ``gate --attest-keyless`` in enforce mode (a token the test's
+    issuer minted), its gate attestation attached to the plugin's image pushed to the loopback registry."""
+    import hashlib
+    import shutil
+
+    from tests.conftest import run_cli
+
+    work = tmp_path_factory.mktemp("gated")
+    bundle = work / "acme-exporter.tgz"
+    for suffix in ("", ".sigstore.json"):  # the bundle and its publisher's signature beside it
+        shutil.copyfile(REPO / "examples" / f"acme-exporter.tgz{suffix}", work / f"acme-exporter.tgz{suffix}")
+    host = keyless_images.refs["attested"].split("/", 1)[0]
+    archive = REPO / "examples" / "acme-exporter" / "image" / "exporter.oci.tar"
+    digest = _push_oci_archive(host, "acme/exporter", archive)
+    # NOTE: the default policy with the project's test vulnerability database (what the suite scans with)
+    policy = work / "policy.yaml"
+    shutil.copyfile(REPO / "testdata" / "policies" / "default-test-db.yaml", policy)
+    token = work / "gate.jwt"
+    token.write_text(keyless_images.sigstore.issuer.mint("/github", github_claims()))
+    out = work / "out"
+    pin = "sha256:" + hashlib.sha256(policy.read_bytes()).hexdigest()
+    result = run_cli(
+        "gate", bundle, "--policy", policy, "--policy-digest", pin,
+        "--mode", "enforce", "--attest-keyless", "--trust-config", keyless_images.sigstore.trust_config,
+        "--identity-token", token, "--out", out, "--format", "json",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr + result.stdout[-3000:]
+    ref = f"{host}/acme/exporter@{digest}"
+    for name in ("attestation-gate.sigstore.json", "attestation-vsa.sigstore.json"):
+        attached = invoke("attach", ref, "--attestation", out / name, "--referrers")
+        assert attached.code == 0, attached.output
+    return ref
+
+
+@pytest.mark.parametrize("engine", list(TEMPLATES))
+def test_a_real_gate_run_is_admitted(
+    keyless_images: KeylessImages, gated_image: str, tmp_path: Path, engine: str
+) -> None:
+    """What the gate signed keyless (not a hand-made statement) is what the cluster admits."""
+    rendered = render(
+        keyless_images, TEMPLATES[engine], tmp_path / "policy.yaml", subject=github_identity(),
+        issuer=keyless_images.sigstore.github_issuer(),
+    )  # fmt: skip
+    if engine == "policy-controller":
+        code, out = policy_tester(rendered, gated_image, tmp_path)
+    else:
+        code, out = kyverno_apply(rendered, gated_image, tmp_path)
+        code = 0 if code == 0 and "fail: 0, warn: 0, error: 0" in out else 1
+    assert code == 0, out

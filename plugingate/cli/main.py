@@ -19,7 +19,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "sign": ("plugingate.cli.sign", "sign a bundle (plugin authors): with a key or keyless in CI"),
     "keygen": ("plugingate.cli.keygen", "write a cosign-compatible signing key pair"),
     "pack": ("plugingate.cli.pack", "pack a plugin directory into a reproducible .tgz"),
-    "policy": ("plugingate.cli.policy", "work with gate policies (lint)"),
+    "policy": ("plugingate.cli.policy", "work with gate policies (lint) and admission policies (admission)"),
     "sbom": ("plugingate.cli.sbom", "generate the SBOM of a bundle with syft"),
     "scan": ("plugingate.cli.scan", "scan an SBOM for vulnerabilities with grype"),
     "verify-attestation": ("plugingate.cli.verify_attestation", "verify a gate attestation (cluster side)"),

@@ -79,6 +79,19 @@ from plugingate.cli.options import OutputFormat, format_option, option, out_opti
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A Sigstore trusted_root.json for keyless policy signatures (default: Sigstore's, online).",
 )
+@option(
+    "--previous",
+    type=click.Path(exists=True, path_type=Path),
+    help="The previous approved version (bundle): growth beyond it of a kind the policy's approvals.requireFor "
+    "lists is denied (PG-GRW-001) unless an --approval names it.",
+)
+@option(
+    "--approval",
+    "approvals",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="A signed approval of growth over --previous (plugingate approve -o FILE); repeatable.",
+)
 @format_option()
 @verbosity_options
 def command(
@@ -102,6 +115,8 @@ def command(
     policy_identity_regex: str | None,
     policy_issuer: str | None,
     policy_trusted_root: Path | None,
+    previous: Path | None,
+    approvals: tuple[Path, ...],
     output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
@@ -136,6 +151,8 @@ def command(
         from plugingate.policy import Mode
 
         policy = replace(policy, mode=Mode(mode))
+    if approvals and previous is None:
+        raise click.UsageError("--approval approves growth over --previous: give --previous OLD too")
     if attest_key and attest_keyless:
         raise click.UsageError("--attest-key and --attest-keyless are exclusive")
     private_key = None
@@ -167,6 +184,8 @@ def command(
         attest_in_dry_run=attest_dry_run,
         use_cache=not no_cache,
         policy_trust=policy_trust,
+        previous=previous,
+        approvals=approvals,
     )
     result = run_gate(request)
     from plugingate.report.formats import report_format

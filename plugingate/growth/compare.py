@@ -1,0 +1,166 @@
+"""What a new version asks for beyond an old one: the atoms of NEW that no atom of OLD covers.
+
+Covering follows what the permission means, not how it is written: an old RBAC verb, group or
+resource ``*`` covers any, an old rule without ``resourceNames`` covers every name, a cluster-wide
+rule covers the same rule in a namespace; an old egress ``*`` (a NetworkPolicy without peers or
+ports) covers any host or port; a secret with all keys covers each key; an old writable or host path
+covers the paths below it; ``ALL`` capabilities cover each one; external ingress covers in-cluster
+ingress on the same port. Resources grow when the largest CPU or memory goes up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plugingate.growth.footprint import ANY, Atom, Footprint, GrowthKind
+
+
+@dataclass(frozen=True, slots=True)
+class GrowthItem:
+    """One thing NEW asks for beyond OLD: its kind, the id an approval names, and where NEW asks for it."""
+
+    kind: GrowthKind
+    id: str
+    sources: tuple[str, ...] = ()
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"kind": str(self.kind), "id": self.id, "sources": list(self.sources)}
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ImageUpdate:
+    """A repository both versions run, with other digests or tags in NEW: an update, not growth."""
+
+    repository: str
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"repository": self.repository, "old": list(self.old), "new": list(self.new)}
+
+
+@dataclass(frozen=True, slots=True)
+class Growth:
+    """The comparison of two footprints: the growth items (sorted by id) and the image updates."""
+
+    old: Footprint
+    new: Footprint
+    items: tuple[GrowthItem, ...]
+    updates: tuple[ImageUpdate, ...] = ()
+
+    def of(self, kind: GrowthKind) -> tuple[GrowthItem, ...]:
+        return tuple(i for i in self.items if i.kind is kind)
+
+
+def compare(old: Footprint, new: Footprint) -> Growth:
+    """Every growth item of ``new`` over ``old``."""
+    items: list[GrowthItem] = []
+    for atom in sorted(new.atoms, key=lambda a: a.id):
+        if not any(covers(have, atom) for have in old.of(atom.kind)):
+            items.append(GrowthItem(atom.kind, atom.id, new.sources.get(atom, ())))
+    for name, was, now, unit in (
+        ("cpu", old.cpu_millicores, new.cpu_millicores, "m"),
+        ("memory", old.memory_bytes, new.memory_bytes, ""),
+    ):
+        if now is not None and now > (was or 0):
+            before = "none" if was is None else f"{was}{unit}"
+            items.append(
+                GrowthItem(GrowthKind.RESOURCES, f"resources:{name}:{now}{unit}", (), f"{before} -> {now}{unit}")
+            )
+    updates = tuple(
+        ImageUpdate(repo, tuple(sorted(old.images[repo])), tuple(sorted(digests)))
+        for repo, digests in sorted(new.images.items())
+        if repo in old.images and digests != old.images[repo]
+    )
+    return Growth(old=old, new=new, items=tuple(sorted(items, key=lambda i: i.id)), updates=updates)
+
+
+def covers(have: Atom, want: Atom) -> bool:
+    """Whether the permission ``have`` already grants everything ``want`` asks for."""
+    if have.kind is not want.kind:
+        return False
+    if have.key == want.key:
+        return True
+    cover = _COVERS.get(have.kind)
+    return cover is not None and cover(have.key, want.key)
+
+
+def _under(parent: str, child: str) -> bool:
+    """``/data`` covers ``/data/x``; ``/data/**`` covers the same; ``/`` covers every path."""
+    base = parent.removesuffix("/**").rstrip("/")
+    return child == base or child.startswith(base + "/")
+
+
+def _rbac(have: tuple[str, ...], want: tuple[str, ...]) -> bool:
+    if have[1] != want[1] or (have[0] == "namespace" and want[0] == "cluster"):
+        return False
+    if have[1] == "url":
+        _, _, url, verb = have
+        _, _, wurl, wverb = want
+        url_ok = url in (wurl, ANY) or (url.endswith("*") and wurl.startswith(url[:-1]))
+        return url_ok and verb in (ANY, wverb)
+    _, _, group, resource, verb, name = have
+    _, _, wgroup, wresource, wverb, wname = want
+    return group in (ANY, wgroup) and _resource(resource, wresource) and verb in (ANY, wverb) and name in (ANY, wname)
+
+
+def _resource(have: str, want: str) -> bool:
+    """As the API server matches: ``*``, the same resource/subresource, or ``*/sub`` for any resource's ``sub``."""
+    if have in (ANY, want):
+        return True
+    sub = want.partition("/")[2]
+    return bool(sub) and have == f"*/{sub}"
+
+
+def _egress(have: tuple[str, ...], want: tuple[str, ...]) -> bool:
+    host, port, proto = have
+    whost, wport, wproto = want
+    return host in (ANY, whost) and _port(port, wport) and proto == wproto
+
+
+def _port(have: str, want: str) -> bool:
+    if have in (ANY, want):
+        return True
+    low, _, high = have.partition("-")
+    wlow, _, whigh = want.partition("-")
+    if not (low.isdigit() and high.isdigit() and wlow.isdigit() and (whigh or wlow).isdigit()):
+        return False
+    return int(low) <= int(wlow) and int(whigh or wlow) <= int(high)
+
+
+def _ingress(have: tuple[str, ...], want: tuple[str, ...]) -> bool:
+    if have[0] == "ingress-object" or want[0] == "ingress-object":
+        return False
+    return have[0] == want[0] and have[1] == want[1] and (have[2] == want[2] or have[2] == "external")
+
+
+def _secrets(have: tuple[str, ...], want: tuple[str, ...]) -> bool:
+    return have[0] == want[0] and have[1] == ANY
+
+
+def _filesystem(have: tuple[str, ...], want: tuple[str, ...]) -> bool:
+    return have[0] == want[0] == "write" and _under(have[1], want[1])
+
+
+def _privileges(have: tuple[str, ...], want: tuple[str, ...]) -> bool:
+    if have[0] != want[0] or len(have) < 2:
+        return False
+    if have[0] == "capability":
+        return have[1] == "ALL"
+    if have[0] == "hostPath":
+        return _under(have[1], want[1])
+    return False
+
+
+_COVERS = {
+    GrowthKind.RBAC: _rbac,
+    GrowthKind.EGRESS: _egress,
+    GrowthKind.INGRESS: _ingress,
+    GrowthKind.SECRETS: _secrets,
+    GrowthKind.FILESYSTEM: _filesystem,
+    GrowthKind.PRIVILEGES: _privileges,
+}

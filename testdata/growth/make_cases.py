@@ -39,8 +39,14 @@ BASE: dict[str, Any] = {
             },
             "filesystem": {"read": ["/etc/acme"], "write": ["/tmp"]},
             "secrets": [{"name": "acme-token", "keys": ["token"], "as": "env"}],
-            "kubernetes": {"rules": [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list", "watch"]}]},
-            "privileges": {"runAsNonRoot": True, "allowPrivilegeEscalation": False, "capabilities": ["NET_BIND_SERVICE"]},
+            "kubernetes": {
+                "rules": [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list", "watch"]}]
+            },
+            "privileges": {
+                "runAsNonRoot": True,
+                "allowPrivilegeEscalation": False,
+                "capabilities": ["NET_BIND_SERVICE"],
+            },
             "resources": {"cpu": "500m", "memory": "256Mi"},
         },
     },
@@ -60,13 +66,22 @@ def _deployment() -> dict[str, Any]:
                 "spec": {
                     "serviceAccountName": "acme-growth",
                     "automountServiceAccountToken": True,
-                    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
                     "containers": [
                         {
                             "name": "exporter",
                             "image": f"{IMAGE}@{DIGEST_A}",
                             "ports": [{"name": "metrics", "containerPort": 9100, "protocol": "TCP"}],
-                            "env": [{"name": "ACME_TOKEN", "valueFrom": {"secretKeyRef": {"name": "acme-token", "key": "token"}}}],
+                            "env": [
+                                {
+                                    "name": "ACME_TOKEN",
+                                    "valueFrom": {"secretKeyRef": {"name": "acme-token", "key": "token"}},
+                                }
+                            ],
                             "resources": {
                                 "requests": {"cpu": "50m", "memory": "64Mi"},
                                 "limits": {"cpu": "500m", "memory": "256Mi"},
@@ -111,7 +126,12 @@ MANIFESTS: dict[str, list[dict[str, Any]]] = {
         },
     ],
     "configmap.yaml": [
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "acme-growth-config"}, "data": {"exporter.ini": "[acme]\n"}}
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "acme-growth-config"},
+            "data": {"exporter.ini": "[acme]\n"},
+        }
     ],
 }
 
@@ -176,7 +196,9 @@ def secret_key(p: dict[str, Any], m: dict[str, Any]) -> None:
 
 
 def rbac_verb(p: dict[str, Any], m: dict[str, Any]) -> None:
-    both_rules(p, m, [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list", "watch", "delete"]}])
+    both_rules(
+        p, m, [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list", "watch", "delete"]}]
+    )
 
 
 def rbac_resource(p: dict[str, Any], m: dict[str, Any]) -> None:
@@ -375,7 +397,14 @@ CASES: list[tuple[str, str, Change, Change | None, list[str], list[str]]] = [
         [],
     ),
     ("privilege-host-path", "a host path", privilege_host_path, None, ["privileges:hostPath:/var/log"], []),
-    ("image-repository", "a new image repository", image_repository, None, ["images:registry.example.com/acme/sidecar"], []),
+    (
+        "image-repository",
+        "a new image repository",
+        image_repository,
+        None,
+        ["images:registry.example.com/acme/sidecar"],
+        [],
+    ),
     ("resources", "more CPU and memory", resources, None, ["resources:cpu:1000m", "resources:memory:536870912"], []),
     (
         "cluster-scoped",
@@ -397,22 +426,59 @@ CASES: list[tuple[str, str, Change, Change | None, list[str], list[str]]] = [
         ],
         [],
     ),
-    ("manifest-only-rbac", "a Role grows, plugin.yaml does not", manifest_only_rbac, None,
-     ["rbac:core/pods:delete", "rbac:core/services:delete"], []),
-    ("manifest-only-secret", "a container reads a whole undeclared Secret", manifest_only_secret, None,
-     ["secrets:acme-admin/*"], []),
-    ("manifest-only-privilege", "a privileged container with a writable root", manifest_only_privilege, None,
-     ["filesystem:writableRootFilesystem", "privileges:privileged"], []),
+    (
+        "manifest-only-rbac",
+        "a Role grows, plugin.yaml does not",
+        manifest_only_rbac,
+        None,
+        ["rbac:core/pods:delete", "rbac:core/services:delete"],
+        [],
+    ),
+    (
+        "manifest-only-secret",
+        "a container reads a whole undeclared Secret",
+        manifest_only_secret,
+        None,
+        ["secrets:acme-admin/*"],
+        [],
+    ),
+    (
+        "manifest-only-privilege",
+        "a privileged container with a writable root",
+        manifest_only_privilege,
+        None,
+        ["filesystem:writableRootFilesystem", "privileges:privileged"],
+        [],
+    ),
     ("reordered", "no growth: the same grants reordered and split", reordered, None, [], []),
     ("narrowed", "no growth: fewer grants", narrowed, None, [], []),
     ("new-digest", "no growth: a new digest of the same repository", new_digest, None, [], [IMAGE]),
-    ("host-spelling", "a host hidden by capitals and a trailing dot", host_spelling, None, ["egress:exfil.example:443/TCP"], []),
+    (
+        "host-spelling",
+        "a host hidden by capitals and a trailing dot",
+        host_spelling,
+        None,
+        ["egress:exfil.example:443/TCP"],
+        [],
+    ),
     ("rbac-star-verb", "verbs: [*]", rbac_star_verb, None, ["rbac:core/pods:*", "rbac:core/services:*"], []),
-    ("rbac-merged", "split rules merged into a cross product", rbac_merged, rbac_split_old,
-     ["rbac:apps/pods:get", "rbac:core/deployments:get"], []),
+    (
+        "rbac-merged",
+        "split rules merged into a cross product",
+        rbac_merged,
+        rbac_split_old,
+        ["rbac:apps/pods:get", "rbac:core/deployments:get"],
+        [],
+    ),
     ("rbac-merged-same", "no growth: the same atoms merged otherwise", rbac_merged_same, rbac_merged_same_old, [], []),
-    ("port-as-string", "ports written as strings", port_string_new, port_string_old,
-     ["egress:203.0.113.0/24:8443/TCP"], []),
+    (
+        "port-as-string",
+        "ports written as strings",
+        port_string_new,
+        port_string_old,
+        ["egress:203.0.113.0/24:8443/TCP"],
+        [],
+    ),
 ]
 
 

@@ -1,0 +1,107 @@
+"""What covers what: growth is judged by what a permission means, not by how it is written."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugingate.growth.compare import compare, covers
+from plugingate.growth.footprint import Atom, Footprint, GrowthKind, capability, host, path, port, repository
+
+
+def rbac(verb: str, resource: str = "pods", group: str = "", name: str = "*", scope: str = "namespace") -> Atom:
+    return Atom(GrowthKind.RBAC, (scope, "resource", group, resource, verb, name), f"{group}/{resource}:{verb}")
+
+
+def fp(*atoms: Atom, cpu: int | None = None, memory: int | None = None) -> Footprint:
+    return Footprint("p", "1", frozenset(atoms), {}, {}, cpu, memory)
+
+
+@pytest.mark.parametrize(
+    ("have", "want", "covered"),
+    [
+        (rbac("*"), rbac("delete"), True),
+        (rbac("get"), rbac("*"), False),  # a * verb is growth over any list of verbs
+        (rbac("get", group="*"), rbac("get", group="apps"), True),
+        (rbac("get", resource="*"), rbac("get", resource="secrets"), True),
+        (rbac("get", resource="*/scale"), rbac("get", resource="deployments/scale"), True),
+        (rbac("get", resource="*/scale"), rbac("get", resource="deployments"), False),
+        (rbac("get", resource="pods"), rbac("get", resource="pods/log"), False),  # a subresource is its own
+        (rbac("get", name="*"), rbac("get", name="only-this"), True),
+        (rbac("get", name="only-this"), rbac("get"), False),
+        (rbac("get", scope="cluster"), rbac("get"), True),
+        (rbac("get"), rbac("get", scope="cluster"), False),
+        (rbac("get", group="apps"), rbac("get", group=""), False),
+    ],
+)
+def test_rbac_covering(have: Atom, want: Atom, covered: bool) -> None:
+    assert covers(have, want) is covered
+
+
+def url(verb: str, u: str) -> Atom:
+    return Atom(GrowthKind.RBAC, ("cluster", "url", u, verb), u)
+
+
+def test_non_resource_urls() -> None:
+    assert covers(url("get", "/metrics*"), url("get", "/metrics/cadvisor"))
+    assert not covers(url("get", "/metrics"), url("get", "/healthz"))
+    assert not covers(url("get", "/metrics"), rbac("get"))
+
+
+def egress(h: str, p: str, proto: str = "TCP") -> Atom:
+    return Atom(GrowthKind.EGRESS, (h, p, proto), f"{h}:{p}")
+
+
+def test_egress_covering() -> None:
+    assert covers(egress("*", "*"), egress("evil.example", "443"))
+    assert covers(egress("10.0.0.0/8", "8000-9000"), egress("10.0.0.0/8", "8443"))
+    assert not covers(egress("10.0.0.0/8", "8000-9000"), egress("10.0.0.0/8", "9443"))
+    assert not covers(egress("a.example", "443"), egress("a.example", "443", "UDP"))
+    assert not covers(egress("a.example", "443"), egress("a.example", "*"))
+
+
+def test_paths_secrets_privileges_ingress() -> None:
+    fs = GrowthKind.FILESYSTEM
+    assert covers(Atom(fs, ("write", "/data"), ""), Atom(fs, ("write", "/data/x"), ""))
+    assert not covers(Atom(fs, ("write", "/data"), ""), Atom(fs, ("write", "/database"), ""))
+    assert covers(Atom(fs, ("write", "/tmp/**"), ""), Atom(fs, ("write", "/tmp/a"), ""))
+    assert not covers(Atom(fs, ("write", "/"), ""), Atom(fs, ("rootfs",), ""))
+    sec = GrowthKind.SECRETS
+    assert covers(Atom(sec, ("s", "*"), ""), Atom(sec, ("s", "k"), ""))
+    assert not covers(Atom(sec, ("s", "k"), ""), Atom(sec, ("s", "*"), ""))
+    assert not covers(Atom(sec, ("s", "*"), ""), Atom(sec, ("t", "k"), ""))
+    pr = GrowthKind.PRIVILEGES
+    assert covers(Atom(pr, ("capability", "ALL"), ""), Atom(pr, ("capability", "SYS_ADMIN"), ""))
+    assert covers(Atom(pr, ("hostPath", "/var/log"), ""), Atom(pr, ("hostPath", "/var/log/pods"), ""))
+    assert not covers(Atom(pr, ("hostPath", "/var/log"), ""), Atom(pr, ("hostPath", "/var"), ""))
+    assert not covers(Atom(pr, ("hostNetwork",), ""), Atom(pr, ("hostPID",), ""))
+    ing = GrowthKind.INGRESS
+    assert covers(Atom(ing, ("80", "TCP", "external"), ""), Atom(ing, ("80", "TCP", "cluster"), ""))
+    assert not covers(Atom(ing, ("80", "TCP", "cluster"), ""), Atom(ing, ("80", "TCP", "external"), ""))
+
+
+def test_resources_grow_only_upwards() -> None:
+    assert compare(fp(cpu=500, memory=1 << 28), fp(cpu=250, memory=1 << 27)).items == ()
+    grown = compare(fp(cpu=500), fp(cpu=501))
+    assert [i.id for i in grown.items] == ["resources:cpu:501m"] and grown.items[0].detail == "500m -> 501m"
+    assert [i.id for i in compare(fp(), fp(memory=1)).items] == ["resources:memory:1"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (host("API.Acme.Example."), "api.acme.example"),
+        (port("443"), port(443)),
+        (port("0443"), "443"),
+        (port("HTTPS"), "https"),
+        (port(None), "*"),
+        (path("/var//log/../log/"), "/var/log"),
+        (path("tmp"), "/tmp"),
+        (capability("cap_net_admin"), "NET_ADMIN"),
+        (repository("nginx"), "docker.io/library/nginx"),
+        (repository("index.docker.io/library/nginx:1.27@sha256:" + "a" * 64), "docker.io/library/nginx"),
+        (repository("Registry.Example.COM:5000/Acme/App:v1"), "registry.example.com:5000/acme/app"),
+        (repository("localhost/app"), "localhost/app"),
+    ],
+)
+def test_normalisers(a: str, b: str) -> None:
+    assert a == b

@@ -312,7 +312,16 @@ def gate_predicate(
         violations=violations,
         bundle=BundleRef(name=result.bundle.name, sha256=result.bundle.sha256.removeprefix("sha256:")),
         from_cache=(sbom is not None and sbom.cached) or (scan is not None and scan.cached),
+        growth=_growth(result),
     )
+
+
+def _growth(result: GateResult) -> dict[str, Any] | None:
+    """The growth step's record for the predicate, when the gate compared with a previous version."""
+    from plugingate.growth.step import GrowthOutcome
+
+    outcome = result.outcome(Step.GROWTH, GrowthOutcome)
+    return outcome.attested() if outcome is not None else None
 
 
 def _sbom_sha256(result: GateResult, out_dir: Path) -> str:

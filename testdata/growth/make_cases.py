@@ -167,7 +167,7 @@ def both_rules(plugin: dict[str, Any], manifests: dict[str, list[dict[str, Any]]
 
 
 def egress_host(p: dict[str, Any], m: dict[str, Any]) -> None:
-    caps(p)["network"]["egress"].append({"host": "telemetry.acme.example", "ports": [443], "reason": "telemetry"})
+    caps(p)["network"]["egress"].append({"host": "telemetry-acme.example", "ports": [443], "reason": "telemetry"})
 
 
 def egress_port(p: dict[str, Any], m: dict[str, Any]) -> None:
@@ -372,7 +372,7 @@ def port_string_new(p: dict[str, Any], m: dict[str, Any]) -> None:
 
 
 CASES: list[tuple[str, str, Change, Change | None, list[str], list[str]]] = [
-    ("egress-host", "a new egress host", egress_host, None, ["egress:telemetry.acme.example:443/TCP"], []),
+    ("egress-host", "a new egress host", egress_host, None, ["egress:telemetry-acme.example:443/TCP"], []),
     ("egress-port", "a new port to a known host", egress_port, None, ["egress:api-acme.example:8443/TCP"], []),
     ("ingress-port", "a new ingress port", ingress, None, ["ingress:9200/TCP"], []),
     ("filesystem-write", "a new writable path", filesystem, None, ["filesystem:write:/var/run/plugin"], []),

@@ -47,7 +47,7 @@ def test_a_valid_approval_verifies(tmp_path: Path, policy_file: Path, approver: 
     checked = check(write_envelope(tmp_path / "a.json", approval, approver), policy_file, old, new)
     assert checked.findings == () and checked.approval == approval
     assert checked.signer == "platform-security"
-    assert checked.approval.items == ("egress:telemetry.acme.example:443/TCP",)
+    assert checked.approval.items == ("egress:telemetry-acme.example:443/TCP",)
     statement = approval.statement()
     assert statement["subject"] == [{"name": new.name, "digest": {"sha256": new.sha256}}]
     assert statement["predicateType"] == "https://plugingate.dev/approval/v1"

@@ -175,3 +175,30 @@ def test_a_keyless_approver_or_an_unknown_kind_is_refused(tmp_path: Path) -> Non
     unknown.write_text(base.replace("- egress", "- everything", 1))
     with pytest.raises(InputError):
         load_policy(unknown)
+
+
+@pytest.mark.integration
+def test_cosign_verifies_an_approval_against_the_new_bundle(tmp_path: Path, approver: KeyFiles) -> None:
+    """An approval is a blob attestation about the new bundle archive, as cosign reads one."""
+    from tests.attestation.tools import run_cosign
+    from tests.conftest import run_cli
+    from tests.growth.conftest import GROWTH
+    from tests.manifests.kube import require_helper
+
+    require_helper()
+    case = GROWTH / "egress-host"
+    new = tmp_path / "new.tgz"
+    assert run_cli("pack", case / "new", "-o", new).code == 0
+    approval = tmp_path / "approval.json"
+    made = run_cli(
+        "approve", case / "old", new, "--key", approver.private, "--approver", "a", "-o", approval,
+        env={"COSIGN_PASSWORD": ""},
+    )  # fmt: skip
+    assert made.code == 0, made.stderr
+    args = ["verify-blob-attestation", "--key", str(approver.public), "--insecure-ignore-tlog"]
+    ok = run_cosign(*args, "--type", "https://plugingate.dev/approval/v1", "--signature", str(approval), str(new))
+    assert ok.returncode == 0, ok.stderr
+    other = tmp_path / "other.tgz"
+    other.write_bytes(new.read_bytes() + b"\0")
+    bad = run_cosign(*args, "--type", "https://plugingate.dev/approval/v1", "--signature", str(approval), str(other))
+    assert bad.returncode != 0

@@ -10,6 +10,7 @@ ingress on the same port. Resources grow when the largest CPU or memory goes up.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from plugingate.growth.footprint import ANY, Atom, Footprint, GrowthKind
@@ -98,6 +99,8 @@ def _under(parent: str, child: str) -> bool:
 def _rbac(have: tuple[str, ...], want: tuple[str, ...]) -> bool:
     if have[1] != want[1] or (have[0] == "namespace" and want[0] == "cluster"):
         return False
+    if have[1] in ("bind", "aggregate"):
+        return have[1:] == want[1:]
     if have[1] == "url":
         _, _, url, verb = have
         _, _, wurl, wverb = want
@@ -119,7 +122,21 @@ def _resource(have: str, want: str) -> bool:
 def _egress(have: tuple[str, ...], want: tuple[str, ...]) -> bool:
     host, port, proto = have
     whost, wport, wproto = want
-    return host in (ANY, whost) and _port(port, wport) and proto == wproto
+    return _host(host, whost) and _port(port, wport) and proto == wproto
+
+
+def _host(have: str, want: str) -> bool:
+    """The same host, ``*``, a network holding the address or network, or ``*.d`` holding one label under ``d``."""
+    if have in (ANY, want):
+        return True
+    if have.startswith("*.") and want.endswith(have[1:]):
+        return "." not in want[: -len(have) + 1] and not want.startswith("*")
+    try:
+        outer = ipaddress.ip_network(have, strict=False)
+        inner = ipaddress.ip_network(want, strict=False)
+    except ValueError:
+        return False
+    return outer.version == inner.version and inner.subnet_of(outer)  # type: ignore[arg-type]
 
 
 def _port(have: str, want: str) -> bool:

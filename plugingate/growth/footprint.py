@@ -15,6 +15,7 @@ The atom's ``id`` is the stable text an approval names (``egress:api.acme.exampl
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import posixpath
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ __all__ = ["ANY", "Atom", "Footprint", "GrowthKind", "footprint"]
 ANY = "*"
 # NOTE: volumes whose contents Kubernetes always mounts read-only, whatever the mount says.
 _READ_ONLY_VOLUMES = frozenset({"configMap", "secret", "projected", "downwardAPI"})
+_RBAC_GROUP = "rbac.authorization.k8s.io"
 _HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io")
 
 
@@ -90,8 +92,12 @@ def footprint(declaration: Declaration, manifests: ManifestSet | None) -> Footpr
     """Everything ``declaration`` and ``manifests`` ask for."""
     c = _Collector()
     _declared(c, declaration)
-    for obj in manifests.objects if manifests is not None else ():
+    objects = manifests.objects if manifests is not None else ()
+    shipped = {(o.kind.lower(), o.name) for o in objects if o.group.lower() == _RBAC_GROUP}
+    for obj in objects:
         _manifest_object(c, obj)
+        _placement(c, obj, declaration.namespace)
+        _binding(c, obj, shipped)
     return Footprint(
         name=declaration.name,
         version=declaration.version,
@@ -107,9 +113,15 @@ def footprint(declaration: Declaration, manifests: ManifestSet | None) -> Footpr
 
 
 def host(text: str) -> str:
-    """A host name as DNS compares it: lower case, surrounding space and one trailing dot dropped."""
+    """A host as DNS compares it: lower case, one trailing dot dropped; an address or CIDR in its canonical text."""
     name = text.strip().lower()
-    return name[:-1] if name.endswith(".") else name
+    name = name[:-1] if name.endswith(".") else name
+    try:
+        if "/" in name:
+            return str(ipaddress.ip_network(name, strict=False))
+        return str(ipaddress.ip_address(name.strip("[]")))
+    except ValueError:
+        return name
 
 
 def port(value: Any) -> str:
@@ -277,7 +289,7 @@ def _manifest_object(c: _Collector, obj: ManifestObject) -> None:
         shown = f"{kind_name(obj)}/{obj.name}"
         c.add(GrowthKind.CLUSTER_SCOPED, ("object", kind_name(obj).lower(), obj.name), shown, where)
     kind = obj.kind.lower()
-    if obj.group.lower() == "rbac.authorization.k8s.io" and kind in ("role", "clusterrole"):
+    if obj.group.lower() == _RBAC_GROUP and kind in ("role", "clusterrole"):
         scope = "cluster" if kind == "clusterrole" else "namespace"
         for rule in _list(obj.data.get("rules")):
             r = _map(rule)
@@ -297,8 +309,39 @@ def _manifest_object(c: _Collector, obj: ManifestObject) -> None:
         c.add(GrowthKind.INGRESS, ("ingress-object", obj.name.lower()), f"Ingress/{obj.name}:external", where)
     if obj.group.lower() == "networking.k8s.io" and kind == "networkpolicy":
         _network_policy(c, obj, where)
-    for spec, _ in pod_specs(obj):
-        _pod(c, spec, where)
+    for spec, base in pod_specs(obj):
+        _pod(c, obj, spec, base)
+
+
+def _placement(c: _Collector, obj: ManifestObject, own: str | None) -> None:
+    """An object placed in another namespace than the plugin's own reaches beyond it (as a declared namespace does)."""
+    namespace = obj.namespace
+    if namespace and namespace != own and not is_cluster_scoped(obj):
+        where = f"{obj.path}:{obj.line('metadata', 'namespace') or 1} {obj.ref}"
+        c.add(GrowthKind.CLUSTER_SCOPED, ("namespace", namespace), f"namespace:{namespace}", where)
+
+
+def _binding(c: _Collector, obj: ManifestObject, shipped: set[tuple[str, str]]) -> None:
+    """A binding to a role the bundle does not ship grants whatever that role holds (``edit``, ``cluster-admin``).
+
+    An aggregating ClusterRole likewise holds whatever the roles it selects hold.
+    """
+    kind = obj.kind.lower()
+    if obj.group.lower() != _RBAC_GROUP:
+        return
+    where = f"{obj.path}:{obj.line() or 1} {obj.ref}"
+    if kind == "clusterrole" and "aggregationRule" in obj.data:
+        selectors = json.dumps(obj.data.get("aggregationRule"), sort_keys=True, separators=(",", ":"))
+        c.add(GrowthKind.RBAC, ("cluster", "aggregate", selectors), f"cluster:aggregate:{selectors}", where)
+    if kind not in ("rolebinding", "clusterrolebinding"):
+        return
+    ref = _map(obj.data.get("roleRef"))
+    role_kind, name = str(ref.get("kind", "")), str(ref.get("name", ""))
+    if (role_kind.lower(), name) in shipped:
+        return
+    scope = "cluster" if kind == "clusterrolebinding" else "namespace"
+    prefix = "cluster:" if scope == "cluster" else ""
+    c.add(GrowthKind.RBAC, (scope, "bind", role_kind, name), f"{prefix}bind:{role_kind}/{name}", where)
 
 
 def _service(c: _Collector, obj: ManifestObject, where: str) -> None:
@@ -337,7 +380,8 @@ def _peer(peer: dict[str, Any]) -> str:
     return "pods:" + json.dumps(selectors, sort_keys=True, separators=(",", ":"))
 
 
-def _pod(c: _Collector, spec: dict[str, Any], where: str) -> None:
+def _pod(c: _Collector, obj: ManifestObject, spec: dict[str, Any], base: tuple[str | int, ...]) -> None:
+    where = f"{obj.path}:{obj.line(*base) or obj.line() or 1} {obj.ref}"
     for flag in ("hostNetwork", "hostPID", "hostIPC"):
         if spec.get(flag) is True:
             c.add(GrowthKind.PRIVILEGES, (flag,), flag, where)
@@ -354,14 +398,22 @@ def _pod(c: _Collector, spec: dict[str, Any], where: str) -> None:
         elif kind not in GRANTED_VOLUMES:
             c.add(GrowthKind.PRIVILEGES, ("volumeType", kind), f"volumeType:{kind}", where)
         _secret_volume(c, v, where)
-    if _root(pod_sc):
-        c.add(GrowthKind.PRIVILEGES, ("runAsRoot",), "runAsRoot", where)
-    for _, container, _ in containers(spec, ()):
-        _container(c, container, volumes, where)
+    for _, container, at in containers(spec, base):
+        here = f"{obj.path}:{obj.line(*at) or 1} {obj.ref} container {container.get('name', '?')}"
+        _container(c, container, volumes, here, pod_sc)
 
 
-def _root(sc: dict[str, Any]) -> bool:
-    return sc.get("runAsNonRoot") is False or sc.get("runAsUser") == 0
+def _may_run_as_root(pod_sc: dict[str, Any], sc: dict[str, Any]) -> bool:
+    """Whether the container may run as root: what Kubernetes applies (the container's setting, else the pod's).
+
+    # NOTE: the effective value, not the written one: dropping ``runAsNonRoot: true`` grows the grant
+    # as much as writing ``runAsUser: 0`` does.
+    """
+    user = sc.get("runAsUser", pod_sc.get("runAsUser"))
+    non_root = sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot"))
+    if isinstance(user, int) and not isinstance(user, bool):
+        return user == 0
+    return non_root is not True
 
 
 def _secret_volume(c: _Collector, v: dict[str, Any], where: str) -> None:
@@ -376,17 +428,19 @@ def _secret_volume(c: _Collector, v: dict[str, Any], where: str) -> None:
             c.add(GrowthKind.SECRETS, (str(name), key), f"{name}/{key}", where)
 
 
-def _container(c: _Collector, container: dict[str, Any], volumes: dict[str, str], where: str) -> None:
-    name = container.get("name", "?")
-    here = f"{where} container {name}"
+def _container(
+    c: _Collector, container: dict[str, Any], volumes: dict[str, str], where: str, pod_sc: dict[str, Any]
+) -> None:
+    here = where
     if container.get("image"):
         _image(c, str(container["image"]), here)
     sc = _map(container.get("securityContext"))
     if sc.get("privileged") is True:
         c.add(GrowthKind.PRIVILEGES, ("privileged",), "privileged", here)
-    if sc.get("allowPrivilegeEscalation") is True:
+    # NOTE: Kubernetes allows escalation unless it is set to false: unset is growth over false.
+    if sc.get("allowPrivilegeEscalation") is not False:
         c.add(GrowthKind.PRIVILEGES, ("allowPrivilegeEscalation",), "allowPrivilegeEscalation", here)
-    if _root(sc):
+    if _may_run_as_root(pod_sc, sc):
         c.add(GrowthKind.PRIVILEGES, ("runAsRoot",), "runAsRoot", here)
     for cap in _list(_map(sc.get("capabilities")).get("add")):
         c.add(GrowthKind.PRIVILEGES, ("capability", capability(cap)), f"capability:{capability(cap)}", here)

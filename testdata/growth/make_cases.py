@@ -371,6 +371,49 @@ def port_string_new(p: dict[str, Any], m: dict[str, Any]) -> None:
     m["networkpolicy.yaml"][0]["spec"]["egress"][0]["ports"].append({"protocol": "tcp", "port": "8443"})
 
 
+def manifest_only_binding(p: dict[str, Any], m: dict[str, Any]) -> None:
+    # NOTE: no rule is written anywhere: the binding to a built-in role the bundle does not ship is the grant.
+    m["rbac.yaml"].append(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "acme-growth-edit"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+            "subjects": [{"kind": "ServiceAccount", "name": "acme-growth"}],
+        }
+    )
+
+
+def other_namespace(p: dict[str, Any], m: dict[str, Any]) -> None:
+    m["configmap.yaml"].append(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "acme-growth", "namespace": "monitoring"}}
+    )
+
+
+def manifest_defaults(p: dict[str, Any], m: dict[str, Any]) -> None:
+    # NOTE: nothing is written that asks for more; the settings that forbade it are dropped, and the defaults allow it.
+    del pod(m)["securityContext"]["runAsNonRoot"], pod(m)["securityContext"]["runAsUser"]
+    del container(m)["securityContext"]["allowPrivilegeEscalation"]
+
+
+def addresses_old(p: dict[str, Any], m: dict[str, Any]) -> None:
+    caps(p)["network"]["egress"] = [
+        {"host": "10.0.0.0/8", "ports": [443], "reason": "appliances"},
+        {"host": "2001:db8::1", "ports": [443], "reason": "appliance"},
+    ]
+
+
+def addresses_new(p: dict[str, Any], m: dict[str, Any]) -> None:
+    # NOTE: a network inside the old one, the old one written otherwise, the same IPv6 address spelled
+    # otherwise: no growth. A private address outside it is.
+    caps(p)["network"]["egress"] = [
+        {"host": "10.1.0.0/16", "ports": [443], "reason": "appliances"},
+        {"host": "10.1.2.3/8", "ports": [443], "reason": "appliances"},
+        {"host": "2001:DB8:0:0::1", "ports": [443], "reason": "appliance"},
+        {"host": "192.168.1.1", "ports": [443], "reason": "hidden"},
+    ]
+
+
 CASES: list[tuple[str, str, Change, Change | None, list[str], list[str]]] = [
     ("egress-host", "a new egress host", egress_host, None, ["egress:telemetry-acme.example:443/TCP"], []),
     ("egress-port", "a new port to a known host", egress_port, None, ["egress:api-acme.example:8443/TCP"], []),
@@ -448,6 +491,38 @@ CASES: list[tuple[str, str, Change, Change | None, list[str], list[str]]] = [
         manifest_only_privilege,
         None,
         ["filesystem:writableRootFilesystem", "privileges:privileged"],
+        [],
+    ),
+    (
+        "manifest-only-binding",
+        "a RoleBinding to a built-in ClusterRole",
+        manifest_only_binding,
+        None,
+        ["rbac:bind:ClusterRole/edit"],
+        [],
+    ),
+    (
+        "other-namespace",
+        "an object placed in another namespace",
+        other_namespace,
+        None,
+        ["clusterScoped:namespace:monitoring"],
+        [],
+    ),
+    (
+        "manifest-defaults",
+        "settings that forbade root and escalation dropped",
+        manifest_defaults,
+        None,
+        ["privileges:allowPrivilegeEscalation", "privileges:runAsRoot"],
+        [],
+    ),
+    (
+        "addresses",
+        "addresses and networks compared as networks",
+        addresses_new,
+        addresses_old,
+        ["egress:192.168.1.1:443/TCP"],
         [],
     ),
     ("reordered", "no growth: the same grants reordered and split", reordered, None, [], []),

@@ -105,3 +105,34 @@ def test_resources_grow_only_upwards() -> None:
 )
 def test_normalisers(a: str, b: str) -> None:
     assert a == b
+
+
+@pytest.mark.parametrize(
+    ("have", "want", "covered"),
+    [
+        ("10.0.0.0/8", "10.1.0.0/16", True),
+        ("10.0.0.0/8", "10.1.2.3", True),
+        ("10.0.0.0/8", "11.0.0.0/16", False),
+        ("10.1.0.0/16", "10.0.0.0/8", False),
+        ("2001:db8::/32", "2001:db8::1", True),
+        ("10.0.0.0/8", "2001:db8::1", False),
+        ("*.acme.example", "api.acme.example", True),
+        ("*.acme.example", "a.b.acme.example", False),  # one label, as DNS wildcards match
+        ("*.acme.example", "acme.example", False),
+        ("*.acme.example", "evilacme.example", False),
+        ("api.acme.example", "*.acme.example", False),
+    ],
+)
+def test_hosts_addresses_and_networks(have: str, want: str, covered: bool) -> None:
+    assert covers(egress(host(have), "443"), egress(host(want), "443")) is covered
+
+
+def test_bindings_to_roles_outside_the_bundle() -> None:
+    def bind(scope: str, name: str) -> Atom:
+        return Atom(GrowthKind.RBAC, (scope, "bind", "ClusterRole", name), name)
+
+    assert covers(bind("cluster", "edit"), bind("namespace", "edit"))  # cluster-wide holds the namespace
+    assert not covers(bind("namespace", "edit"), bind("cluster", "edit"))
+    assert covers(bind("namespace", "edit"), bind("namespace", "edit"))
+    assert not covers(bind("namespace", "view"), bind("namespace", "edit"))
+    assert not covers(rbac("*", resource="*", group="*", scope="cluster"), bind("namespace", "edit"))

@@ -16,6 +16,7 @@ def as_dict(old: ReadVersion, new: ReadVersion, growth: Growth) -> dict[str, Any
     """The comparison as JSON: both versions, the growth items by kind, the image updates."""
     return {
         "schemaVersion": SCHEMA_VERSION,
+        "samePlugin": old.footprint.name == new.footprint.name,
         "old": old.to_dict(),
         "new": new.to_dict(),
         "growth": [i.to_dict() for i in growth.items],
@@ -36,6 +37,8 @@ def as_text(old: ReadVersion, new: ReadVersion, growth: Growth) -> str:
     lines = [f"{_title(old, new)}: {len(growth.items)} growth item(s)"]
     lines.append(f"  old sha256:{old.sha256}  ({old.source})")
     lines.append(f"  new sha256:{new.sha256}  ({new.source})")
+    if old.footprint.name != new.footprint.name:
+        lines.append(f"  note: OLD is plugin {old.footprint.name!r}, NEW is {new.footprint.name!r}")
     for kind in GrowthKind:
         items = growth.of(kind)
         if not items:

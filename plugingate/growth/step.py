@@ -51,6 +51,7 @@ class GrowthOutcome:
 def growth_step(ctx: StepContext) -> StepResult:
     """Compare the bundle with ``--previous`` and hold its growth against the approvals given."""
     from plugingate.bundle import BundleLimits
+    from plugingate.errors import InputError
     from plugingate.growth.footprint import footprint
     from plugingate.manifests import load_manifests
 
@@ -58,6 +59,13 @@ def growth_step(ctx: StepContext) -> StepResult:
     assert request.previous is not None
     policy = request.policy
     previous = read_version(request.previous, BundleLimits.from_policy(policy.bundle))
+    if previous.footprint.name != ctx.declaration.name:
+        raise InputError(
+            f"--previous is plugin {previous.footprint.name!r} (version {previous.version}), the bundle is "
+            f"{ctx.declaration.name!r}",
+            field="--previous",
+            hint="give the previous approved version of the same plugin",
+        )
     # NOTE: the bundle's manifests are read again here (the manifests step's own reading, with
     # Kubernetes' beside it, has already refused any ambiguity); the Python reading suffices now.
     current = footprint(ctx.declaration, load_manifests(ctx.bundle.root, ctx.declaration))

@@ -252,3 +252,24 @@ def test_the_real_gate_denies_then_passes_once_approved(tmp_path: Path, approver
 
     usage = run_cli("gate", case / "new", "--policy", policy, "--approval", approval, "--out", tmp_path / "u")
     assert usage.code == 2 and "--previous" in usage.stderr
+
+
+def test_a_previous_version_of_another_plugin_or_no_bundle_is_bad_input(tmp_path: Path, approver: KeyFiles) -> None:
+    import shutil
+
+    from plugingate.errors import InputError
+
+    require_helper()
+    other = tmp_path / "other"
+    shutil.copytree(GROWTH / "egress-host" / "old", other)
+    plugin = other / "plugin.yaml"
+    plugin.write_text(plugin.read_text().replace("name: acme-growth", "name: acme-other", 1))
+    policy = load_policy(write_policy(tmp_path, approver))
+    for previous, message in ((other, "acme-other"), (tmp_path / "policy.tgz", "not a tar")):
+        if not previous.exists():
+            previous.write_bytes(b"\x00" * 600)
+        request = GateRequest(
+            bundle=GROWTH / "egress-host" / "new", policy=policy, out_dir=tmp_path / "out", previous=previous
+        )
+        with pytest.raises(InputError, match=message):
+            run_gate(request, STEPS)

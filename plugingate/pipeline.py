@@ -65,6 +65,7 @@ class GateRequest:
     # NOTE: ``gate --previous OLD``: the version this one must not grow beyond without the approvals given.
     previous: Path | None = None
     approvals: tuple[Path, ...] = ()
+    previous_keys: tuple[Path, ...] = ()  # the keys a previous version's gate attestation may be signed with
 
 
 class BundleView(Protocol):

@@ -228,6 +228,9 @@ class GatePredicate:
     bundle: BundleRef | None = None
     # NOTE: gate --previous: the growth over the previous version and the approvals used (None: not compared).
     growth: Mapping[str, Any] | None = None
+    # NOTE: what this version asks for (plugingate.growth's footprint), so that a later gate --previous can
+    # compare with this attestation instead of the bundle.
+    permissions: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.passed and (self.mode is not Mode.ENFORCE or self.violations):
@@ -267,6 +270,8 @@ class GatePredicate:
             out["bundle"] = self.bundle.to_dict()
         if self.growth is not None:
             out["growth"] = dict(self.growth)
+        if self.permissions is not None:
+            out["permissions"] = dict(self.permissions)
         return out
 
 

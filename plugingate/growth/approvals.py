@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 PREDICATE_TYPE = "https://plugingate.dev/approval/v1"
 MAX_FILE_BYTES = 1 << 20
 MAX_ITEMS = 10_000
+# NOTE: cosign attest-blob still writes Statement v0.1; an approval signed with it is read the same.
+_STATEMENT_TYPES = (STATEMENT_TYPE, "https://in-toto.io/Statement/v0.1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,7 @@ class Approval:
     @classmethod
     def from_statement(cls, doc: Any) -> Approval:
         """The approval a statement holds; ``ValueError`` saying what is missing or wrong."""
-        if not isinstance(doc, dict) or doc.get("_type") != STATEMENT_TYPE:
+        if not isinstance(doc, dict) or doc.get("_type") not in _STATEMENT_TYPES:
             raise ValueError(f"not an in-toto statement ({STATEMENT_TYPE})")
         if doc.get("predicateType") != PREDICATE_TYPE:
             raise ValueError(f"predicateType {doc.get('predicateType')!r} is not {PREDICATE_TYPE!r}")

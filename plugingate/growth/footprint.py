@@ -65,6 +65,45 @@ class Footprint:
         """The atoms of one kind."""
         return frozenset(a for a in self.atoms if a.kind is kind)
 
+    def to_dict(self) -> dict[str, Any]:
+        """As the gate predicate's ``permissions`` records it: what a later ``gate --previous`` compares with."""
+        return {
+            "atoms": [{"kind": str(a.kind), "key": list(a.key), "id": a.id} for a in sorted(self.atoms, key=_order)],
+            "cpuMillicores": self.cpu_millicores,
+            "memoryBytes": self.memory_bytes,
+            "images": {repo: sorted(digests) for repo, digests in sorted(self.images.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, *, name: str, version: str) -> Footprint:
+        """A footprint as a signed predicate recorded it; ``ValueError`` when it is not one."""
+        if not isinstance(data, dict) or not isinstance(data.get("atoms"), list):
+            raise ValueError("permissions must be an object with an atoms list")
+        atoms: dict[Atom, tuple[str, ...]] = {}
+        for n, item in enumerate(data["atoms"]):
+            if not isinstance(item, dict) or not isinstance(item.get("key"), list) or "id" not in item:
+                raise ValueError(f"permissions.atoms[{n}] must be {{kind, key, id}}")
+            atom = Atom(GrowthKind(str(item.get("kind"))), tuple(str(k) for k in item["key"]), str(item["id"]))
+            atoms[atom] = ("the previous version's attestation",)
+        images = data.get("images") or {}
+        cpu, memory = data.get("cpuMillicores"), data.get("memoryBytes")
+        for what, value in (("cpuMillicores", cpu), ("memoryBytes", memory)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise ValueError(f"permissions.{what} must be an integer or null")
+        return cls(
+            name=name,
+            version=version,
+            atoms=frozenset(atoms),
+            sources=atoms,
+            images={str(r): frozenset(str(d) for d in ds) for r, ds in images.items()},
+            cpu_millicores=cpu,
+            memory_bytes=memory,
+        )
+
+
+def _order(atom: Atom) -> tuple[str, str]:
+    return str(atom.kind), atom.id
+
 
 class _Collector:
     """Gathers atoms with their sources, and the resource maxima."""

@@ -47,4 +47,12 @@ INCOMPLETE = Rule(
     "are denied (PG-GRW-001). The approver must name every item (plugingate diff lists them).",
 )
 
-RULES = (UNAPPROVED, SIGNATURE_INVALID, EXPIRED, WRONG_SUBJECT, INCOMPLETE)
+PREVIOUS_UNVERIFIED = Rule(
+    "PG-GRW-006",
+    Step.GROWTH,
+    "the previous version's attestation does not verify",
+    "--previous names a gate attestation that is not signed by a --previous-key, did not pass in enforce "
+    "mode, or is no longer valid: there is no approved version to compare with, so nothing can pass.",
+)
+
+RULES = (UNAPPROVED, SIGNATURE_INVALID, EXPIRED, WRONG_SUBJECT, INCOMPLETE, PREVIOUS_UNVERIFIED)

@@ -17,7 +17,7 @@ from plugingate.findings import Step as GateStep
 from plugingate.growth import rules
 from plugingate.growth.approvals import CheckedApproval, Transition, approved_items, check_approval
 from plugingate.growth.compare import Growth, GrowthItem, compare
-from plugingate.growth.read import ReadVersion, read_version
+from plugingate.growth.read import ReadVersion
 from plugingate.pipeline import status_of
 from plugingate.result import StepResult
 
@@ -51,14 +51,23 @@ class GrowthOutcome:
 def growth_step(ctx: StepContext) -> StepResult:
     """Compare the bundle with ``--previous`` and hold its growth against the approvals given."""
     from plugingate.bundle import BundleLimits
-    from plugingate.errors import InputError
+    from plugingate.errors import InputError, VerificationError
     from plugingate.growth.footprint import footprint
+    from plugingate.growth.previous import read_previous
+    from plugingate.keys import load_public_key
     from plugingate.manifests import load_manifests
 
     request = ctx.request
     assert request.previous is not None
     policy = request.policy
-    previous = read_version(request.previous, BundleLimits.from_policy(policy.bundle))
+    keys = [load_public_key(k) for k in request.previous_keys]
+    try:
+        previous = read_previous(request.previous, keys, BundleLimits.from_policy(policy.bundle), ctx.now)
+    except VerificationError as exc:
+        finding = rules.PREVIOUS_UNVERIFIED.finding(
+            f"{request.previous}: {exc.message}", location=Location(str(request.previous))
+        )
+        return StepResult(GateStep.GROWTH, status_of([finding]), "no approved previous version", (finding,))
     if previous.footprint.name != ctx.declaration.name:
         raise InputError(
             f"--previous is plugin {previous.footprint.name!r} (version {previous.version}), the bundle is "

@@ -202,3 +202,44 @@ def test_cosign_verifies_an_approval_against_the_new_bundle(tmp_path: Path, appr
     other.write_bytes(new.read_bytes() + b"\0")
     bad = run_cosign(*args, "--type", "https://plugingate.dev/approval/v1", "--signature", str(approval), str(other))
     assert bad.returncode != 0
+
+
+@pytest.mark.integration
+def test_an_approval_made_with_cosign_attest_blob_is_honoured(
+    tmp_path: Path, policy_file: Path, approver: KeyFiles, versions: Versions
+) -> None:
+    """The documented alternative to plugingate approve: cosign signs the same predicate (as Statement v0.1)."""
+    import os
+    import subprocess
+
+    from plugingate.tools.locate import Tool, locate
+
+    old, new = versions["egress-host"]
+    statement = make_approval(old, new).statement()
+    predicate = tmp_path / "predicate.json"
+    predicate.write_text(json.dumps(statement["predicate"]))
+    blob = tmp_path / new.name
+    blob.write_bytes(b"stand-in: cosign digests this file; the subject must be the new bundle's sha256")
+    envelope = tmp_path / "approval.json"
+    proc = subprocess.run(
+        [str(locate(Tool.COSIGN)[0]), "attest-blob", "--key", str(approver.private), "--predicate", str(predicate),
+         "--type", "https://plugingate.dev/approval/v1", "--tlog-upload=false", "--use-signing-config=false",
+         "--new-bundle-format=false", "--output-signature", str(envelope), "-y", str(blob)],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "COSIGN_PASSWORD": ""},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    # NOTE: cosign names the blob it was given as the subject; the predicate's bundle digest must then agree.
+    checked = check(envelope, policy_file, old, new)
+    assert rule_ids(checked) == ["PG-GRW-002"] and "differs from predicate bundle.sha256" in checked.findings[0].message
+    blob_sha = __import__("hashlib").sha256(blob.read_bytes()).hexdigest()
+    statement["predicate"]["bundle"]["sha256"] = blob_sha
+    predicate.write_text(json.dumps(statement["predicate"]))
+    proc = subprocess.run([*proc.args], capture_output=True, text=True, timeout=120, check=False,
+                          env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+                               "COSIGN_PASSWORD": ""})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    transition = Transition(plugin=new.footprint.name, previous_sha256=old.sha256, bundle_sha256=blob_sha)
+    policy = load_policy(policy_file)
+    good = check_approval(envelope, policy.approvals.approvers, transition, datetime.now(UTC))
+    assert good.findings == () and good.approval is not None and good.approval.bundle_sha256 == blob_sha

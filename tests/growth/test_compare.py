@@ -136,3 +136,22 @@ def test_bindings_to_roles_outside_the_bundle() -> None:
     assert covers(bind("namespace", "edit"), bind("namespace", "edit"))
     assert not covers(bind("namespace", "view"), bind("namespace", "edit"))
     assert not covers(rbac("*", resource="*", group="*", scope="cluster"), bind("namespace", "edit"))
+
+
+def test_a_footprint_survives_the_predicate(versions: dict[str, tuple[object, object]]) -> None:
+    """What the attestation records compares exactly as the bundle it was read from."""
+    from plugingate.growth.read import ReadVersion
+
+    for old, new in versions.values():
+        assert isinstance(old, ReadVersion) and isinstance(new, ReadVersion)
+        recorded = Footprint.from_dict(new.footprint.to_dict(), name=new.footprint.name, version="1.1.0")
+        assert recorded.atoms == new.footprint.atoms and recorded.images == new.footprint.images
+        assert (recorded.cpu_millicores, recorded.memory_bytes) == (
+            new.footprint.cpu_millicores,
+            new.footprint.memory_bytes,
+        )
+        assert [i.id for i in compare(old.footprint, recorded).items] == [
+            i.id for i in compare(old.footprint, new.footprint).items
+        ]
+    with pytest.raises(ValueError):
+        Footprint.from_dict({"atoms": [{"kind": "nope", "key": [], "id": "x"}]}, name="p", version="1")

@@ -273,3 +273,50 @@ def test_a_previous_version_of_another_plugin_or_no_bundle_is_bad_input(tmp_path
         )
         with pytest.raises(InputError, match=message):
             run_gate(request, STEPS)
+
+
+@pytest.mark.integration
+def test_the_previous_version_given_as_its_gate_attestation(
+    tmp_path: Path, approver: KeyFiles, stranger: KeyFiles
+) -> None:
+    """The previous run's signed attestation records its permissions; the next gate compares with it."""
+    _tools_or_skip()
+    require_helper()
+    import hashlib
+
+    case = GROWTH / "egress-host"
+    policy = write_policy(tmp_path, approver)
+    pins = ["--policy-digest", "sha256:" + hashlib.sha256(policy.read_bytes()).hexdigest()]
+    pins += ["--policy-file-digest", "sha256:" + hashlib.sha256(approver.public.read_bytes()).hexdigest()]
+    env = {"COSIGN_PASSWORD": ""}
+    # NOTE: the gate's own key (here the stranger's pair) signs the previous run; approvals come from the approver.
+    first = run_cli(
+        "gate", case / "old", "--policy", policy, *pins, "--attest-key", stranger.private, "--out", tmp_path / "v1",
+        env=env,
+    )  # fmt: skip
+    assert first.code == 0, first.stderr
+    previous = tmp_path / "v1" / "attestations.intoto.jsonl"
+    common = ["gate", case / "new", "--policy", policy, *pins, "--previous", previous, "--format", "json"]
+
+    denied = run_cli(*common, "--previous-key", stranger.public, "--out", tmp_path / "v2-denied")
+    assert denied.code == 1, denied.stderr
+    report = json.loads((tmp_path / "v2-denied" / "report.json").read_text())
+    growth = next(s for s in report["steps"] if s["step"] == "growth")
+    assert [f["ruleId"] for f in growth["findings"]] == ["PG-GRW-001"]
+    assert growth["details"]["items"][0]["id"] == "egress:telemetry-acme.example:443/TCP"
+
+    approval = tmp_path / "approval.json"
+    made = run_cli("approve", case / "old", case / "new", "--key", approver.private, "--approver", "a", "-o", approval,
+                   env=env)  # fmt: skip
+    assert made.code == 0, made.stderr
+    passed = run_cli(*common, "--previous-key", stranger.public, "--approval", approval, "--out", tmp_path / "v2")
+    assert passed.code == 0, passed.stderr
+
+    wrong_key = run_cli(*common, "--previous-key", approver.public, "--approval", approval, "--out", tmp_path / "v2-w")
+    assert wrong_key.code == 1
+    report = json.loads((tmp_path / "v2-w" / "report.json").read_text())
+    growth = next(s for s in report["steps"] if s["step"] == "growth")
+    assert [f["ruleId"] for f in growth["findings"]] == ["PG-GRW-006"]
+
+    no_key = run_cli(*common, "--out", tmp_path / "v2-n")
+    assert no_key.code == 2 and "--previous-key" in no_key.stderr

@@ -115,13 +115,19 @@ def test_bad_input_exits_2(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 def test_a_manifest_kubernetes_reads_otherwise_is_refused(tmp_path: Path) -> None:
-    """diff reads manifests as the gate does: a duplicate key (two readings differ) is bad input."""
+    """Growth hidden from one reader: a merge key kubectl lets override the rule's resources (it would apply
+    ``secrets``, the Python reading sees ``pods``). diff reads as the gate does, so it refuses the bundle (exit 2)."""
     require_helper()
     import shutil
 
     new = tmp_path / "new"
-    shutil.copytree(GROWTH / "egress-host" / "new", new)
+    shutil.copytree(GROWTH / "rbac-verb" / "new", new)
     rbac = new / "deploy" / "rbac.yaml"
-    rbac.write_text(rbac.read_text().replace("  - get\n", "  - get\n", 1) + "---\nkind: Role\nkind: Role\n")
-    run = run_cli("diff", GROWTH / "egress-host" / "old", new)
+    text = rbac.read_text()
+    rbac.write_text(
+        text.replace("  - delete\n---", "  - delete\n  <<: [{verbs: [escalate]}, {resources: [secrets]}]\n---", 1)
+    )
+    assert rbac.read_text() != text
+    run = run_cli("diff", GROWTH / "rbac-verb" / "old", new)
     assert run.code == 2, (run.stdout, run.stderr)
+    assert "kubectl reads string 'secrets'" in run.stderr and "ambiguous" in run.stderr

@@ -72,6 +72,11 @@ def command(
         )
     growth = compare(before.footprint, after.footprint)
     ids = [i.id for i in growth.items]
+    if not ids:
+        raise InputError(
+            f"NEW ({after.version}) asks for nothing beyond OLD ({before.version}): there is nothing to approve",
+            hint="gate NEW --previous OLD passes without an approval",
+        )
     unknown = sorted(set(items) - set(ids))
     if unknown:
         raise InputError(

@@ -320,3 +320,20 @@ def test_the_previous_version_given_as_its_gate_attestation(
 
     no_key = run_cli(*common, "--out", tmp_path / "v2-n")
     assert no_key.code == 2 and "--previous-key" in no_key.stderr
+
+
+@pytest.mark.integration
+def test_approve_refuses_what_it_cannot_mean(tmp_path: Path, approver: KeyFiles) -> None:
+    require_helper()
+    env = {"COSIGN_PASSWORD": ""}
+    key = ["--key", str(approver.private), "--approver", "a", "-o", str(tmp_path / "a.json")]
+    nothing = run_cli("approve", GROWTH / "reordered" / "old", GROWTH / "reordered" / "new", *key, env=env)
+    assert nothing.code == 2 and "nothing to approve" in nothing.stderr
+    case = GROWTH / "egress-host"
+    bad_time = run_cli("approve", case / "old", case / "new", *key, "--valid-for", "a while", env=env)
+    assert bad_time.code == 2 and "--valid-for" in bad_time.stderr
+    assert not (tmp_path / "a.json").exists()
+    some = run_cli(
+        "approve", case / "old", case / "new", *key, "--item", "egress:telemetry-acme.example:443/TCP", env=env
+    )
+    assert some.code == 0 and "1 growth item(s) approved" in some.stdout

@@ -224,8 +224,9 @@ def _declared(c: _Collector, d: Declaration) -> None:
             _egress(c, host(rule.host), port(p), protocol(rule.protocol), at(rule.line))
     for ingress in caps.ingress:
         _ingress(c, port(ingress.port), protocol(ingress.protocol), ingress.external, at(ingress.line))
-    for write in caps.fs_write:
-        c.add(GrowthKind.FILESYSTEM, ("write", path(write)), f"write:{path(write)}", at(d.line("spec", "capabilities")))
+    for n, write in enumerate(caps.fs_write):
+        where = at(d.line("spec", "capabilities", "filesystem", "write", n))
+        c.add(GrowthKind.FILESYSTEM, ("write", path(write)), f"write:{path(write)}", where)
     for secret in caps.secrets:
         for key in secret.keys or (ANY,):
             c.add(GrowthKind.SECRETS, (secret.name, key), f"{secret.name}/{key}", at(secret.line))
@@ -242,11 +243,25 @@ def _declared(c: _Collector, d: Declaration) -> None:
             at(grant.line),
         )
     if caps.cluster_scope:
-        c.add(GrowthKind.CLUSTER_SCOPED, ("clusterScope",), "clusterScope", at(d.line("spec", "capabilities")))
+        c.add(
+            GrowthKind.CLUSTER_SCOPED,
+            ("clusterScope",),
+            "clusterScope",
+            at(d.line("spec", "capabilities", "kubernetes", "clusterScope")),
+        )
+    kube_line = at(d.line("spec", "capabilities", "kubernetes"))
+    if d.namespace:
+        # NOTE: the plugin's own namespace: moving into another one (kube-system) is reaching beyond the old.
+        c.add(
+            GrowthKind.CLUSTER_SCOPED,
+            ("namespace", d.namespace),
+            f"namespace:{d.namespace}",
+            at(d.line("spec", "namespace")),
+        )
     for namespace in caps.namespaces:
-        c.add(GrowthKind.CLUSTER_SCOPED, ("namespace", namespace), f"namespace:{namespace}", at(None))
+        c.add(GrowthKind.CLUSTER_SCOPED, ("namespace", namespace), f"namespace:{namespace}", kube_line)
     if caps.admission_policies:
-        c.add(GrowthKind.CLUSTER_SCOPED, ("admissionPolicies",), "admissionPolicies", at(None))
+        c.add(GrowthKind.CLUSTER_SCOPED, ("admissionPolicies",), "admissionPolicies", kube_line)
     priv = caps.privileges
     where = at(priv.line)
     for flag, on in (

@@ -21,6 +21,7 @@ from plugingate.growth.footprint import Footprint
 from plugingate.growth.read import ReadVersion, read_version
 
 if TYPE_CHECKING:
+    from plugingate.bundle import BundleLimits
     from plugingate.keys import LoadedPublicKey
 
 
@@ -33,7 +34,7 @@ def is_attestation(path: Path) -> bool:
     return head.startswith(b"{")
 
 
-def read_previous(path: Path, keys: Sequence[LoadedPublicKey], limits: object, now: datetime) -> ReadVersion:
+def read_previous(path: Path, keys: Sequence[LoadedPublicKey], limits: BundleLimits, now: datetime) -> ReadVersion:
     """The previous version from a bundle or a gate attestation (``VerificationError`` when one does not verify)."""
     if is_attestation(path):
         return read_attestation(path, keys, now)

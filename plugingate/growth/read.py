@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from plugingate.growth.footprint import Footprint, footprint
+
+if TYPE_CHECKING:
+    from plugingate.bundle import BundleLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,15 +37,14 @@ class ReadVersion:
         }
 
 
-def read_version(path: Path, limits: object | None = None) -> ReadVersion:
-    """Open, unpack and read the bundle at ``path`` (``limits``: the policy's ``BundleLimits``)."""
+def read_version(path: Path, limits: BundleLimits | None = None) -> ReadVersion:
+    """Open, unpack and read the bundle at ``path`` under ``limits`` (the policy's; the defaults when None)."""
     from plugingate.bundle import BundleLimits, open_bundle
     from plugingate.declaration import load_declaration
     from plugingate.manifests import load_manifests
     from plugingate.manifests.kubedecode import HelperReader
 
-    bounds = limits if isinstance(limits, BundleLimits) else BundleLimits()
-    with open_bundle(path, bounds) as bundle:
+    with open_bundle(path, limits or BundleLimits()) as bundle:
         declaration = load_declaration(bundle.root)
         # NOTE: the gate's own reading: a manifest kubectl would read otherwise is refused here too.
         manifests = load_manifests(bundle.root, declaration, second_reading=HelperReader())

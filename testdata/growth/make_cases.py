@@ -414,6 +414,14 @@ def addresses_new(p: dict[str, Any], m: dict[str, Any]) -> None:
     ]
 
 
+def namespace_old(p: dict[str, Any], m: dict[str, Any]) -> None:
+    p["spec"]["namespace"] = "acme"
+
+
+def namespace_new(p: dict[str, Any], m: dict[str, Any]) -> None:
+    p["spec"]["namespace"] = "kube-system"
+
+
 CASES: list[tuple[str, str, Change, Change | None, list[str], list[str]]] = [
     ("egress-host", "a new egress host", egress_host, None, ["egress:telemetry-acme.example:443/TCP"], []),
     ("egress-port", "a new port to a known host", egress_port, None, ["egress:api-acme.example:8443/TCP"], []),
@@ -523,6 +531,14 @@ CASES: list[tuple[str, str, Change, Change | None, list[str], list[str]]] = [
         addresses_new,
         addresses_old,
         ["egress:192.168.1.1:443/TCP"],
+        [],
+    ),
+    (
+        "namespace-move",
+        "the plugin's own namespace moved",
+        namespace_new,
+        namespace_old,
+        ["clusterScoped:namespace:kube-system"],
         [],
     ),
     ("reordered", "no growth: the same grants reordered and split", reordered, None, [], []),

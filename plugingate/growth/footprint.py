@@ -34,6 +34,7 @@ __all__ = ["ANY", "Atom", "Footprint", "GrowthKind", "footprint"]
 
 
 ANY = "*"
+MAX_ATOMS = 100_000
 # NOTE: volumes whose contents Kubernetes always mounts read-only, whatever the mount says.
 _READ_ONLY_VOLUMES = frozenset({"configMap", "secret", "projected", "downwardAPI"})
 _RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -116,6 +117,13 @@ class _Collector:
 
     def add(self, kind: GrowthKind, key: tuple[str, ...], shown: str, source: str) -> None:
         atom = Atom(kind, key, f"{kind}:{shown}")
+        if atom not in self.sources and len(self.sources) >= MAX_ATOMS:
+            # NOTE: an RBAC rule is a cross product; a bundle must not make the comparison unbounded.
+            raise InputError(
+                f"{source}: more than {MAX_ATOMS} distinct permissions (RBAC rules are compared as every "
+                "apiGroup x resource x verb x name they grant)",
+                hint="write fewer, narrower rules; no plugin needs this many",
+            )
         found = self.sources.setdefault(atom, [])
         if source not in found and len(found) < 8:
             found.append(source)

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from plugingate.pipeline import StepContext
 
 
+# NOTE: ids carry manifest text (an image name, a path); a finding shows at most this much of one.
+_SHOWN = 500
+
+
 @dataclass(frozen=True, slots=True)
 class GrowthOutcome:
     """What the step found: the previous version, the growth, which of it needed and got approval."""
@@ -133,11 +137,12 @@ def _unapproved(item: GrowthItem, previous: ReadVersion) -> Finding:
     where = item.sources[0] if item.sources else None
     path, _, rest = (where or "").partition(":")
     line = rest.split(" ", 1)[0]
+    shown = item.id if len(item.id) <= _SHOWN else item.id[: _SHOWN - 1] + "…"
     return rules.UNAPPROVED.finding(
-        f"{item.id}: new since version {previous.version} (sha256:{previous.sha256[:12]}…)"
+        f"{shown}: new since version {previous.version} (sha256:{previous.sha256[:12]}…)"
         + (f" [{item.detail}]" if item.detail else "")
         + "; expected an approval naming it (plugingate approve, then gate --approval FILE)",
         location=Location(path, int(line) if line.isdigit() else None) if path else None,
         growthKind=str(item.kind),
-        growthItem=item.id,
+        growthItem=shown,
     )

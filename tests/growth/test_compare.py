@@ -155,3 +155,21 @@ def test_a_footprint_survives_the_predicate(versions: dict[str, tuple[object, ob
         ]
     with pytest.raises(ValueError):
         Footprint.from_dict({"atoms": [{"kind": "nope", "key": [], "id": "x"}]}, name="p", version="1")
+
+
+def test_a_cross_product_too_large_is_bad_input(tmp_path: object) -> None:
+    """A rule of 100 groups x 100 resources x 20 verbs would be 200,000 atoms: refused, not computed."""
+    from plugingate.declaration import parse_declaration
+    from plugingate.errors import InputError
+    from plugingate.growth.footprint import footprint
+
+    groups = ", ".join(f"g{n}.example.com" for n in range(100))
+    resources = ", ".join(f"r{n}" for n in range(100))
+    verbs = ", ".join(f"v{n}" for n in range(20))
+    rule = f"{{apiGroups: [{groups}], resources: [{resources}], verbs: [{verbs}]}}"
+    raw = (
+        "apiVersion: plugingate.dev/v1\nkind: Plugin\nmetadata: {name: p, version: '1', publisher: a.example}\n"
+        f"spec:\n  capabilities:\n    kubernetes:\n      rules:\n      - {rule}\n"
+    )
+    with pytest.raises(InputError, match="more than 100000 distinct permissions"):
+        footprint(parse_declaration(raw.encode()), None)

@@ -231,6 +231,8 @@ class GatePredicate:
     # NOTE: what this version asks for (plugingate.growth's footprint), so that a later gate --previous can
     # compare with this attestation instead of the bundle.
     permissions: Mapping[str, Any] | None = None
+    # NOTE: what `plugingate render` writes for the granted declaration: {digest, namespace, cni, objects}.
+    runtime_controls: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.passed and (self.mode is not Mode.ENFORCE or self.violations):
@@ -272,6 +274,8 @@ class GatePredicate:
             out["growth"] = dict(self.growth)
         if self.permissions is not None:
             out["permissions"] = dict(self.permissions)
+        if self.runtime_controls is not None:
+            out["runtimeControls"] = dict(self.runtime_controls)
         return out
 
 

@@ -29,6 +29,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "approve": ("plugingate.cli.approve", "sign an approval of a new version's permission growth"),
     "doctor": ("plugingate.cli.doctor", "report the tools found, their versions and the database status"),
     "db": ("plugingate.cli.db", "the vulnerability database: status, update, import, build (no fallback)"),
+    "render": (
+        "plugingate.cli.render",
+        "write the runtime controls (Namespace, NetworkPolicy, RBAC, Kyverno) of a plugin",
+    ),
 }
 
 

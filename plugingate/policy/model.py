@@ -320,7 +320,6 @@ class GatePolicy:
     attestation: AttestationPolicy = field(default_factory=AttestationPolicy)
     approvals: ApprovalsPolicy = field(default_factory=ApprovalsPolicy)
 
-
     runtime: RuntimePolicy = field(default_factory=RuntimePolicy)
     document: YamlDocument | None = None
 

@@ -7,6 +7,7 @@ whole real gate (syft, grype, the attestation) once denying and once passing.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import replace
 from datetime import timedelta
@@ -91,8 +92,10 @@ def denied_items(result: GateResult) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "case", ["egress-host", "manifest-only-rbac", "host-spelling", "rbac-merged", "port-as-string"]
-)
+    "case",
+    ["egress-host", "manifest-only-rbac", "manifest-only-binding", "host-spelling", "rbac-merged", "rbac-star-verb",
+     "port-as-string", "addresses", "manifest-defaults"],
+)  # fmt: skip
 def test_unapproved_growth_is_denied_item_by_item(tmp_path: Path, approver: KeyFiles, case: str) -> None:
     result = gate(tmp_path, case, approver)
     assert result.verdict is Verdict.DENIED and result.exit_code is ExitCode.DENIED
@@ -146,6 +149,7 @@ def test_an_approval_naming_fewer_items_is_refused(tmp_path: Path, approver: Key
     ("attack", "rule"),
     [
         ("forged", "PG-GRW-002"),
+        ("edited", "PG-GRW-002"),
         ("expired", "PG-GRW-003"),
         ("other-bundles", "PG-GRW-004"),
         ("other-plugin", "PG-GRW-004"),
@@ -165,7 +169,16 @@ def test_a_bad_approval_is_refused_and_the_growth_denied(
         approval = make_approval(*versions["egress-port"])
     else:
         approval = replace(approval, plugin="acme-other")
-    result = gate(tmp_path, "egress-host", approver, write_envelope(tmp_path / "a.json", approval, key))
+    path = write_envelope(tmp_path / "a.json", approval, key)
+    if attack == "edited":
+        # NOTE: a valid approval of another item, its signed statement edited to name this one.
+        signed = make_approval(old, new, items=["egress:api-acme.example:443/TCP"])
+        envelope = json.loads(write_envelope(tmp_path / "signed.json", signed, approver).read_text())
+        statement = json.loads(base64.b64decode(envelope["payload"]))
+        statement["predicate"]["items"] = ["egress:telemetry-acme.example:443/TCP"]
+        envelope["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+        path.write_text(json.dumps(envelope))
+    result = gate(tmp_path, "egress-host", approver, path)
     assert result.verdict is Verdict.DENIED
     assert errors(result) == sorted(["PG-GRW-001", rule])
     assert denied_items(result) == ["egress:telemetry-acme.example:443/TCP"]

@@ -131,3 +131,14 @@ def test_a_manifest_kubernetes_reads_otherwise_is_refused(tmp_path: Path) -> Non
     run = run_cli("diff", GROWTH / "rbac-verb" / "old", new)
     assert run.code == 2, (run.stdout, run.stderr)
     assert "kubectl reads string 'secrets'" in run.stderr and "ambiguous" in run.stderr
+
+
+@pytest.mark.integration
+def test_without_kubernetes_reading_diff_cannot_decide(tmp_path: Path) -> None:
+    """diff never compares manifests read only one way: no working helper is exit 3, not a quiet comparison."""
+    require_helper()
+    case = GROWTH / "egress-host"
+    env = {"PLUGINGATE_K8SDECODE": str(tmp_path / "no-such-k8sdecode"), "PLUGINGATE_CACHE": str(tmp_path / "cache")}
+    run = run_cli("diff", case / "old", case / "new", env=env)
+    assert run.code == 3, run.stdout + run.stderr
+    assert "PLUGINGATE_K8SDECODE=" in run.stderr and "Traceback" not in run.stderr

@@ -60,8 +60,9 @@ class Growth:
 def compare(old: Footprint, new: Footprint) -> Growth:
     """Every growth item of ``new`` over ``old``."""
     items: list[GrowthItem] = []
+    index = _Index(old)
     for atom in sorted(new.atoms, key=lambda a: a.id):
-        if not any(covers(have, atom) for have in old.of(atom.kind)):
+        if not index.covers(atom):
             items.append(GrowthItem(atom.kind, atom.id, new.sources.get(atom, ())))
     for name, was, now, unit in (
         ("cpu", old.cpu_millicores, new.cpu_millicores, "m"),
@@ -78,6 +79,79 @@ def compare(old: Footprint, new: Footprint) -> Growth:
         if repo in old.images and digests != old.images[repo]
     )
     return Growth(old=old, new=new, items=tuple(sorted(items, key=lambda i: i.id)), updates=updates)
+
+
+class _Index:
+    """OLD's atoms looked up by the keys that could cover a wanted one, instead of held against each in turn.
+
+    # NOTE: ``covers`` is the definition; this is the same answer in a few set lookups per atom (an RBAC
+    # cross product may hold tens of thousands of atoms, and pairs of them would be billions). Only
+    # networks and port ranges, which no lookup can enumerate, are still held one by one.
+    """
+
+    def __init__(self, old: Footprint) -> None:
+        self.keys: dict[GrowthKind, frozenset[tuple[str, ...]]] = {
+            kind: frozenset(a.key for a in old.of(kind)) for kind in GrowthKind
+        }
+        self.spans = [a for a in old.of(GrowthKind.EGRESS) if "/" in a.key[0] or "-" in a.key[1]]
+
+    def covers(self, want: Atom) -> bool:
+        keys = self.keys[want.kind]
+        if want.key in keys or any(c in keys for c in _candidates(want)):
+            return True
+        return want.kind is GrowthKind.EGRESS and any(covers(have, want) for have in self.spans)
+
+
+def _candidates(want: Atom) -> list[tuple[str, ...]]:
+    """Every key that would cover ``want`` by ``covers``' rules (beyond networks and port ranges)."""
+    key = want.key
+    if want.kind is GrowthKind.RBAC:
+        scopes = [key[0], "cluster"]
+        if key[1] == "resource":
+            _, _, group, resource, verb, name = key
+            sub = resource.partition("/")[2]
+            resources = [resource, ANY, *([f"*/{sub}"] if sub else [])]
+            return [
+                (s, "resource", g, r, v, n)
+                for s in scopes
+                for g in (group, ANY)
+                for r in resources
+                for v in (verb, ANY)
+                for n in (name, ANY)
+            ]
+        if key[1] == "url":
+            _, _, url, verb = key
+            prefixes = [url[:i] + "*" for i in range(len(url) + 1)]
+            return [(s, "url", u, v) for s in scopes for u in (url, ANY, *prefixes) for v in (verb, ANY)]
+        return [(s, *key[1:]) for s in scopes]
+    if want.kind is GrowthKind.EGRESS:
+        host, port, proto = key
+        hosts = [host, ANY] + ([f"*.{host.split('.', 1)[1]}"] if "." in host and not host.startswith("*") else [])
+        return [(h, p, proto) for h in hosts for p in (port, ANY)]
+    if want.kind is GrowthKind.INGRESS:
+        return [(key[0], key[1], "external")] if len(key) == 3 else []
+    if want.kind is GrowthKind.SECRETS:
+        return [(key[0], ANY)]
+    if want.kind is GrowthKind.FILESYSTEM and key[0] == "write":
+        return [("write", p) for p in _ancestors(key[1])]
+    if want.kind is GrowthKind.PRIVILEGES:
+        if key[0] == "capability":
+            return [("capability", "ALL")]
+        if key[0] == "hostPath":
+            return [("hostPath", p) for p in _ancestors(key[1])]
+    return []
+
+
+def _ancestors(path: str) -> list[str]:
+    """``/a/b`` → ``/a/b/**``, ``/a``, ``/a/**``, ``/``, ``/**``: what ``_under`` lets cover it."""
+    if path == "/":
+        return ["/**"]
+    found = [path + "/**"]
+    parts = path.rstrip("/").split("/")
+    for n in range(len(parts) - 1, 0, -1):
+        parent = "/".join(parts[:n]) or "/"
+        found += [parent, parent.rstrip("/") + "/**"]
+    return found
 
 
 def covers(have: Atom, want: Atom) -> bool:

@@ -173,3 +173,57 @@ def test_a_cross_product_too_large_is_bad_input(tmp_path: object) -> None:
     )
     with pytest.raises(InputError, match="more than 100000 distinct permissions"):
         footprint(parse_declaration(raw.encode()), None)
+
+
+def _brute(old: Footprint, new: Footprint) -> list[str]:
+    return sorted(a.id for a in new.atoms if not any(covers(h, a) for h in old.of(a.kind)))
+
+
+def test_the_index_answers_as_covers_does(versions: dict[str, tuple[object, object]]) -> None:
+    """compare() looks covering keys up; on every case pair, both ways, and on random atoms, it agrees with covers()."""
+    import random
+
+    from plugingate.growth.read import ReadVersion
+
+    def indexed(old: Footprint, new: Footprint) -> list[str]:
+        return sorted(i.id for i in compare(old, new).items if not i.id.startswith("resources:"))
+
+    footprints = []
+    for old, new in versions.values():
+        assert isinstance(old, ReadVersion) and isinstance(new, ReadVersion)
+        footprints += [old.footprint, new.footprint]
+    for a in footprints:
+        for b in footprints[:8]:
+            assert indexed(a, b) == _brute(a, b)
+            assert indexed(b, a) == _brute(b, a)
+    rng = random.Random(20261207)
+    words = ["", "*", "apps", "pods", "pods/log", "*/log", "*/scale", "get", "x", "/metrics*", "/metrics/a"]
+    hosts = ["*", "10.0.0.0/8", "10.1.0.0/16", "10.1.2.3", "*.a.example", "b.a.example", "c.b.a.example"]
+    ports = ["*", "443", "8000-9000", "8443", "https"]
+    paths = ["/", "/**", "/a", "/a/**", "/a/b", "/ab", "/a/b/c"]
+
+    def atom() -> Atom:
+        kind = rng.choice([GrowthKind.RBAC, GrowthKind.EGRESS, GrowthKind.FILESYSTEM, GrowthKind.PRIVILEGES])
+        pick = rng.choice
+        key: tuple[str, ...]
+        if kind is GrowthKind.RBAC:
+            scope = pick(["namespace", "cluster"])
+            key = pick(
+                [
+                    (scope, "resource", pick(words), pick(words), pick(words), pick(words)),
+                    (scope, "url", pick(words), pick(words)),
+                    (scope, "bind", "ClusterRole", pick(words)),
+                ]
+            )
+        elif kind is GrowthKind.EGRESS:
+            key = (pick(hosts), pick(ports), pick(["TCP", "UDP"]))
+        elif kind is GrowthKind.FILESYSTEM:
+            key = ("write", pick(paths))
+        else:
+            key = pick([("hostPath", pick(paths)), ("capability", pick(["ALL", "NET_ADMIN"])), ("hostNetwork",)])
+        return Atom(kind, key, f"{kind}:{key}")
+
+    for _ in range(300):
+        old = fp(*(atom() for _ in range(rng.randint(0, 12))))
+        new = fp(*(atom() for _ in range(rng.randint(0, 12))))
+        assert indexed(old, new) == _brute(old, new), (old.atoms, new.atoms)

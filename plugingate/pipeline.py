@@ -62,6 +62,10 @@ class GateRequest:
     now: datetime | None = None
     # NOTE: how the policy was tied to the platform's approval; unpinned (the default) signs nothing.
     policy_trust: PolicyTrust = UNPINNED
+    # NOTE: ``gate --previous OLD``: the version this one must not grow beyond without the approvals given.
+    previous: Path | None = None
+    approvals: tuple[Path, ...] = ()
+    previous_keys: tuple[Path, ...] = ()  # the keys a previous version's gate attestation may be signed with
 
 
 class BundleView(Protocol):
@@ -151,6 +155,8 @@ class GateSteps:
     # NOTE: called right after syft is started: work of a later step that can begin at once (the
     # manifests' Kubernetes reading) runs beside syft too.
     start: Callable[[StepContext], None] | None = None
+    # NOTE: run after the manifests step, only when the request names a previous version.
+    growth: StepFunction | None = None
 
 
 def status_of(findings: list[Finding] | tuple[Finding, ...]) -> StepStatus:

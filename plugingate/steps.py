@@ -56,6 +56,12 @@ def _vulnerabilities(ctx: StepContext) -> StepResult:
     return vulnerabilities_step(ctx)
 
 
+def _growth(ctx: StepContext) -> StepResult:
+    from plugingate.growth.step import growth_step
+
+    return growth_step(ctx)
+
+
 def default_steps() -> GateSteps:
     """The real pipeline."""
     from plugingate.capabilities.step import capabilities_step
@@ -76,4 +82,5 @@ def default_steps() -> GateSteps:
         outputs=_outputs,
         prepare=prepare_later_steps,
         start=start_early,
+        growth=_growth,
     )

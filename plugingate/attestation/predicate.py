@@ -226,6 +226,11 @@ class GatePredicate:
     violations: Sequence[str] = field(default=())  # rule ids of the denying findings
     from_cache: bool = False  # the SBOM or the scan came from the result cache
     bundle: BundleRef | None = None
+    # NOTE: gate --previous: the growth over the previous version and the approvals used (None: not compared).
+    growth: Mapping[str, Any] | None = None
+    # NOTE: what this version asks for (plugingate.growth's footprint), so that a later gate --previous can
+    # compare with this attestation instead of the bundle.
+    permissions: Mapping[str, Any] | None = None
     # NOTE: what `plugingate render` writes for the granted declaration: {digest, namespace, cni, objects}.
     runtime_controls: Mapping[str, Any] | None = None
 
@@ -265,6 +270,10 @@ class GatePredicate:
             out["plugin"] = self.plugin.to_dict()
         if self.bundle is not None:
             out["bundle"] = self.bundle.to_dict()
+        if self.growth is not None:
+            out["growth"] = dict(self.growth)
+        if self.permissions is not None:
+            out["permissions"] = dict(self.permissions)
         if self.runtime_controls is not None:
             out["runtimeControls"] = dict(self.runtime_controls)
         return out

@@ -18,6 +18,7 @@ class Tool(StrEnum):
     SYFT = "syft"
     GRYPE = "grype"
     COSIGN = "cosign"
+    KUSTOMIZE = "kustomize"
 
     @property
     def env_var(self) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from plugingate.findings import Location
+from plugingate.findings import Finding, Location
+from plugingate.packaging.origin import Origin
 from plugingate.safeyaml import JsonPath, YamlDocument
 
 
@@ -63,10 +65,14 @@ class ManifestObject:
 
 @dataclass(frozen=True, slots=True)
 class ManifestSet:
-    """Every object of ``spec.manifests``, in file order; ``files`` are the files read, relative to the root."""
+    """Every object of the plugin, in file order; ``files`` are the files read (relative to the root, or rendered)."""
 
     objects: tuple[ManifestObject, ...]
     files: tuple[str, ...]
+    # NOTE: for a rendered form (kustomize, an operator bundle): what refused it (then no objects), and
+    # each rendered file's origin by the name it is shown as, so findings name the bundle's own file.
+    refusals: tuple[Finding, ...] = ()
+    origins: Mapping[str, Origin] = field(default_factory=dict)
 
     def of_kind(self, *kinds: str) -> list[ManifestObject]:
         """The objects of the given kinds."""

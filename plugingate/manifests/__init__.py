@@ -36,9 +36,9 @@ def check_manifests(manifests: ManifestSet, declaration: Declaration, policy: Ca
     A rendered form that was refused gives its refusals alone; findings on rendered objects are moved
     to the bundle file (base, patch or ClusterServiceVersion field) each came from.
     """
-    if manifests.refusals:
-        return list(manifests.refusals)
-    findings = check_inventory(manifests, declaration, policy)
+    if manifests.form_findings and not manifests.objects:
+        return list(manifests.form_findings)
+    findings = [*manifests.form_findings, *check_inventory(manifests, declaration, policy)]
     pods = PodChecker(declaration, policy)
     security = PodSecurity(declaration, policy, bundle_volumes(manifests))
     accounts = service_accounts(manifests)

@@ -69,12 +69,13 @@ def load_manifests(
         return _Reader(root, declaration, limits, second_reading).read()
     with tempfile.TemporaryDirectory(prefix="plugingate-render-") as work:
         rendering = render_form(root, declaration, Path(work), runner)
-        if rendering.refusals:
-            return ManifestSet(objects=(), files=(), refusals=rendering.refusals)
+        if not rendering.files:
+            return ManifestSet(objects=(), files=(), form_findings=rendering.findings)
         reader = _Reader(root, declaration, limits, second_reading)
         reader.rendered = [(f.shown, f.path) for f in rendering.files]
         result = reader.read()
-    return replace(result, origins={f.shown: f.origin for f in rendering.files})
+    origins = {f.shown: f.origin for f in rendering.files if f.origin is not None}
+    return replace(result, form_findings=rendering.findings, origins=origins)
 
 
 def manifest_files(

@@ -69,9 +69,10 @@ class ManifestSet:
 
     objects: tuple[ManifestObject, ...]
     files: tuple[str, ...]
-    # NOTE: for a rendered form (kustomize, an operator bundle): what refused it (then no objects), and
-    # each rendered file's origin by the name it is shown as, so findings name the bundle's own file.
-    refusals: tuple[Finding, ...] = ()
+    # NOTE: for a rendered form (kustomize, an operator bundle): findings about the form itself (without
+    # objects: what refused it), and each rendered file's origin by the name it is shown as, so that
+    # findings name the bundle's own file.
+    form_findings: tuple[Finding, ...] = ()
     origins: Mapping[str, Origin] = field(default_factory=dict)
 
     def of_kind(self, *kinds: str) -> list[ManifestObject]:

@@ -34,21 +34,26 @@ class Form(StrEnum):
 class RenderedFile:
     """One rendered manifest file: the name findings show, the real file, and where it came from.
 
+    A bundle file read as it is (an OLM bundle's plain objects) is shown by its own path, with no origin.
+
     ``shown`` is never a bundle path (``kustomize:deploy/overlay/003-Deployment-app.yaml``), so a
     rendered copy cannot be mistaken for a file of the bundle; ``relocate`` names the bundle file.
     """
 
     shown: str
     path: Path
-    origin: Origin
+    origin: Origin | None
 
 
 @dataclass(frozen=True, slots=True)
 class Rendering:
-    """What a form rendered: its files, or the refusals that stopped it (then no files)."""
+    """What a form rendered: its files, and findings about the form itself.
+
+    Findings without files are refusals: the form could not be rendered faithfully, nothing was.
+    """
 
     files: tuple[RenderedFile, ...] = ()
-    refusals: tuple[Finding, ...] = ()
+    findings: tuple[Finding, ...] = ()
     tool: str | None = None
 
 

@@ -285,9 +285,7 @@ def _show(folder: PurePosixPath) -> str:
     return str(folder) if str(folder) != "." else "the bundle root"
 
 
-def render_kustomize(
-    root: Path, declaration: Declaration, work: Path, runner: ToolRunner | None = None
-) -> Rendering:
+def render_kustomize(root: Path, declaration: Declaration, work: Path, runner: ToolRunner | None = None) -> Rendering:
     """Build ``spec.kustomize.path`` with kustomize into one file per object under ``work``."""
     assert declaration.kustomize is not None
     bundle = Path(os.path.realpath(root))
@@ -297,7 +295,7 @@ def render_kustomize(
     scan = _Scan(bundle)
     scan.visit(start, declaration.path, line)
     if scan.refusals:
-        return Rendering(refusals=tuple(scan.refusals))
+        return Rendering(findings=tuple(scan.refusals))
     stage = work / "src"
     _copy(bundle, scan.folders, stage)
     wrapper = stage / _WRAPPER

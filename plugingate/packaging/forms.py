@@ -76,6 +76,6 @@ def render_form(root: Path, declaration: Declaration, work: Path, runner: ToolRu
         case Form.OPERATOR:
             from plugingate.packaging.olm import render_operator
 
-            return render_operator(root, declaration, work)
+            return render_operator(root, declaration, work, runner)
         case Form.MANIFESTS:
             return Rendering()

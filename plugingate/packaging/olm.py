@@ -32,11 +32,17 @@ from plugingate.files import read_bounded
 from plugingate.findings import Finding, Location
 from plugingate.packaging.forms import RenderedFile, Rendering
 from plugingate.packaging.origin import Source, field_name
-from plugingate.packaging.rules import OLM_OWNED_CRD_MISSING, OLM_RELATED_IMAGE_UNDECLARED, OLM_RELATED_IMAGE_UNPINNED
+from plugingate.packaging.rules import (
+    OLM_OWNED_CRD_MISSING,
+    OLM_RELATED_IMAGE_UNDECLARED,
+    OLM_RELATED_IMAGE_UNPINNED,
+    OLM_VALIDATION,
+)
 from plugingate.safeyaml import JsonPath, YamlDocument, YamlLimits, load_yaml
 
 if TYPE_CHECKING:
     from plugingate.declaration import Declaration
+    from plugingate.tools.runner import ToolRunner
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 MEDIA_TYPE = "operators.operatorframework.io.bundle.mediatype.v1"
@@ -69,7 +75,7 @@ class CsvOrigin:
         return Source(Location(self.document.path, line), f"{label}{self.note}")
 
 
-def render_operator(root: Path, declaration: Declaration, work: Path) -> Rendering:
+def render_operator(root: Path, declaration: Declaration, work: Path, runner: ToolRunner | None = None) -> Rendering:
     """The objects OLM would create from ``spec.operator.path``, as files under ``work``."""
     assert declaration.operator is not None
     bundle = Path(os.path.realpath(root))
@@ -86,7 +92,7 @@ def render_operator(root: Path, declaration: Declaration, work: Path) -> Renderi
     csv = csvs[0]
     maker = _Maker(csv, declaration)
     maker.make()
-    findings = [*maker.related_images(), *_owned_crds(csv, docs)]
+    findings = [*maker.related_images(), *_owned_crds(csv, docs), *_validated(bundle, folder, csv, runner)]
     out = work / "rendered"
     out.mkdir()
     files: list[RenderedFile] = []
@@ -177,6 +183,47 @@ def _owned_crds(csv: YamlDocument, docs: list[YamlDocument]) -> list[Finding]:
                     location=Location(csv.path, csv.line_of(where) or 1),
                 )
             )
+    return out
+
+
+VALIDATE_TIMEOUT = 120.0
+
+
+def _validated(bundle: Path, folder: PurePosixPath, csv: YamlDocument, runner: ToolRunner | None) -> list[Finding]:
+    """operator-framework/api's default bundle validators (tools/olmvalidate): each error a PG-OLM-004 finding.
+
+    Their warnings (a CSV without annotations, say) are about catalogue presentation, not what the
+    operator may do, and are not reported.
+    """
+    import json
+
+    from plugingate.tools import Helper, ToolRunner
+    from plugingate.tools.runner import last_lines
+
+    tool_runner = runner or ToolRunner()
+    manifests = bundle.joinpath(*folder.parts) / "manifests"
+    run = tool_runner.run(Helper.OLMVALIDATE, [str(manifests)], timeout=VALIDATE_TIMEOUT, stdout_limit=4 << 20)
+    where = Location(csv.path, 1)
+    if run.returncode == 2:
+        detail = last_lines(run.stderr).replace(str(bundle) + "/", "")
+        message = f"{csv.path}: operator-framework cannot load the bundle: {detail}"
+        return [OLM_VALIDATION.finding(message, location=where)]
+    run.check("validating the OLM bundle")
+    out: list[Finding] = []
+    for line in run.stdout.decode("utf-8", "replace").splitlines():
+        result = json.loads(line)
+        if not isinstance(result, dict) or result.get("level") != "Error":
+            continue
+        field = str(result.get("field") or "")
+        parts: JsonPath = tuple(p for p in field.split(".") if p)
+        located = Location(csv.path, csv.line_of(parts) or 1) if parts else where
+        out.append(
+            OLM_VALIDATION.finding(
+                f"{csv.path}: {result.get('validator')}: {result.get('type')}: {result.get('detail')}"
+                + (f" (field {field})" if field else ""),
+                location=located,
+            )
+        )
     return out
 
 

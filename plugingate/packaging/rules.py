@@ -64,6 +64,14 @@ OLM_OWNED_CRD_MISSING = Rule(
     "defines (operator-framework's bundle validation refuses it too): OLM would install a definition the "
     "gate never read. Ship the CRD in manifests/.",
 )
+OLM_VALIDATION = Rule(
+    "PG-OLM-004",
+    _S,
+    "OLM bundle refused by operator-framework's validators",
+    "operator-framework/api's default bundle validators (ClusterServiceVersionValidator, "
+    "CustomResourceDefinitionValidator, BundleValidator; what `operator-sdk bundle validate` runs) report an "
+    "error, or cannot load the bundle at all: OLM's own tooling would refuse it. The finding quotes the validator.",
+)
 
 RULES = (
     KUSTOMIZE_REMOTE,
@@ -73,4 +81,5 @@ RULES = (
     OLM_RELATED_IMAGE_UNPINNED,
     OLM_RELATED_IMAGE_UNDECLARED,
     OLM_OWNED_CRD_MISSING,
+    OLM_VALIDATION,
 )

@@ -30,6 +30,7 @@ class Helper(StrEnum):
     """The project's own helpers, built from ``tools/`` by ``scripts/setup-tools`` (not third-party pins)."""
 
     K8SDECODE = "k8sdecode"
+    OLMVALIDATE = "olmvalidate"
 
     @property
     def env_var(self) -> str:

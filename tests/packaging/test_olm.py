@@ -9,11 +9,24 @@ import pytest
 import yaml
 
 from plugingate.declaration import load_declaration
-from plugingate.errors import InputError
+from plugingate.errors import InputError, ToolError
 from plugingate.manifests import load_manifests
 from tests.packaging.conftest import copy_case, errors, gate_findings
 
+pytestmark = pytest.mark.integration
+
 CSV = Path("bundle/manifests/cases-operator.clusterserviceversion.yaml")
+
+
+@pytest.fixture(autouse=True)
+def _validator() -> None:
+    """operator-framework's validators run on every operator bundle: tools/olmvalidate, built by setup-tools."""
+    from plugingate.tools.locate import Helper, locate
+
+    try:
+        locate(Helper.OLMVALIDATE)
+    except ToolError as exc:
+        pytest.skip(f"{exc.message}: run scripts/setup-tools")
 
 
 def _edit_csv(bundle: Path, change: Any) -> None:
@@ -110,7 +123,10 @@ def test_related_images_must_be_pinned_and_declared(tmp_path: Path, related: str
 
 def test_a_shipped_owned_crd_is_accepted_and_a_missing_one_is_not(tmp_path: Path) -> None:
     bundle = copy_case("deny/operator-owned-crd-missing", tmp_path)
-    assert errors(gate_findings(bundle)) == ["PG-OLM-003"]
+    findings = gate_findings(bundle)
+    # NOTE: the gate's own reading (PG-OLM-003, at the CSV line) and operator-framework's BundleValidator agree.
+    assert errors(findings) == ["PG-OLM-003", "PG-OLM-004"]
+    assert any("BundleValidator" in f.message and "Widget" in f.message for f in findings if f.rule_id == "PG-OLM-004")
     crd = {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -146,3 +162,21 @@ def test_two_forms_at_once_are_bad_input_naming_both(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"spec\.manifests and spec\.operator") as caught:
         load_declaration(bundle)
     assert caught.value.exit_code == 2
+
+
+def test_a_csv_operator_framework_cannot_load_is_refused_naming_it(tmp_path: Path) -> None:
+    bundle = copy_case("deny/operator-csv-invalid-version", tmp_path)
+    findings = gate_findings(bundle)
+    assert errors(findings) == ["PG-OLM-004"]
+    assert (
+        "operator-framework cannot load the bundle" in findings[0].message and str(tmp_path) not in findings[0].message
+    )
+
+
+def test_without_the_validator_the_gate_cannot_decide(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail closed: no operator-framework validation, no verdict (exit 3), never a silent pass."""
+    bundle = copy_case("pass/operator-bundle", tmp_path)
+    monkeypatch.setenv("PLUGINGATE_OLMVALIDATE", str(tmp_path / "missing"))
+    with pytest.raises(ToolError) as caught:
+        gate_findings(bundle)
+    assert caught.value.exit_code == 3

@@ -9,17 +9,18 @@ gives refusals: denying findings that name the bundle file and field, and no obj
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from plugingate.findings import Finding
-from plugingate.packaging.origin import Origin
+from plugingate.packaging.rendering import RenderedFile, Rendering
 
 if TYPE_CHECKING:
     from plugingate.declaration import Declaration
     from plugingate.tools.runner import ToolRunner
+
+
+__all__ = ["Form", "RenderedFile", "Rendering", "form_of", "render_form"]
 
 
 class Form(StrEnum):
@@ -28,33 +29,6 @@ class Form(StrEnum):
     MANIFESTS = "manifests"
     KUSTOMIZE = "kustomize"
     OPERATOR = "operator"
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedFile:
-    """One rendered manifest file: the name findings show, the real file, and where it came from.
-
-    A bundle file read as it is (an OLM bundle's plain objects) is shown by its own path, with no origin.
-
-    ``shown`` is never a bundle path (``kustomize:deploy/overlay/003-Deployment-app.yaml``), so a
-    rendered copy cannot be mistaken for a file of the bundle; ``relocate`` names the bundle file.
-    """
-
-    shown: str
-    path: Path
-    origin: Origin | None
-
-
-@dataclass(frozen=True, slots=True)
-class Rendering:
-    """What a form rendered: its files, and findings about the form itself.
-
-    Findings without files are refusals: the form could not be rendered faithfully, nothing was.
-    """
-
-    files: tuple[RenderedFile, ...] = ()
-    findings: tuple[Finding, ...] = ()
-    tool: str | None = None
 
 
 def form_of(declaration: Declaration) -> Form:

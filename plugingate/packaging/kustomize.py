@@ -31,8 +31,8 @@ import yaml
 from plugingate.errors import InputError, ToolError
 from plugingate.files import read_bounded
 from plugingate.findings import Finding, Location
-from plugingate.packaging.forms import RenderedFile, Rendering
 from plugingate.packaging.origin import Source, field_name, line_in
+from plugingate.packaging.rendering import RenderedFile, Rendering
 from plugingate.packaging.rules import KUSTOMIZE_ESCAPE, KUSTOMIZE_FUNCTION, KUSTOMIZE_HELM, KUSTOMIZE_REMOTE
 from plugingate.safeyaml import JsonPath, YamlDocument, YamlLimits, load_one, load_yaml
 

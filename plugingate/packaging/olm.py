@@ -30,8 +30,8 @@ from plugingate.declaration.model import pinned_digest
 from plugingate.errors import InputError
 from plugingate.files import read_bounded
 from plugingate.findings import Finding, Location
-from plugingate.packaging.forms import RenderedFile, Rendering
 from plugingate.packaging.origin import Source, field_name
+from plugingate.packaging.rendering import RenderedFile, Rendering
 from plugingate.packaging.rules import (
     OLM_OWNED_CRD_MISSING,
     OLM_RELATED_IMAGE_UNDECLARED,

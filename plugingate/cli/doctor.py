@@ -16,8 +16,9 @@ from plugingate.cli.options import OutputFormat, format_option, verbosity_option
 def command(output_format: OutputFormat, verbose: bool, quiet: bool) -> None:
     """Report syft, grype, cosign, kustomize, the helpers and the Docker engine, and the database's status.
 
-    Exit 0 when syft, grype, kustomize, k8sdecode, olmvalidate and a readable database are there (a version other than the pinned one,
-    an old database, or no Docker engine are warnings); 3 when something the gate needs is missing.
+    Exit 0 when syft, grype, kustomize, k8sdecode, olmvalidate and a readable database are there (a version
+    other than the pinned one, an old database, or no Docker engine are warnings); 3 when something the gate
+    needs is missing.
     """
     from plugingate.errors import Error
     from plugingate.tools import Helper, Tool, ToolRunner

@@ -70,12 +70,12 @@ def load_manifests(
     with tempfile.TemporaryDirectory(prefix="plugingate-render-") as work:
         rendering = render_form(root, declaration, Path(work), runner)
         if not rendering.files:
-            return ManifestSet(objects=(), files=(), form_findings=rendering.findings)
+            return ManifestSet(objects=(), files=(), form_findings=rendering.findings, tools=rendering.tools)
         reader = _Reader(root, declaration, limits, second_reading)
         reader.rendered = [(f.shown, f.path) for f in rendering.files]
         result = reader.read()
     origins = {f.shown: f.origin for f in rendering.files if f.origin is not None}
-    return replace(result, form_findings=rendering.findings, origins=origins)
+    return replace(result, form_findings=rendering.findings, origins=origins, tools=rendering.tools)
 
 
 def manifest_files(

@@ -74,6 +74,11 @@ class ManifestSet:
     # findings name the bundle's own file.
     form_findings: tuple[Finding, ...] = ()
     origins: Mapping[str, Origin] = field(default_factory=dict)
+    tools: Mapping[str, str] = field(default_factory=dict)
+
+    def tool_versions(self) -> dict[str, str]:
+        """The tools that rendered a packaging form (``{"kustomize": "5.5.0"}``), for report.json's ``tools``."""
+        return dict(self.tools)
 
     def of_kind(self, *kinds: str) -> list[ManifestObject]:
         """The objects of the given kinds."""

@@ -72,6 +72,9 @@ TIMEOUT = 60.0
 STDOUT_LIMIT = 32 << 20
 MAX_COPIED_FILES = 2000
 MAX_COPIED_BYTES = 32 << 20
+# NOTE: no kustomization reads a file this large (an image archive beside it, say): it is not copied,
+# and kustomize, which sees only the copy, fails if it needs it.
+MAX_COPIED_FILE = 4 << 20
 # NOTE: one extra build per patch names the patch behind a field; past this many patches the fields
 # are named by their base file only (the checks are the same either way).
 MAX_ATTRIBUTED_PATCHES = 24
@@ -331,7 +334,7 @@ def render_kustomize(root: Path, declaration: Declaration, work: Path, runner: T
         )
         shown = f"kustomize:{start}/{n:04d}-{kind}-{name}.yaml"
         files.append(RenderedFile(shown=shown, path=file, origin=origin))
-    return Rendering(files=tuple(files), tool=f"kustomize {tool_runner.info(Tool.KUSTOMIZE).version}")
+    return Rendering(files=tuple(files), tools={"kustomize": tool_runner.info(Tool.KUSTOMIZE).version})
 
 
 def _start(bundle: Path, entry: str, plugin: str, line: int | None) -> PurePosixPath:
@@ -369,8 +372,11 @@ def _copy(bundle: Path, folders: list[PurePosixPath], stage: Path) -> None:
                 target = stage / rel
                 if target.exists():
                     continue
+                size = real.stat().st_size
+                if size > MAX_COPIED_FILE:
+                    continue
                 count += 1
-                total += real.stat().st_size
+                total += size
                 if count > MAX_COPIED_FILES or total > MAX_COPIED_BYTES:
                     raise InputError(
                         f"the kustomize folders hold more than {MAX_COPIED_FILES} files or {MAX_COPIED_BYTES} bytes",

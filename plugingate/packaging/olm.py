@@ -90,9 +90,17 @@ def render_operator(root: Path, declaration: Declaration, work: Path, runner: To
             hint="one operator version per bundle: its CSV, its CRDs and its other objects",
         )
     csv = csvs[0]
+    if sum(1 for d in docs if d.path == csv.path) > 1:
+        # NOTE: OLM's registry reads one object per manifest file; a second document beside the CSV
+        # would be read by the gate and not by OLM, or the other way round.
+        raise InputError(
+            "the ClusterServiceVersion's file holds other documents too; expected the CSV alone in its file",
+            path=csv.path,
+        )
     maker = _Maker(csv, declaration)
     maker.make()
-    findings = [*maker.related_images(), *_owned_crds(csv, docs), *_validated(bundle, folder, csv, runner)]
+    validated, tools = _validated(bundle, folder, csv, runner)
+    findings = [*maker.related_images(), *_owned_crds(csv, docs), *validated]
     out = work / "rendered"
     out.mkdir()
     files: list[RenderedFile] = []
@@ -107,7 +115,7 @@ def render_operator(root: Path, declaration: Declaration, work: Path, runner: To
         file.write_text(yaml.safe_dump(obj, sort_keys=False, default_flow_style=False), encoding="utf-8")
         shown = f"olm:{folder}/{n:04d}-{obj['kind']}-{obj['metadata']['name']}.yaml"
         files.append(RenderedFile(shown=shown, path=file, origin=origin))
-    return Rendering(files=tuple(files), findings=tuple(findings))
+    return Rendering(files=tuple(files), findings=tuple(findings), tools=tools)
 
 
 def _folder(bundle: Path, declaration: Declaration) -> PurePosixPath:
@@ -189,7 +197,9 @@ def _owned_crds(csv: YamlDocument, docs: list[YamlDocument]) -> list[Finding]:
 VALIDATE_TIMEOUT = 120.0
 
 
-def _validated(bundle: Path, folder: PurePosixPath, csv: YamlDocument, runner: ToolRunner | None) -> list[Finding]:
+def _validated(
+    bundle: Path, folder: PurePosixPath, csv: YamlDocument, runner: ToolRunner | None
+) -> tuple[list[Finding], dict[str, str]]:
     """operator-framework/api's default bundle validators (tools/olmvalidate): each error a PG-OLM-004 finding.
 
     Their warnings (a CSV without annotations, say) are about catalogue presentation, not what the
@@ -204,10 +214,11 @@ def _validated(bundle: Path, folder: PurePosixPath, csv: YamlDocument, runner: T
     manifests = bundle.joinpath(*folder.parts) / "manifests"
     run = tool_runner.run(Helper.OLMVALIDATE, [str(manifests)], timeout=VALIDATE_TIMEOUT, stdout_limit=4 << 20)
     where = Location(csv.path, 1)
+    tools = {"olmvalidate": run.version}
     if run.returncode == 2:
         detail = last_lines(run.stderr).replace(str(bundle) + "/", "")
         message = f"{csv.path}: operator-framework cannot load the bundle: {detail}"
-        return [OLM_VALIDATION.finding(message, location=where)]
+        return [OLM_VALIDATION.finding(message, location=where)], tools
     run.check("validating the OLM bundle")
     out: list[Finding] = []
     for line in run.stdout.decode("utf-8", "replace").splitlines():
@@ -224,7 +235,7 @@ def _validated(bundle: Path, folder: PurePosixPath, csv: YamlDocument, runner: T
                 location=located,
             )
         )
-    return out
+    return out, tools
 
 
 def _get(data: Any, path: JsonPath) -> Any:

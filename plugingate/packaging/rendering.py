@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from plugingate.findings import Finding
@@ -33,4 +34,5 @@ class Rendering:
 
     files: tuple[RenderedFile, ...] = ()
     findings: tuple[Finding, ...] = ()
-    tool: str | None = None
+    # NOTE: the tools that rendered or validated the form, by name ({"kustomize": "5.5.0"}): report.json's tools.
+    tools: Mapping[str, str] = field(default_factory=dict)

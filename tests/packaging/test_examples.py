@@ -62,6 +62,8 @@ def test_example_passes_the_quick_start_policy_through_the_cli(example: Path, tm
     assert report["verdict"] == "passed"
     manifests = next(s for s in report["steps"] if s["step"] == "manifests")
     assert "7 Kubernetes object(s)" in manifests["summary"]
+    expected_tool = "kustomize" if "kustomize" in example.name else "olmvalidate"
+    assert expected_tool in report["tools"]
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)

@@ -155,6 +155,15 @@ def test_two_csvs_or_no_annotations_are_bad_input(tmp_path: Path) -> None:
         load_manifests(bundle, load_declaration(bundle))
 
 
+def test_a_csv_file_with_other_documents_is_bad_input(tmp_path: Path) -> None:
+    """OLM reads one object per file: a Role hidden after the CSV in its file is refused, not skipped."""
+    bundle = copy_case("pass/operator-bundle", tmp_path)
+    role = "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: hidden}\nrules: []\n"
+    (bundle / CSV).write_text((bundle / CSV).read_text() + role)
+    with pytest.raises(InputError, match="CSV alone in its file"):
+        load_manifests(bundle, load_declaration(bundle))
+
+
 def test_two_forms_at_once_are_bad_input_naming_both(tmp_path: Path) -> None:
     bundle = copy_case("pass/operator-bundle", tmp_path)
     text = (bundle / "plugin.yaml").read_text().replace("  operator:\n", "  manifests: deploy/\n  operator:\n")

@@ -197,3 +197,53 @@ def test_a_folder_without_a_kustomization_is_bad_input(tmp_path: Path) -> None:
     (bundle / OVERLAY).unlink()
     with pytest.raises(InputError, match=r"no kustomization\.yaml"):
         load_manifests(bundle, load_declaration(bundle))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "configMapGenerator:\n- name: c\n  files:\n  - ../../../etc/passwd\n",
+        "configMapGenerator:\n- name: c\n  files:\n  - key=/etc/passwd\n",
+        "secretGenerator:\n- name: s\n  envs:\n  - ../../../../root/.env\n",
+        "configurations:\n- /etc/kustomizeconfig.yaml\n",
+        "replacements:\n- path: ../../../r.yaml\n",
+        "openapi:\n  path: /etc/schema.json\n",
+        "patchesJson6902:\n- target: {kind: Deployment, name: app}\n  path: ../../../p.yaml\n",
+        "patchesStrategicMerge:\n- ../../../p.yaml\n",
+    ],
+)
+def test_files_outside_the_bundle_are_refused_in_every_field(tmp_path: Path, text: str) -> None:
+    bundle = copy_case("pass/kustomize-overlay", tmp_path)
+    _overlay(bundle, "resources:\n- ../base\n" + text)
+    assert errors(gate_findings(bundle)) == ["PG-KUS-004"]
+
+
+def test_a_json6902_patch_that_adds_host_network_is_named(tmp_path: Path) -> None:
+    bundle = copy_case("pass/kustomize-overlay", tmp_path)
+    (bundle / "deploy/overlay/host.yaml").write_text(
+        "- op: add\n  path: /spec/template/spec/hostNetwork\n  value: true\n", encoding="utf-8"
+    )
+    _overlay(
+        bundle,
+        "resources:\n- ../base\npatches:\n- path: replicas.yaml\n- path: host.yaml\n  target: {kind: Deployment}\n",
+    )
+    found = [f for f in gate_findings(bundle) if "hostNetwork" in f.message]
+    assert found and all(f.location is not None for f in found)
+    assert {f.location.path for f in found if f.location is not None} == {"deploy/overlay/host.yaml"}
+    assert all("patches[1]" in f.message for f in found)
+
+
+def test_a_component_patch_is_named(tmp_path: Path) -> None:
+    """A capability added by a Component's patch names the component's patch, not the overlay."""
+    bundle = copy_case("deny/kustomize-patch-adds-capability", tmp_path)
+    component = bundle / "deploy/components/net"
+    component.mkdir(parents=True)
+    (bundle / "deploy/overlay/add-net-admin.yaml").rename(component / "add-net-admin.yaml")
+    (component / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n- path: add-net-admin.yaml\n",
+        encoding="utf-8",
+    )
+    _overlay(bundle, "resources:\n- ../base\ncomponents:\n- ../components/net\n")
+    found = [f for f in gate_findings(bundle) if f.rule_id == "PG-MAN-013"]
+    assert len(found) == 1 and found[0].location is not None
+    assert found[0].location.path == "deploy/components/net/add-net-admin.yaml"

@@ -91,6 +91,7 @@ class Patch:
     index: int
     line: int | None
     file: str | None
+    spelled: str = ""
 
     @property
     def name(self) -> str:
@@ -109,6 +110,8 @@ class _Scan:
     patches: list[Patch] = field(default_factory=list)
     refusals: list[Finding] = field(default_factory=list)
     origin_annotations: bool = False
+    # NOTE: how each kustomization spells a field it holds (kustomize reads RESOURCES as resources).
+    spelled: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def visit(self, folder: PurePosixPath, shown: str, line: int | None) -> None:
         if folder in self.folders:
@@ -131,10 +134,11 @@ class _Scan:
         if (self.root.joinpath(*file.parts)).is_symlink():
             return
         raw = read_bounded(self.root.joinpath(*file.parts), _LIMITS.max_bytes, "the kustomization", shown_as=kfile)
-        doc = load_one(raw, path=kfile, limits=_LIMITS)
-        if not isinstance(doc.data, dict):
-            raise InputError("a kustomization is a map (resources:, patches:, …)", path=kfile, line=1)
+        doc = _canonical(load_one(raw, path=kfile, limits=_LIMITS))
         data: dict[str, Any] = doc.data
+        for name in ("patches", "patchesStrategicMerge", "patchesJson6902"):
+            spelled = next((k for k in raw_keys(raw, kfile) if str(k).casefold() == name.casefold()), name)
+            self.spelled[(kfile, name)] = spelled
         meta = data.get("buildMetadata")
         if isinstance(meta, list) and "originAnnotations" in meta:
             self.origin_annotations = True
@@ -228,7 +232,8 @@ class _Scan:
         if isinstance(path, str):
             target = self._local(folder, doc, (key, i) if key == "patchesStrategicMerge" else (key, i, "path"), path)
             file = str(target) if target is not None else None
-        self.patches.append(Patch(doc.path, key, i, doc.line_of((key, i)), file))
+        spelled = self.spelled.get((doc.path, key), key)
+        self.patches.append(Patch(doc.path, key, i, doc.line_of((key, i)), file, spelled))
 
     def _plugin(self, folder: PurePosixPath, doc: YamlDocument, where: JsonPath, entry: Any) -> None:
         """A generator/transformer/validator entry: refused unless a built-in kind without function annotations."""
@@ -274,6 +279,98 @@ class _Scan:
                             location=Location(self.kustomizations.get(folder, shown), 1),
                         )
                     )
+
+
+# NOTE: the Kustomization fields the scan reads, and the fields of their entries. kustomize decodes a
+# kustomization as Go's encoding/json does: a key matches a field whatever its case (Unicode case
+# folding: `RESOURCES`, `Resources`, and `re\u017fources` with a long s, are all `resources`), and a
+# later key overwrites an earlier one. The scan reads them the same way, and refuses two keys that
+# are one field.
+TOP_FIELDS = (
+    "resources",
+    "components",
+    "bases",
+    "crds",
+    "patches",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "configMapGenerator",
+    "secretGenerator",
+    "configurations",
+    "replacements",
+    "openapi",
+    "buildMetadata",
+    *HELM_FIELDS,
+    *PLUGIN_FIELDS,
+)
+ENTRY_FIELDS = {
+    "patches": ("path", "patch"),
+    "patchesJson6902": ("path",),
+    "configMapGenerator": ("files", "envs", "env"),
+    "secretGenerator": ("files", "envs", "env"),
+    "replacements": ("path",),
+}
+
+
+def _canonical(doc: YamlDocument) -> YamlDocument:
+    """The kustomization with the fields the scan reads spelled as kustomize's Go structs name them.
+
+    Lines follow the renamed fields, so findings still point at the author's own spelling.
+    """
+    if not isinstance(doc.data, dict):
+        raise InputError("a kustomization is a map (resources:, patches:, …)", path=doc.path, line=1)
+    renames: dict[JsonPath, JsonPath] = {}
+    data = _renamed(doc, doc.data, TOP_FIELDS, (), renames)
+    for name, fields in ENTRY_FIELDS.items():
+        for i, entry in enumerate(_items(data.get(name))):
+            if isinstance(entry, dict):
+                data[name][i] = _renamed(doc, entry, fields, (name, i), renames)
+    if isinstance(data.get("openapi"), dict):
+        data["openapi"] = _renamed(doc, data["openapi"], ("path",), ("openapi",), renames)
+    lines: dict[JsonPath, int] = {}
+    for path, line in doc.lines.items():
+        for n in range(len(path), 0, -1):
+            if path[:n] in renames:
+                path = (*renames[path[:n]], *path[n:])
+                break
+        lines[path] = line
+    return YamlDocument(data=data, path=doc.path, lines=lines, index=doc.index)
+
+
+def _renamed(
+    doc: YamlDocument,
+    mapping: dict[str, Any],
+    fields: tuple[str, ...],
+    here: JsonPath,
+    renames: dict[JsonPath, JsonPath],
+) -> dict[str, Any]:
+    by_fold = {name.casefold(): name for name in fields}
+    out: dict[str, Any] = {}
+    seen: dict[str, str] = {}
+    for key, value in mapping.items():
+        canonical = by_fold.get(str(key).casefold())
+        if canonical is None:
+            out[key] = value
+            continue
+        if canonical in seen:
+            raise InputError(
+                f"{seen[canonical]!r} and {key!r} are the same field to kustomize, which ignores case; "
+                "expected it once",
+                path=doc.path,
+                line=doc.line_of((*here, key)),
+                field=_field((*here, canonical)),
+            )
+        seen[canonical] = key
+        out[canonical] = value
+        if key != canonical:
+            renames[(*here, key)] = (*here, canonical)
+    return out
+
+
+def raw_keys(raw: bytes, path: str) -> list[Any]:
+    """The top-level keys of a kustomization as written (the last spelling of a field is the one kustomize keeps)."""
+    data = load_one(raw, path=path, limits=_LIMITS).data
+    return list(reversed(list(data))) if isinstance(data, dict) else []
 
 
 def _items(value: Any) -> list[Any]:
@@ -484,7 +581,7 @@ def _attribute(
         kfile = stage / patch.kustomization
         original = kfile.read_bytes()
         data = yaml.safe_load(original)
-        entries = data.get(patch.list_field)
+        entries = data.get(patch.spelled or patch.list_field)
         if not isinstance(entries, list) or patch.index >= len(entries):
             continue
         del entries[patch.index]

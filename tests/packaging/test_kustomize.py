@@ -247,3 +247,38 @@ def test_a_component_patch_is_named(tmp_path: Path) -> None:
     found = [f for f in gate_findings(bundle) if f.rule_id == "PG-MAN-013"]
     assert len(found) == 1 and found[0].location is not None
     assert found[0].location.path == "deploy/components/net/add-net-admin.yaml"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RESOURCES:\n- ../base\n- https://github.com/acme-cases/x//y?ref=v1\n",
+        "Resources:\n- ../base\n- https://github.com/acme-cases/x//y?ref=v1\n",
+        # a long s (U+017F): Go's case folding reads it as s
+        "re\u017fources:\n- ../base\n- https://github.com/acme-cases/x//y?ref=v1\n",
+        "resources:\n- ../base\nCOMPONENTS:\n- https://github.com/acme-cases/x//y?ref=v1\n",
+    ],
+)
+def test_remote_bases_are_refused_whatever_the_case_of_the_field(tmp_path: Path, text: str) -> None:
+    """kustomize reads RESOURCES as resources (Go's encoding/json ignores case): so does the scan."""
+    bundle = copy_case("pass/kustomize-overlay", tmp_path)
+    _overlay(bundle, text)
+    assert errors(gate_findings(bundle)) == ["PG-KUS-001"]
+
+
+def test_a_patch_path_in_capitals_is_scanned_and_named(tmp_path: Path) -> None:
+    bundle = copy_case("deny/kustomize-patch-adds-capability", tmp_path)
+    _overlay(bundle, "resources:\n- ../base\nPATCHES:\n- PATH: add-net-admin.yaml\n")
+    found = [f for f in gate_findings(bundle) if f.rule_id == "PG-MAN-013"]
+    assert len(found) == 1 and found[0].location is not None
+    assert found[0].location.path == "deploy/overlay/add-net-admin.yaml"
+    _overlay(bundle, "resources:\n- ../base\nPATCHES:\n- PATH: ../../../../etc/x.yaml\n")
+    assert errors(gate_findings(bundle)) == ["PG-KUS-004"]
+
+
+def test_two_spellings_of_one_field_are_bad_input(tmp_path: Path) -> None:
+    """kustomize keeps the last of `resources` and `Resources`; the gate refuses to guess."""
+    bundle = copy_case("pass/kustomize-overlay", tmp_path)
+    _overlay(bundle, "resources:\n- ../base\nResources:\n- ../base\n")
+    with pytest.raises(InputError, match="same field to kustomize"):
+        load_manifests(bundle, load_declaration(bundle))

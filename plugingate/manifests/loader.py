@@ -71,6 +71,9 @@ def load_manifests(
         rendering = render_form(root, declaration, Path(work), runner)
         if not rendering.files:
             return ManifestSet(objects=(), files=(), form_findings=rendering.findings, tools=rendering.tools)
+        # NOTE: the sources first, so that a field read two ways is refused at the author's own line.
+        if second_reading is not None and rendering.sources:
+            _agree(rendering.sources, second_reading, limits)
         reader = _Reader(root, declaration, limits, second_reading)
         reader.rendered = [(f.shown, f.path) for f in rendering.files]
         result = reader.read()
@@ -220,6 +223,20 @@ class _Reader:
         if len(self.files) >= self.limits.max_files:
             raise InputError(f"more than {self.limits.max_files} manifest files", path=display)
         self.files.append((display.removeprefix("./"), real))
+
+
+def _agree(sources: tuple[tuple[str, Path], ...], second: KubernetesReader, limits: ManifestLimits) -> None:
+    """Kubernetes' reading of the files a form was made from agrees with the gate's (else ``InputError``).
+
+    NOTE: the objects made from an OLM CSV are only as sure as the gate's reading of the CSV: a field
+    Kubernetes reads otherwise (``y`` is true to it, a string to the gate) is refused at its own line.
+    """
+    pending = second.start(sources)
+    objects: list[ManifestObject] = []
+    for shown, real in sources:
+        raw = read_bounded(real, limits.max_file_bytes, "the manifest", shown_as=shown)
+        objects.extend(python_reading(raw, shown, YamlLimits(max_bytes=limits.max_file_bytes)))
+    check_agreement([shown for shown, _ in sources], objects, pending.result())
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -115,7 +115,9 @@ def render_operator(root: Path, declaration: Declaration, work: Path, runner: To
         file.write_text(yaml.safe_dump(obj, sort_keys=False, default_flow_style=False), encoding="utf-8")
         shown = f"olm:{folder}/{n:04d}-{obj['kind']}-{obj['metadata']['name']}.yaml"
         files.append(RenderedFile(shown=shown, path=file, origin=origin))
-    return Rendering(files=tuple(files), findings=tuple(findings), tools=tools)
+    return Rendering(
+        files=tuple(files), findings=tuple(findings), tools=tools, sources=((csv.path, bundle / csv.path),)
+    )
 
 
 def _folder(bundle: Path, declaration: Declaration) -> PurePosixPath:

@@ -34,5 +34,8 @@ class Rendering:
 
     files: tuple[RenderedFile, ...] = ()
     findings: tuple[Finding, ...] = ()
+    # NOTE: bundle files the form was made from but that are not checked as objects themselves (an OLM
+    # bundle's CSV), as (shown, real path): Kubernetes' reading of them must agree with the gate's.
+    sources: tuple[tuple[str, Path], ...] = ()
     # NOTE: the tools that rendered or validated the form, by name ({"kustomize": "5.5.0"}): report.json's tools.
     tools: Mapping[str, str] = field(default_factory=dict)

@@ -8,6 +8,7 @@ Kubernetes' own second reading. Any difference in between shows here.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,10 +18,11 @@ import pytest
 import yaml
 
 from plugingate.declaration import load_declaration
-from plugingate.manifests import load_manifests
+from plugingate.manifests import check_manifests, load_manifests
 from plugingate.manifests.kubedecode import HelperReader
+from plugingate.policy import load_policy
 from tests.manifests.kubectl import kubectl_binary
-from tests.packaging.conftest import CASES, kustomize_or_skip
+from tests.packaging.conftest import CASES, POLICY, kustomize_or_skip
 
 pytestmark = pytest.mark.integration
 
@@ -65,3 +67,27 @@ def test_the_gate_checks_what_kubectl_kustomize_prints(case: Path, tmp_path: Pat
 
 def test_there_are_kustomize_cases_that_pass_and_deny() -> None:
     assert {c.parent.name for c in KUSTOMIZE_CASES} == {"pass", "deny"} and len(KUSTOMIZE_CASES) >= 6
+
+
+def test_a_forged_origin_annotation_neither_reaches_the_checks_nor_moves_a_finding(tmp_path: Path) -> None:
+    """kustomize drops an origin annotation a resource brings: the gate checks what kubectl prints, at real files."""
+    kustomize_or_skip()
+    bundle = tmp_path / "bundle"
+    shutil.copytree(CASES / "deny" / "kustomize-patch-adds-capability", bundle)
+    base = bundle / "deploy/base/deployment.yaml"
+    text = base.read_text().replace(
+        "metadata:\n  name: app\n",
+        "metadata:\n  name: app\n  annotations:\n    config.kubernetes.io/origin: 'path: elsewhere.yaml'\n",
+        1,
+    )
+    assert "elsewhere.yaml" in text
+    base.write_text(text)
+    declaration = load_declaration(bundle)
+    manifests = load_manifests(bundle, declaration, second_reading=HelperReader())
+    printed = _kubectl_kustomize(bundle / "deploy/overlay")
+    assert printed is not None and [o.data for o in manifests.objects] == printed
+    assert "elsewhere.yaml" not in json.dumps(printed)
+    findings = check_manifests(manifests, declaration, load_policy(POLICY).capabilities)
+    places = {f.location.path for f in findings if f.location is not None}
+    assert "deploy/overlay/add-net-admin.yaml" in places
+    assert places <= {"deploy/overlay/add-net-admin.yaml", "deploy/base/deployment.yaml", "deploy/base/serviceaccount.yaml"}

@@ -11,6 +11,7 @@ import yaml
 from plugingate.declaration import load_declaration
 from plugingate.errors import InputError, ToolError
 from plugingate.manifests import load_manifests
+from plugingate.manifests.kubedecode import HelperReader
 from tests.packaging.conftest import copy_case, errors, gate_findings
 
 pytestmark = pytest.mark.integration
@@ -189,3 +190,19 @@ def test_without_the_validator_the_gate_cannot_decide(tmp_path: Path, monkeypatc
     with pytest.raises(ToolError) as caught:
         gate_findings(bundle)
     assert caught.value.exit_code == 3
+
+
+def test_a_csv_field_kubernetes_reads_otherwise_is_refused_at_the_csv(tmp_path: Path) -> None:
+    """`privileged: y` is the string "y" to the gate's reading and true to Kubernetes': refused, naming the CSV."""
+    bundle = copy_case("pass/operator-bundle", tmp_path)
+    indent = " " * 18
+    text = (
+        (bundle / CSV)
+        .read_text()
+        .replace("allowPrivilegeEscalation: false", f"allowPrivilegeEscalation: false\n{indent}privileged: y")
+    )
+    assert "privileged: y" in text
+    (bundle / CSV).write_text(text)
+    with pytest.raises(InputError) as caught:
+        load_manifests(bundle, load_declaration(bundle), second_reading=HelperReader())
+    assert caught.value.path == str(CSV)

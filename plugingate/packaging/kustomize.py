@@ -415,12 +415,12 @@ def render_kustomize(root: Path, declaration: Declaration, work: Path, runner: T
     sources: dict[str, YamlDocument | None] = {}
     for n, obj in enumerate(objects):
         origin_path = _origin_path(obj)
-        base = _bundle_path(origin_path, start) if origin_path else None
+        base = _bundle_path(origin_path) if origin_path else None
         data = obj if scan.origin_annotations else _strip(obj)
         kind, name = str(data.get("kind", "object")), str((data.get("metadata") or {}).get("name", n))
         file = out / f"{n:04d}.yaml"
         file.write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=False), encoding="utf-8")
-        generated = _generated_by(obj, start)
+        generated = _generated_by(obj)
         origin = KustomizeOrigin(
             bundle=bundle,
             base=base,
@@ -527,7 +527,7 @@ def _origin_path(obj: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _bundle_path(relative: str, start: PurePosixPath) -> str:
+def _bundle_path(relative: str) -> str:
     """A path the origin annotation gives (relative to the wrapper folder) as a bundle path."""
     parts: list[str] = [_WRAPPER]
     for part in PurePosixPath(relative).parts:
@@ -539,13 +539,13 @@ def _bundle_path(relative: str, start: PurePosixPath) -> str:
     return str(PurePosixPath(*parts)) if parts else "."
 
 
-def _generated_by(obj: dict[str, Any], start: PurePosixPath) -> str | None:
+def _generated_by(obj: dict[str, Any]) -> str | None:
     origin = _origin(obj)
     configured = origin.get("configuredIn")
     if not isinstance(configured, str):
         return None
     by: dict[str, Any] = origin["configuredBy"] if isinstance(origin.get("configuredBy"), dict) else {}
-    return f"{_bundle_path(configured, start)} ({by.get('kind', 'generator')})"
+    return f"{_bundle_path(configured)} ({by.get('kind', 'generator')})"
 
 
 def _strip(obj: dict[str, Any]) -> dict[str, Any]:
@@ -631,7 +631,7 @@ def _differences(ours: Any, theirs: Any, here: JsonPath = ()) -> Iterator[JsonPa
         yield here
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class KustomizeOrigin:
     """Where a field of a built object came from: the patch that set it, else its base file."""
 

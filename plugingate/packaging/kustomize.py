@@ -79,7 +79,10 @@ MAX_COPIED_FILE = 4 << 20
 # are named by their base file only (the checks are the same either way).
 MAX_ATTRIBUTED_PATCHES = 24
 _LIMITS = YamlLimits(max_bytes=1 << 20)
-_WRAPPER = ".plugingate-kustomize-root"
+# NOTE: the work folder holds the copy (COPY/<bundle path>) beside the wrapper (WRAPPER/), so that no
+# bundle folder's name can collide with the wrapper's.
+_COPY = "bundle"
+_WRAPPER = "wrapper"
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,10 +400,10 @@ def render_kustomize(root: Path, declaration: Declaration, work: Path, runner: T
     if scan.refusals:
         return Rendering(findings=tuple(scan.refusals))
     stage = work / "src"
-    _copy(bundle, scan.folders, stage)
+    _copy(bundle, scan.folders, stage / _COPY)
     wrapper = stage / _WRAPPER
     wrapper.mkdir()
-    up = "../" + str(start) if str(start) != "." else ".."
+    up = f"../{_COPY}/{start}" if str(start) != "." else f"../{_COPY}"
     (wrapper / "kustomization.yaml").write_text(
         json.dumps({"resources": [up], "buildMetadata": ["originAnnotations"]}), encoding="utf-8"
     )
@@ -496,7 +499,7 @@ def _build(runner: ToolRunner, wrapper: Path, shown: str) -> list[dict[str, Any]
         stdout_limit=STDOUT_LIMIT,
     )
     if run.returncode != 0:
-        message = last_lines(run.stderr).replace(str(wrapper.parent), "<bundle>")
+        message = last_lines(run.stderr).replace(str(wrapper.parent / _COPY), "<bundle>")
         raise InputError(
             f"kustomize {run.version} could not build it: {message}",
             field=shown,
@@ -536,6 +539,8 @@ def _bundle_path(relative: str) -> str:
                 parts.pop()
         elif part != ".":
             parts.append(part)
+    if parts[:1] == [_COPY]:
+        parts = parts[1:]
     return str(PurePosixPath(*parts)) if parts else "."
 
 
@@ -578,7 +583,7 @@ def _attribute(
     index = {_key(obj, seen): n for n, obj in enumerate(objects)}
     found: dict[int, list[tuple[Patch, frozenset[JsonPath]]]] = {}
     for patch in scan.patches:
-        kfile = stage / patch.kustomization
+        kfile = stage / _COPY / patch.kustomization
         original = kfile.read_bytes()
         data = yaml.safe_load(original)
         entries = data.get(patch.spelled or patch.list_field)

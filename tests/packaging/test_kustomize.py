@@ -282,3 +282,20 @@ def test_two_spellings_of_one_field_are_bad_input(tmp_path: Path) -> None:
     _overlay(bundle, "resources:\n- ../base\nResources:\n- ../base\n")
     with pytest.raises(InputError, match="same field to kustomize"):
         load_manifests(bundle, load_declaration(bundle))
+
+
+def test_a_kustomization_at_the_bundle_root_beside_folders_named_like_the_gates_own(tmp_path: Path) -> None:
+    """The work folder's copy and wrapper cannot collide with bundle folders, whatever they are named."""
+    bundle = copy_case("pass/kustomize-overlay", tmp_path)
+    for name in ("wrapper", "bundle", "src"):
+        (bundle / name).mkdir()
+        (bundle / name / "kustomization.yaml").write_text("resources: []\n", encoding="utf-8")
+    (bundle / "kustomization.yaml").write_text(
+        "resources:\n- deploy/overlay\n- wrapper\n- bundle\n- src\n", encoding="utf-8"
+    )
+    (bundle / "plugin.yaml").write_text(
+        (bundle / "plugin.yaml").read_text().replace("path: deploy/overlay", "path: ."), encoding="utf-8"
+    )
+    manifests = load_manifests(bundle, load_declaration(bundle))
+    assert sorted(o.kind for o in manifests.objects) == ["Deployment", "ServiceAccount"]
+    assert errors(gate_findings(bundle)) == []

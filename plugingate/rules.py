@@ -4,7 +4,7 @@ Each step declares its rules beside its checks (``plugingate/<step>/rules.py``, 
 ``RULES`` tuple); this module gathers them for the reports (SARIF rules, the docs) and checks that no
 id is declared twice. Id prefixes: PG-BUN bundle, PG-SIG signature, PG-PRV provenance, PG-DEC
 plugin.yaml, PG-CAP declared capabilities against the policy, PG-MAN manifests against the
-declaration, PG-SBOM, PG-VUL vulnerabilities, PG-ATT attestations,
+declaration, PG-CHART Helm charts, PG-SBOM, PG-VUL vulnerabilities, PG-ATT attestations,
 PG-POL the policy's trust.
 """
 
@@ -22,6 +22,7 @@ _OWNERS = (
     "plugingate.declaration.rules",
     "plugingate.capabilities.rules",
     "plugingate.manifests.rules",
+    "plugingate.packaging.chart_rules",
     "plugingate.sbom.rules",
     "plugingate.vulnerabilities.rules",
     "plugingate.attestation.rules",

@@ -32,7 +32,7 @@ from plugingate.policy.model import CapabilitiesPolicy
 
 def check_manifests(manifests: ManifestSet, declaration: Declaration, policy: CapabilitiesPolicy) -> list[Finding]:
     """Every finding of the manifests against the declaration (the policy sets only requireLimits and ceilings)."""
-    findings = check_inventory(manifests, declaration, policy)
+    findings = [*manifests.refusals, *check_inventory(manifests, declaration, policy)]
     pods = PodChecker(declaration, policy)
     security = PodSecurity(declaration, policy, bundle_volumes(manifests))
     accounts = service_accounts(manifests)

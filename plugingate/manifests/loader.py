@@ -12,7 +12,8 @@ agree (``agreement``). Lists are unrolled the kubectl way, so both readings expa
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -22,6 +23,7 @@ from plugingate.files import read_bounded
 from plugingate.manifests.agreement import check_agreement
 from plugingate.manifests.kubedecode import KubernetesReader
 from plugingate.manifests.model import ManifestObject, ManifestSet
+from plugingate.packaging.forms import Form, PackagingOptions, declared_form, render_declared
 from plugingate.safeyaml import JsonPath, YamlDocument, YamlLimits, load_yaml
 
 EXTENSIONS = (".yaml", ".yml", ".json")
@@ -47,13 +49,26 @@ def load_manifests(
     limits: ManifestLimits = DEFAULT_LIMITS,
     *,
     second_reading: KubernetesReader | None = None,
+    packaging: PackagingOptions | None = None,
 ) -> ManifestSet:
     """Read every manifest file ``spec.manifests`` names (files or folders, recursive, sorted).
 
     With ``second_reading``, the files are also decoded as Kubernetes decodes them (started before
     the Python reading, so both run at once) and any difference is an ``InputError`` (exit 2); a
     decoder that cannot run is a ``ToolError`` (exit 3).
+
+    When the declaration uses another packaging form (``spec.chart``…), it is rendered first into a
+    private folder (``packaging``: the policy's settings; defaults otherwise) and its files are read
+    the same way; what refused rendering comes back as the set's ``refusals``.
     """
+    if declared_form(declaration) is not Form.MANIFESTS:
+        with tempfile.TemporaryDirectory(prefix="plugingate-render-") as work:
+            rendered = render_declared(root, declaration, packaging or PackagingOptions(), Path(work))
+            assert rendered is not None
+            reader = _Reader(root, declaration, limits, second_reading)
+            reader.files = [(f.shown, f.path) for f in rendered.files]
+            found = reader.read(collected=True)
+            return replace(found, refusals=rendered.findings, rendered_by=rendered.tool_versions)
     reader = _Reader(root, declaration, limits, second_reading)
     return reader.read()
 
@@ -61,7 +76,13 @@ def load_manifests(
 def manifest_files(
     root: Path, declaration: Declaration, limits: ManifestLimits = DEFAULT_LIMITS
 ) -> tuple[tuple[str, Path], ...]:
-    """The files ``load_manifests`` reads (shown path, real path), without reading them."""
+    """The files ``load_manifests`` reads (shown path, real path), without reading them.
+
+    Empty for a form that is rendered first (``spec.chart``…): those files exist only while
+    ``load_manifests`` runs.
+    """
+    if declared_form(declaration) is not Form.MANIFESTS:
+        return ()
     reader = _Reader(root, declaration, limits, None)
     reader.collect()
     return tuple(reader.files)
@@ -80,9 +101,10 @@ class _Reader:
         self.seen_dirs: set[Path] = set()
         self.entries = 0
 
-    def collect(self) -> None:
-        for n, entry in enumerate(self.declaration.manifests):
-            self._entry(entry, n)
+    def collect(self, *, collected: bool = False) -> None:
+        if not collected:
+            for n, entry in enumerate(self.declaration.manifests):
+                self._entry(entry, n)
         # NOTE: the sizes are checked before either reading starts: the Kubernetes reading runs
         # beside the Python one and must never be handed a file the gate would refuse for its size.
         total = 0
@@ -102,8 +124,8 @@ class _Reader:
                     hint="a plugin's Kubernetes manifests are small; check what spec.manifests points at",
                 )
 
-    def read(self) -> ManifestSet:
-        self.collect()
+    def read(self, *, collected: bool = False) -> ManifestSet:
+        self.collect(collected=collected)
         pending = self.second.start(self.files) if self.second is not None and self.files else None
         objects = self._read_python()
         if pending is not None:

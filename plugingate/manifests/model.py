@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from plugingate.findings import Location
+from plugingate.findings import Finding, Location
 from plugingate.safeyaml import JsonPath, YamlDocument
 
 
@@ -67,6 +67,14 @@ class ManifestSet:
 
     objects: tuple[ManifestObject, ...]
     files: tuple[str, ...]
+    # NOTE: findings of rendering a packaging form (a chart's lookup, an unlocked dependency…):
+    # reported with the manifests' own, so a form that cannot be rendered faithfully is denied.
+    refusals: tuple[Finding, ...] = ()
+    rendered_by: tuple[tuple[str, str], ...] = ()
+
+    def tool_versions(self) -> dict[str, str]:
+        """The tools that rendered the objects (``{"helm": "3.21.4"}``), for report.json's ``tools``."""
+        return dict(self.rendered_by)
 
     def of_kind(self, *kinds: str) -> list[ManifestObject]:
         """The objects of the given kinds."""

@@ -21,7 +21,11 @@ def manifests_step(ctx: StepContext) -> StepResult:
     # objects kubectl would send, or the bundle is refused.
     early = ctx.kube_reading.result() if ctx.kube_reading.done() else None
     second = early if isinstance(early, KubernetesReader) else HelperReader()
-    manifests = load_manifests(ctx.bundle.root, ctx.declaration, second_reading=second)
+    from plugingate.packaging.forms import PackagingOptions
+
+    policy = ctx.request.policy
+    packaging = PackagingOptions(charts=policy.charts, trusted_signers=policy.signature.trusted_signers)
+    manifests = load_manifests(ctx.bundle.root, ctx.declaration, second_reading=second, packaging=packaging)
     findings = check_manifests(manifests, ctx.declaration, ctx.request.policy.capabilities)
     count = len(getattr(manifests, "objects", ()))
     summary = count_summary(findings, f"{count} Kubernetes object(s)")

@@ -16,6 +16,7 @@ from plugingate.policy.model import (
     AttestationPolicy,
     BundleLimitsPolicy,
     CapabilitiesPolicy,
+    ChartsPolicy,
     FilesystemPolicy,
     GatePolicy,
     ImagesPolicy,
@@ -97,6 +98,7 @@ class _Builder:
             vulnerabilities=self.vulnerabilities(spec.get("vulnerabilities") or {}),
             capabilities=self.capabilities(spec.get("capabilities") or {}),
             attestation=self.attestation(spec.get("attestation") or {}),
+            charts=self.charts(spec.get("charts") or {}),
             document=self.doc,
         )
 
@@ -303,6 +305,23 @@ class _Builder:
     def attestation(self, s: dict[str, Any]) -> AttestationPolicy:
         valid_for = s.get("validFor", "720h")
         return AttestationPolicy(valid_for=self.convert(parse_duration, valid_for, "spec", "attestation", "validFor"))
+
+    def charts(self, s: dict[str, Any]) -> ChartsPolicy:
+        d = ChartsPolicy()
+        at = ("spec", "charts")
+        timeout = s.get("renderTimeout")
+        return ChartsPolicy(
+            kube_version=str(s.get("kubeVersion", d.kube_version)).removeprefix("v"),
+            api_versions=tuple(s.get("apiVersions") or ()),
+            keyring=self.path(s["keyring"]) if "keyring" in s else None,
+            require_signature=bool(s.get("requireSignature", d.require_signature)),
+            render_timeout=(
+                self.convert(parse_duration, timeout, *at, "renderTimeout") if timeout is not None else d.render_timeout
+            ),
+            max_rendered_bytes=self.convert(
+                parse_bytes, s.get("maxRenderedBytes", d.max_rendered_bytes), *at, "maxRenderedBytes"
+            ),
+        )
 
 
 _SectionT = TypeVar("_SectionT")

@@ -300,7 +300,11 @@ class ToolRunner:
         if isinstance(memo.get(memo_key), str):
             return str(memo[memo_key])
         info = ToolInfo(tool=tool, path=path, found_by="", version="unknown")
-        args = ("version", "--json") if tool is Tool.COSIGN else ("version", "-o", "json")
+        args: tuple[str, ...] = ("version", "-o", "json")
+        if tool is Tool.COSIGN:
+            args = ("version", "--json")
+        elif tool is Helper.HELM:
+            args = ("version", "--template", '{"version": "{{.Version}}"}')
         run = self._run(info, args, env=None, timeout=_VERSION_TIMEOUT, files=None, stdout_limit=1 << 20)
         if run.returncode != 0:
             raise ToolError(

@@ -1,0 +1,60 @@
+"""Fixtures of the packaging tests: the pinned Helm, chart bundles written on the fly, gate runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from plugingate.errors import ToolError
+from plugingate.tools.locate import Helper, locate
+from tests.conftest import REPO
+
+CASES = REPO / "testdata" / "bundles"
+CHART_CASES = sorted(p for p in CASES.glob("*/chart-*") if (p / "expected.yaml").is_file())
+CASES_POLICY = REPO / "testdata" / "policies" / "cases.yaml"
+
+
+@pytest.fixture(scope="session")
+def helm() -> Path:
+    """The pinned helm (``PLUGINGATE_HELM`` from scripts/setup-helm, or the tools folder)."""
+    try:
+        path, _ = locate(Helper.HELM)
+    except ToolError as exc:
+        pytest.skip(f"{exc.message}; run scripts/setup-helm (it prints PLUGINGATE_HELM)")
+    assert os.environ.get("PLUGINGATE_HELM", str(path))
+    return path
+
+
+def run_helm(helm: Path, *args: str | Path, cwd: Path | None = None, check: bool = True) -> str | None:
+    """helm ARGS with private homes, as a test's independent reading (stdout; None or a failed test on error)."""
+    home = Path(os.environ.get("TMPDIR", "/tmp")) / f"pg-helm-test-{os.getpid()}"
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "HELM_CACHE_HOME": str(home / "cache"),
+        "HELM_CONFIG_HOME": str(home / "config"),
+        "HELM_DATA_HOME": str(home / "data"),
+    }
+    proc = subprocess.run(
+        [str(helm), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=base,
+        timeout=120,
+        check=False,
+    )
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def copy_case(name: str, tmp_path: Path) -> Path:
+    """A writable copy of a bundle case (``pass/chart-minimal``) to mutate."""
+    target = tmp_path / name.replace("/", "-")
+    shutil.copytree(CASES / name, target, symlinks=True)
+    return target

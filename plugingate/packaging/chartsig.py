@@ -91,10 +91,11 @@ def verify_provenance(archive: Path, prov: Path, copy: ChartCopy, options: Packa
         return f"more than {_MAX_PROV} bytes; not a provenance file"
     runner = options.runner or ToolRunner()
     with tempfile.TemporaryDirectory(prefix="plugingate-chartsig-") as tmp:
-        # NOTE: helm verify finds the provenance beside the archive under the archive's name + .prov.
-        target = Path(tmp) / "chart.tgz"
+        # NOTE: helm verify finds the provenance beside the archive under the archive's name + .prov,
+        # and the provenance names the archive's file: the copy keeps the name it has in the bundle.
+        target = Path(tmp) / archive.name
         shutil.copyfile(archive, target)
-        shutil.copyfile(prov, Path(tmp) / "chart.tgz.prov")
+        shutil.copyfile(prov, Path(tmp) / f"{archive.name}.prov")
         shutil.copyfile(keyring, Path(tmp) / "keyring.gpg")
         run = runner.run(
             Helper.HELM,
@@ -105,7 +106,7 @@ def verify_provenance(archive: Path, prov: Path, copy: ChartCopy, options: Packa
         )
         if run.returncode != 0:
             return f"helm {run.version} does not verify the chart archive: {last_lines(run.stderr, 3)}"
-        signed = _signed_body(Path(tmp) / "chart.tgz.prov")
+        signed = _signed_body(Path(tmp) / f"{archive.name}.prov")
     if signed is None:
         return "not a clear-signed provenance document"
     # NOTE: helm verify checks the signature and the archive's sha256; the chart the provenance names

@@ -10,8 +10,8 @@ from plugingate.errors import InputError
 from plugingate.findings import Finding, Severity
 from plugingate.packaging.chart_scan import scan_chart
 from plugingate.packaging.chart_source import bundle_file, copy_chart
-from plugingate.packaging.forms import Form, PackagingOptions, RenderedFile, RenderedForm
 from plugingate.packaging.helm import RenderSettings, render, safe_file_name, split_sources
+from plugingate.packaging.model import Form, PackagingOptions, RenderedFile, RenderedForm
 from plugingate.tools.runner import ToolRunner
 
 DEFAULT_LABEL = "default values"

@@ -24,8 +24,8 @@ from plugingate.findings import Finding, Location
 from plugingate.packaging import chart_rules
 from plugingate.packaging.chart_scan import read_chart_yaml
 from plugingate.packaging.chart_source import ChartCopy, bundle_file, chart_field_line
-from plugingate.packaging.forms import PackagingOptions
 from plugingate.packaging.helm import helm_env
+from plugingate.packaging.model import PackagingOptions
 from plugingate.safeyaml import YamlLimits, load_one
 from plugingate.tools.locate import Helper
 from plugingate.tools.runner import ToolRunner, last_lines

@@ -259,3 +259,22 @@ def test_oci_reference_is_refused_clearly(tmp_path: Path) -> None:
     _plugin(case, oci="oci://registry.example.com/charts/app@sha256:" + "ab" * 32)
     with pytest.raises(InputError, match="OCI chart references"):
         _errors(case)
+
+
+def test_templates_see_the_policy_kube_version_and_api_versions(tmp_path: Path) -> None:
+    """.Capabilities come from the policy, not from Helm's build: a chart renders the same everywhere."""
+    case = copy_case("pass/chart-minimal", tmp_path)
+    (case / "chart" / "templates" / "caps.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caps}\ndata:\n"
+        "  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n"
+        '  monitoring: {{ .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" | quote }}\n'
+    )
+    declaration = load_declaration(case)
+
+    def caps(options: PackagingOptions | None) -> set[tuple[str, str]]:
+        objects = load_manifests(case, declaration, packaging=options).objects
+        return {(o.data["data"]["kube"], o.data["data"]["monitoring"]) for o in objects if o.name == "caps"}
+
+    assert caps(None) == {("v1.33.0", "false")}
+    charts = ChartsPolicy(kube_version="1.30.2", api_versions=("monitoring.coreos.com/v1",))
+    assert caps(PackagingOptions(charts=charts)) == {("v1.30.2", "true")}

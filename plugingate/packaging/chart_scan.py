@@ -3,8 +3,9 @@
 Scanned on the gate's private copy (``chart_source``), the very files Helm renders, the chart and
 every subchart in ``charts/``. Template functions are found in the template *actions* (``{{ … }}``)
 of every file under ``templates/`` (helpers included: ``include`` only runs what such a file
-defines), after template comments are removed; when a template calls ``tpl`` the values files are
-scanned too, since ``tpl`` renders a values string as a template.
+defines), after template comments are removed; when a template calls ``tpl`` every other file of the
+chart tree and the profiles' values are scanned too, since ``tpl`` renders any string as a template
+(a value, a file read with ``.Files.Get``).
 
 NOTE: a template that builds a function name out of pieces and hands it to ``tpl`` (``tpl (print
 "{{ look" "up …}}")``) is not seen by a scan; Helm's ``lookup`` offline then renders nothing, the
@@ -88,6 +89,7 @@ def chart_tree(top: Path, shown: str) -> list[ChartInfo]:
 def scan_chart(top: Path, shown: str, extra_values: tuple[tuple[Path, str], ...] = ()) -> list[Finding]:
     """Every lookup/DNS call, clock or random use, and unvendored or unlocked dependency of the chart tree."""
     findings: list[Finding] = []
+    top_shown = shown
     charts = chart_tree(top, shown)
     uses_tpl = False
     for chart in charts:
@@ -97,12 +99,16 @@ def scan_chart(top: Path, shown: str, extra_values: tuple[tuple[Path, str], ...]
             uses_tpl = uses_tpl or any(_WORD["tpl"].search(a) for a in actions)
             findings.extend(_function_findings(actions, text, display))
     if uses_tpl:
-        # NOTE: tpl renders a values string as a template: a lookup may hide in values.
-        values = [(c.folder / "values.yaml", f"{c.shown}/values.yaml") for c in charts]
-        for file, display in (*values, *extra_values):
-            if file.is_file():
-                text = _read_text(file)
-                findings.extend(_function_findings([text], text, display, only=_CLUSTER_FUNCTIONS))
+        # NOTE: tpl renders any string as a template: a values string, or a file read with .Files.Get.
+        # So every other file of the chart tree, and the profiles' values, is scanned as if it were one.
+        others = [
+            (path, f"{top_shown}/{path.relative_to(top).as_posix()}")
+            for path in sorted(top.rglob("*"))
+            if path.is_file() and "templates" not in path.relative_to(top).parts
+        ]
+        for file, display in (*others, *extra_values):
+            text = _read_text(file)
+            findings.extend(_function_findings([text], text, display, only=_CLUSTER_FUNCTIONS))
     for chart in charts:
         findings.extend(check_dependencies(chart))
     return findings

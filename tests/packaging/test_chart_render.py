@@ -278,3 +278,14 @@ def test_templates_see_the_policy_kube_version_and_api_versions(tmp_path: Path) 
     assert caps(None) == {("v1.33.0", "false")}
     charts = ChartsPolicy(kube_version="1.30.2", api_versions=("monitoring.coreos.com/v1",))
     assert caps(PackagingOptions(charts=charts)) == {("v1.30.2", "true")}
+
+
+def test_lookup_in_a_file_rendered_with_tpl_is_refused(tmp_path: Path) -> None:
+    case = copy_case("pass/chart-minimal", tmp_path)
+    (case / "chart" / "conf").mkdir()
+    (case / "chart" / "conf" / "token.tpl").write_text('{{ (lookup "v1" "Secret" "" "").items }}\n')
+    (case / "chart" / "templates" / "conf.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: conf}\ndata:\n"
+        '  c: {{ tpl (.Files.Get "conf/token.tpl") . | quote }}\n'
+    )
+    assert _errors(case) == ["PG-CHART-001"]

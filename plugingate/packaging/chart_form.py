@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from plugingate.declaration import Declaration
@@ -65,22 +66,23 @@ def render_chart(root: Path, declaration: Declaration, options: PackagingOptions
     settings = settings_of(options)
     release, namespace = release_of(declaration)
     files: list[RenderedFile] = []
-    version = ""
     out = work / "rendered"
-    for index, (label, values) in enumerate([(DEFAULT_LABEL, None), *((lb, p) for lb, p, _ in profiles)]):
-        output, version = render(
-            runner,
-            copy.root,
-            release,
-            namespace,
-            settings,
-            () if values is None else (values,),
-            shown=f"{copy.shown} ({label})",
-        )
+    renders = [(DEFAULT_LABEL, None), *((lb, p) for lb, p, _ in profiles)]
+
+    def one(label: str, values: Path | None) -> tuple[str, str]:
+        values_files = () if values is None else (values,)
+        return render(runner, copy.root, release, namespace, settings, values_files, shown=f"{copy.shown} ({label})")
+
+    # NOTE: the renderings are independent Helm processes: run at once (at most two), so that a chart
+    # with profiles costs little more wall time than one without; results are taken in order.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="plugingate-helm") as pool:
+        outputs = [pool.submit(one, label, values) for label, values in renders]
+        results = [future.result() for future in outputs]
+    for index, ((label, _), (output, _version)) in enumerate(zip(renders, results, strict=True)):
         folder = out / f"{index:02d}"
         folder.mkdir(parents=True)
         for number, template in enumerate(split_sources(output)):
             path = folder / safe_file_name(number, template.source)
             path.write_text(template.text, encoding="utf-8")
             files.append(RenderedFile(shown=f"chart {template.source} ({label})", path=path, origin=template.source))
-    return RenderedForm(Form.CHART, tuple(files), tuple(findings), (("helm", version),))
+    return RenderedForm(Form.CHART, tuple(files), tuple(findings), (("helm", results[0][1]),))

@@ -9,6 +9,7 @@ from pathlib import Path
 from plugingate.declaration import Declaration
 from plugingate.errors import InputError
 from plugingate.findings import Finding, Severity
+from plugingate.packaging.chart_oci import pull_chart
 from plugingate.packaging.chart_scan import scan_chart
 from plugingate.packaging.chart_source import bundle_file, copy_chart
 from plugingate.packaging.helm import RenderSettings, render, safe_file_name, split_sources
@@ -42,7 +43,8 @@ def render_chart(root: Path, declaration: Declaration, options: PackagingOptions
 
     chart = declaration.chart
     assert chart is not None
-    copy = copy_chart(root, declaration, work)
+    pulled = pull_chart(declaration, work / "pulled") if chart.oci is not None else None
+    copy = copy_chart(root, declaration, work, pulled)
     profiles: list[tuple[str, Path, str]] = []
     values_dir = work / "values"
     values_dir.mkdir()

@@ -64,21 +64,22 @@ def bundle_file(root: Path, declaration: Declaration, entry: str, field: str, *a
     return real
 
 
-def copy_chart(root: Path, declaration: Declaration, work: Path) -> ChartCopy:
-    """The chart of ``spec.chart`` copied (folder) or unpacked (archive) into ``work``, subcharts unpacked."""
+def copy_chart(root: Path, declaration: Declaration, work: Path, pulled: Path | None = None) -> ChartCopy:
+    """The chart of ``spec.chart`` copied (folder) or unpacked (archive) into ``work``, subcharts unpacked.
+
+    ``pulled`` is the archive of ``spec.chart.oci``, already fetched by its digest (``chart_oci``).
+    """
     chart = declaration.chart
     assert chart is not None
+    target = work / "chart"
     if chart.oci is not None:
-        raise InputError(
-            "OCI chart references are not rendered by this gate yet: it pulls nothing while it renders",
-            path=declaration.path,
-            line=chart_field_line(declaration, "oci"),
-            field="spec.chart.oci",
-            hint="vendor the chart archive in the bundle (`helm pull oci://…@sha256:…`) and name it in spec.chart.path",
-        )
+        assert pulled is not None
+        top = _unpack_chart_archive(pulled, target, chart.oci)
+        copy = ChartCopy(root=top, shown=chart.oci.rsplit("@", 1)[0].removeprefix("oci://"), archive=pulled)
+        _unpack_subcharts(copy.root, copy.shown, 0)
+        return copy
     assert chart.path is not None
     source = bundle_file(root, declaration, chart.path, "spec.chart.path", "path")
-    target = work / "chart"
     if source.is_dir():
         _copy_tree(source, target, chart.path)
         copy = ChartCopy(root=target, shown=chart.path.rstrip("/"), archive=None)

@@ -254,13 +254,6 @@ def test_gate_cli_on_a_chart_records_helm_and_names_templates(tmp_path: Path) ->
     assert "chart chart-hook-privileged/templates/hook-migrate.yaml (default values)" in text
 
 
-def test_oci_reference_is_refused_clearly(tmp_path: Path) -> None:
-    case = copy_case("pass/chart-minimal", tmp_path)
-    _plugin(case, oci="oci://registry.example.com/charts/app@sha256:" + "ab" * 32)
-    with pytest.raises(InputError, match="OCI chart references"):
-        _errors(case)
-
-
 def test_templates_see_the_policy_kube_version_and_api_versions(tmp_path: Path) -> None:
     """.Capabilities come from the policy, not from Helm's build: a chart renders the same everywhere."""
     case = copy_case("pass/chart-minimal", tmp_path)

@@ -141,9 +141,9 @@ class ToolRunner:
     ) -> ToolRun:
         """Run ``tool args`` in a fresh private folder and wait for it, at most ``timeout`` seconds.
 
-        ``files`` are written into the private folder first (``{"grype.yaml": "..."}``); an argument
-        ``{work}`` is replaced by that folder's path, so configuration files can be named
-        explicitly. A timeout raises ``ToolError``; a non-zero exit does not (see ``ToolRun.check``).
+        ``files`` are written into the private folder first (``{"grype.yaml": "..."}``); ``{work}`` in
+        an argument or an ``env`` value is replaced by that folder's path, so configuration files can
+        be named explicitly. A timeout raises ``ToolError``; a non-zero exit does not (see ``ToolRun.check``).
         A ``background`` run (work off the critical path, beside another tool) runs at a lower CPU
         priority, so that on a busy machine the tool it runs beside is not slowed down.
         """
@@ -188,7 +188,8 @@ class ToolRunner:
                 "TZ": "UTC",
                 "NO_COLOR": "1",
             }
-            run_env.update(env or {})
+            # NOTE: ``{work}`` in a setting is the private folder too (Helm's homes live there).
+            run_env.update({name: value.replace("{work}", str(work)) for name, value in (env or {}).items()})
             run_env.update(_TOOL_ENV.get(info.tool, {}))
             argv = (str(info.path), *(a.replace("{work}", str(work)) for a in args))
             return self._spawn(info, argv, work, run_env, limit, stdout_limit, background=background)

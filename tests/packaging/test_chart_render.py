@@ -282,3 +282,17 @@ def test_lookup_in_a_file_rendered_with_tpl_is_refused(tmp_path: Path) -> None:
         '  c: {{ tpl (.Files.Get "conf/token.tpl") . | quote }}\n'
     )
     assert _errors(case) == ["PG-CHART-001"]
+
+
+def test_helm_runs_with_its_homes_in_the_private_folder_and_no_kubeconfig(helm: Path, tmp_path: Path) -> None:
+    from plugingate.packaging.helm import helm_env
+    from plugingate.tools.locate import Helper
+    from plugingate.tools.runner import ToolRunner
+
+    run = ToolRunner(work_root=tmp_path / "runs").run(Helper.HELM, ["env"], env=helm_env())
+    settings = dict(line.split("=", 1) for line in run.stdout.decode().splitlines() if "=" in line)
+    work = str(tmp_path / "runs")
+    for name in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "HELM_REGISTRY_CONFIG"):
+        assert settings[name].strip('"').startswith(work), (name, settings[name])
+    assert settings["HELM_KUBECONTEXT"].strip('"') == ""
+    assert not list((tmp_path / "runs").iterdir()), "the private folder is removed after the run"

@@ -32,6 +32,9 @@ class RenderSettings:
     api_versions: tuple[str, ...] = ()
     timeout_seconds: float = 60.0
     max_output_bytes: int = 32 << 20
+    # NOTE: Helm builds a template's whole output in memory before it prints: `repeat 2000000000`
+    # would take gigabytes before the output bound could see a byte. Go runs well within 2 GiB.
+    max_memory_bytes: int = 2 << 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,7 @@ def render(
             env=helm_env(),
             timeout=settings.timeout_seconds,
             stdout_limit=settings.max_output_bytes,
+            memory_limit=settings.max_memory_bytes,
         )
     except ToolError as exc:
         raise ToolError(

@@ -296,3 +296,15 @@ def test_helm_runs_with_its_homes_in_the_private_folder_and_no_kubeconfig(helm: 
         assert settings[name].strip('"').startswith(work), (name, settings[name])
     assert settings["HELM_KUBECONTEXT"].strip('"') == ""
     assert not list((tmp_path / "runs").iterdir()), "the private folder is removed after the run"
+
+
+def test_a_template_that_asks_for_gigabytes_is_stopped_by_the_memory_bound(tmp_path: Path) -> None:
+    """Helm builds the output in memory first: the output bound alone would come too late."""
+    import time
+
+    case = copy_case("pass/chart-minimal", tmp_path)
+    (case / "chart" / "templates" / "flood.yaml").write_text('# {{ repeat 4000000000 "x" }}\n')
+    started = time.monotonic()
+    with pytest.raises(InputError, match="cannot render the chart"):
+        _errors(case)
+    assert time.monotonic() - started < 60

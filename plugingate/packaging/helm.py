@@ -120,11 +120,23 @@ def render(
         ) from exc
     if run.returncode != 0:
         raise InputError(
-            f"helm {run.version} cannot render the chart: {last_lines(run.stderr, 5)}",
+            f"helm {run.version} cannot render the chart: {helm_reason(run.stderr, settings)}",
             path=shown,
             hint="fix the chart so that `helm template` renders it offline with the policy's kubeVersion",
         )
     return run.stdout.decode("utf-8", errors="strict"), run.version
+
+
+def helm_reason(stderr: str, settings: RenderSettings) -> str:
+    """Helm's own one-line reason (``Error: …``), or what ended the Go runtime, rather than a stack trace."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for prefix in ("Error:", "fatal error:", "panic:"):
+        found = next((line for line in lines if line.startswith(prefix)), None)
+        if found is not None:
+            if "out of memory" in found:
+                return f"{found} (the chart asked for more than the {settings.max_memory_bytes} bytes Helm may use)"
+            return found
+    return last_lines(stderr, 5)
 
 
 def split_sources(output: str) -> list[RenderedTemplate]:

@@ -305,6 +305,6 @@ def test_a_template_that_asks_for_gigabytes_is_stopped_by_the_memory_bound(tmp_p
     case = copy_case("pass/chart-minimal", tmp_path)
     (case / "chart" / "templates" / "flood.yaml").write_text('# {{ repeat 4000000000 "x" }}\n')
     started = time.monotonic()
-    with pytest.raises(InputError, match="cannot render the chart"):
+    with pytest.raises(InputError, match=r"out of memory.*more than the 2147483648 bytes"):
         _errors(case)
     assert time.monotonic() - started < 60

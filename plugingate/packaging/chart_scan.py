@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from plugingate.errors import InputError
+from plugingate.files import read_bounded
 from plugingate.findings import Finding, Location
 from plugingate.packaging import chart_rules
 from plugingate.packaging.chart_source import CHART_FILE
@@ -68,7 +69,7 @@ def read_chart_yaml(folder: Path, shown: str) -> ChartInfo:
     path = folder / CHART_FILE
     if not path.is_file():
         raise InputError(f"no {CHART_FILE}", path=shown, hint="every chart and subchart needs Chart.yaml")
-    doc = load_one(path.read_bytes(), path=f"{shown}/{CHART_FILE}", limits=_META_LIMITS)
+    doc = load_one(_meta_bytes(path, f"{shown}/{CHART_FILE}"), path=f"{shown}/{CHART_FILE}", limits=_META_LIMITS)
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("name"), str) or "version" not in data:
         raise InputError("expected a map with name and version", path=f"{shown}/{CHART_FILE}")
@@ -124,11 +125,12 @@ def _template_files(chart: ChartInfo) -> Iterator[tuple[Path, str]]:
 
 
 def _read_text(path: Path) -> str:
-    with path.open("rb") as file:
-        raw = file.read(_MAX_SCAN_BYTES + 1)
-    if len(raw) > _MAX_SCAN_BYTES:
-        raise InputError(f"a template of more than {_MAX_SCAN_BYTES} bytes", path=str(path.name))
+    raw = read_bounded(path, _MAX_SCAN_BYTES, "a chart file", shown_as=path.name)
     return raw.decode("utf-8", errors="replace")
+
+
+def _meta_bytes(path: Path, shown: str) -> bytes:
+    return read_bounded(path, _META_LIMITS.max_bytes, "a chart's metadata", shown_as=shown)
 
 
 def _function_findings(
@@ -167,7 +169,8 @@ def _dependencies(chart: ChartInfo) -> tuple[list[dict[str, Any]], YamlDocument,
         return list(deps), chart.meta, "Chart.lock"
     legacy = chart.folder / "requirements.yaml"
     if legacy.is_file():
-        doc = load_one(legacy.read_bytes(), path=f"{chart.shown}/requirements.yaml", limits=_META_LIMITS)
+        shown = f"{chart.shown}/requirements.yaml"
+        doc = load_one(_meta_bytes(legacy, shown), path=shown, limits=_META_LIMITS)
         if isinstance(doc.data, dict) and doc.data.get("dependencies"):
             return list(doc.data["dependencies"]), doc, "requirements.lock"
     return [], chart.meta, "Chart.lock"
@@ -206,7 +209,8 @@ def check_dependencies(chart: ChartInfo) -> list[Finding]:
             )
         )
         return findings
-    lock = load_one(lock_path.read_bytes(), path=f"{chart.shown}/{lock_name}", limits=_META_LIMITS)
+    shown = f"{chart.shown}/{lock_name}"
+    lock = load_one(_meta_bytes(lock_path, shown), path=shown, limits=_META_LIMITS)
     locked = lock.data.get("dependencies") if isinstance(lock.data, dict) else None
     digest = lock.data.get("digest") if isinstance(lock.data, dict) else None
     expected = hash_req(deps, locked if isinstance(locked, list) else [])

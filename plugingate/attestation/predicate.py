@@ -226,6 +226,8 @@ class GatePredicate:
     violations: Sequence[str] = field(default=())  # rule ids of the denying findings
     from_cache: bool = False  # the SBOM or the scan came from the result cache
     bundle: BundleRef | None = None
+    # NOTE: what `plugingate render` writes for the granted declaration: {digest, namespace, cni, objects}.
+    runtime_controls: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.passed and (self.mode is not Mode.ENFORCE or self.violations):
@@ -263,6 +265,8 @@ class GatePredicate:
             out["plugin"] = self.plugin.to_dict()
         if self.bundle is not None:
             out["bundle"] = self.bundle.to_dict()
+        if self.runtime_controls is not None:
+            out["runtimeControls"] = dict(self.runtime_controls)
         return out
 
 

@@ -27,6 +27,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "attach": ("plugingate.cli.attach", "publish attestations to an OCI registry as cosign does"),
     "doctor": ("plugingate.cli.doctor", "report the tools found, their versions and the database status"),
     "db": ("plugingate.cli.db", "the vulnerability database: status, update, import, build (no fallback)"),
+    "render": (
+        "plugingate.cli.render",
+        "write the runtime controls (Namespace, NetworkPolicy, RBAC, Kyverno) of a plugin",
+    ),
 }
 
 

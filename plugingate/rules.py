@@ -4,7 +4,7 @@ Each step declares its rules beside its checks (``plugingate/<step>/rules.py``, 
 ``RULES`` tuple); this module gathers them for the reports (SARIF rules, the docs) and checks that no
 id is declared twice. Id prefixes: PG-BUN bundle, PG-SIG signature, PG-PRV provenance, PG-DEC
 plugin.yaml, PG-CAP declared capabilities against the policy, PG-MAN manifests against the
-declaration, PG-KUS and PG-OLM packaging forms (kustomize, operator bundles), PG-SBOM,
+declaration, PG-CHART Helm charts, PG-KUS and PG-OLM kustomize and operator bundles, PG-SBOM,
 PG-VUL vulnerabilities, PG-ATT attestations, PG-POL the policy's trust, PG-GRW permission growth
 between versions.
 """
@@ -24,6 +24,7 @@ _OWNERS = (
     "plugingate.capabilities.rules",
     "plugingate.manifests.rules",
     "plugingate.packaging.rules",
+    "plugingate.packaging.chart_rules",
     "plugingate.sbom.rules",
     "plugingate.vulnerabilities.rules",
     "plugingate.attestation.rules",

@@ -27,6 +27,8 @@ from plugingate.declaration import load_declaration
 from plugingate.findings import Severity
 from plugingate.manifests import check_manifests, load_manifests
 from plugingate.manifests.rules import RULES as MAN_RULES
+from plugingate.packaging.chart_rules import RULES as CHART_RULES
+from plugingate.packaging.forms import PackagingOptions
 from plugingate.packaging.rules import RULES as PKG_RULES
 from plugingate.policy import load_policy
 from plugingate.policy.model import Mode
@@ -76,7 +78,7 @@ def test_every_rule_has_a_case() -> None:
         data = expected(case)
         (denied if data["verdict"] == "denied" else set()).update(data["rules"])
         warned.update(data.get("warnings", []))
-    for rule in (*CAP_RULES, *MAN_RULES, *PKG_RULES):
+    for rule in (*CAP_RULES, *MAN_RULES, *PKG_RULES, *CHART_RULES):
         bucket = denied if rule.severity is Severity.ERROR else warned
         assert rule.id in bucket, f"no case covers {rule.id}"
 
@@ -88,7 +90,9 @@ def test_case_checks_in_process(case: Path) -> None:
     policy = load_policy(policy_path(case))
     declaration = load_declaration(case)
     findings = check_capabilities(declaration, policy.capabilities)
-    findings += check_manifests(load_manifests(case, declaration), declaration, policy.capabilities)
+    packaging = PackagingOptions(charts=policy.charts, trusted_signers=policy.signature.trusted_signers)
+    manifests = load_manifests(case, declaration, packaging=packaging)
+    findings += check_manifests(manifests, declaration, policy.capabilities)
     errors = sorted({f.rule_id for f in findings if f.severity is Severity.ERROR})
     assert errors == data["rules"], [f"{f.rule_id} {f.location}: {f.message}" for f in findings]
     warnings = {f.rule_id for f in findings if f.severity is Severity.WARNING}

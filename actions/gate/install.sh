@@ -4,7 +4,7 @@
 # outside $GITHUB_WORKSPACE: nothing the pull request commits can stand in for them (setup-tools also
 # refuses a cache inside the workspace or any git work tree, and checks every tool's pinned digest).
 # A cache of those folders (actions/cache, keyed by the action's ref) makes later runs start in seconds.
-# Inputs arrive as environment variables: PG_VERSION, PG_TOOLS_FROM, PG_DB_SOURCE, PG_PYTHON.
+# Inputs arrive as environment variables: PG_VERSION, PG_TOOLS_FROM, PG_DB_SOURCE, PG_PYTHON, PG_BUNDLE.
 # NOTE: db-source upstream (the default) runs `grype db update` with the job's GRYPE_DB_UPDATE_URL (a
 # mirror's latest.json) when set; when it fails, setup-tools exits 3 and so does this step: no gate runs.
 set -euo pipefail
@@ -56,4 +56,9 @@ echo "$venv/bin" >>"$GITHUB_PATH"
 PLUGINGATE_CACHE="${PLUGINGATE_CACHE:-$HOME/.cache/plugingate}" PLUGINGATE_TOOLS_FROM="${PG_TOOLS_FROM:-go}" \
     PLUGINGATE_DB_SOURCE="${PG_DB_SOURCE:-upstream}" PLUGINGATE_PYTHON="$venv/bin/python" \
     "$root/scripts/setup-tools" --github-env >>"$GITHUB_ENV"
+# NOTE: Helm only for a bundle that declares a chart (docs/packaging.md); built once, then cached.
+if [ -n "${PG_BUNDLE:-}" ]; then
+    PLUGINGATE_CACHE="${PLUGINGATE_CACHE:-$HOME/.cache/plugingate}" \
+        "$root/scripts/setup-helm" --github-env --if-chart "$PG_BUNDLE" >>"$GITHUB_ENV"
+fi
 echo "plugingate: ready in $(($(date +%s) - start))s"

@@ -174,6 +174,33 @@ class Capabilities:
 
 
 @dataclass(frozen=True, slots=True)
+class ChartProfile:
+    """A values profile of a chart: rendered once more with this values file (a path in the bundle)."""
+
+    name: str
+    values: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSpec:
+    """``spec.chart``: a Helm chart in the bundle (``path``) or pinned by digest in a registry (``oci``)."""
+
+    path: str | None = None
+    oci: str | None = None
+    release_name: str | None = None
+    namespace: str | None = None
+    profiles: tuple[ChartProfile, ...] = ()
+    prov: str | None = None
+    cosign_signature: str | None = None
+    line: int | None = None
+
+
+# NOTE: the fields a plugin's Kubernetes objects may come from; exactly one of them (or none) is set.
+PACKAGING_FORMS = ("manifests", "chart", "kustomize", "operator")
+
+
+@dataclass(frozen=True, slots=True)
 class Declaration:
     """A validated ``plugin.yaml``; ``document`` keeps the lines for findings."""
 
@@ -188,6 +215,7 @@ class Declaration:
     description: str | None = None
     namespace: str | None = None
     # NOTE: the packaging forms besides spec.manifests (at most one form is declared; the loader checks).
+    chart: ChartSpec | None = None
     kustomize: str | None = None
     operator: str | None = None
 

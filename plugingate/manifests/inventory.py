@@ -42,7 +42,8 @@ def shadows_built_in(name: str) -> bool:
 def check_inventory(manifests: ManifestSet, declaration: Declaration, policy: CapabilitiesPolicy) -> list[Finding]:
     """Every finding about what the objects are and where they go (not what their pods do)."""
     out: list[Finding] = []
-    if not manifests.objects:
+    # NOTE: a packaging form refused before rendering has no objects by design; its refusal says why.
+    if not manifests.objects and not manifests.form_findings:
         out.append(
             rules.NO_OBJECTS.finding(
                 "spec.manifests holds no Kubernetes objects; expected the manifests that deploy the plugin",

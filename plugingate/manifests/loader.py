@@ -26,7 +26,7 @@ from plugingate.manifests.model import ManifestObject, ManifestSet
 from plugingate.safeyaml import JsonPath, YamlDocument, YamlLimits, load_yaml
 
 if TYPE_CHECKING:
-    from plugingate.tools.runner import ToolRunner
+    from plugingate.packaging.model import PackagingOptions
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -51,7 +51,7 @@ def load_manifests(
     limits: ManifestLimits = DEFAULT_LIMITS,
     *,
     second_reading: KubernetesReader | None = None,
-    runner: ToolRunner | None = None,
+    packaging: PackagingOptions | None = None,
 ) -> ManifestSet:
     """Read every manifest file ``spec.manifests`` names (files or folders, recursive, sorted).
 
@@ -59,16 +59,17 @@ def load_manifests(
     the Python reading, so both run at once) and any difference is an ``InputError`` (exit 2); a
     decoder that cannot run is a ``ToolError`` (exit 3).
 
-    A plugin declared in another form (``spec.kustomize``, ``spec.operator``) is first rendered into
-    files in a private work folder (``plugingate.packaging``, with ``runner``'s tools), which are then
-    read exactly as plain manifest files are.
+    A plugin declared in another form (``spec.chart``, ``spec.kustomize``, ``spec.operator``) is first
+    rendered into files in a private work folder (``plugingate.packaging``, with ``packaging``: the
+    policy's settings and the tool runner; defaults otherwise), which are then read exactly as plain
+    manifest files are; what refused the rendering comes back as the set's ``form_findings``.
     """
-    from plugingate.packaging import Form, form_of, render_form
+    from plugingate.packaging.forms import Form, PackagingOptions, form_of, render_form
 
     if form_of(declaration) is Form.MANIFESTS:
         return _Reader(root, declaration, limits, second_reading).read()
     with tempfile.TemporaryDirectory(prefix="plugingate-render-") as work:
-        rendering = render_form(root, declaration, Path(work), runner)
+        rendering = render_form(root, declaration, packaging or PackagingOptions(), Path(work))
         if not rendering.files:
             return ManifestSet(objects=(), files=(), form_findings=rendering.findings, tools=rendering.tools)
         # NOTE: the sources first, so that a field read two ways is refused at the author's own line.
@@ -86,9 +87,9 @@ def manifest_files(
 ) -> tuple[tuple[str, Path], ...]:
     """The files ``load_manifests`` reads (shown path, real path), without reading them.
 
-    None for a rendered form: its files exist only once ``load_manifests`` has rendered them.
+    Empty for a rendered form: its files exist only while ``load_manifests`` runs.
     """
-    from plugingate.packaging import Form, form_of
+    from plugingate.packaging.forms import Form, form_of
 
     if form_of(declaration) is not Form.MANIFESTS:
         return ()

@@ -69,15 +69,16 @@ class ManifestSet:
 
     objects: tuple[ManifestObject, ...]
     files: tuple[str, ...]
-    # NOTE: for a rendered form (kustomize, an operator bundle): findings about the form itself (without
-    # objects: what refused it), and each rendered file's origin by the name it is shown as, so that
-    # findings name the bundle's own file.
+    # NOTE: for a rendered form (a chart, a kustomization, an operator bundle): findings about the form
+    # itself (without objects: what refused it; a chart's lookup, an unlocked dependency, a remote
+    # base), and each rendered file's origin by the name it is shown as, so that findings name the
+    # bundle's own file.
     form_findings: tuple[Finding, ...] = ()
     origins: Mapping[str, Origin] = field(default_factory=dict)
     tools: Mapping[str, str] = field(default_factory=dict)
 
     def tool_versions(self) -> dict[str, str]:
-        """The tools that rendered a packaging form (``{"kustomize": "5.5.0"}``), for report.json's ``tools``."""
+        """The tools that rendered a packaging form (``{"helm": "3.21.4"}``), for report.json's ``tools``."""
         return dict(self.tools)
 
     def of_kind(self, *kinds: str) -> list[ManifestObject]:

@@ -17,6 +17,7 @@ from plugingate.policy.model import (
     AttestationPolicy,
     BundleLimitsPolicy,
     CapabilitiesPolicy,
+    ChartsPolicy,
     Cni,
     FilesystemPolicy,
     GatePolicy,
@@ -102,6 +103,7 @@ class _Builder:
             capabilities=self.capabilities(spec.get("capabilities") or {}),
             attestation=self.attestation(spec.get("attestation") or {}),
             approvals=self.approvals(spec.get("approvals") or {}),
+            charts=self.charts(spec.get("charts") or {}),
             runtime=self.runtime(spec.get("runtime") or {}),
             document=self.doc,
         )
@@ -322,6 +324,23 @@ class _Builder:
     def attestation(self, s: dict[str, Any]) -> AttestationPolicy:
         valid_for = s.get("validFor", "720h")
         return AttestationPolicy(valid_for=self.convert(parse_duration, valid_for, "spec", "attestation", "validFor"))
+
+    def charts(self, s: dict[str, Any]) -> ChartsPolicy:
+        d = ChartsPolicy()
+        at = ("spec", "charts")
+        timeout = s.get("renderTimeout")
+        return ChartsPolicy(
+            kube_version=str(s.get("kubeVersion", d.kube_version)).removeprefix("v"),
+            api_versions=tuple(s.get("apiVersions") or ()),
+            keyring=self.path(s["keyring"]) if "keyring" in s else None,
+            require_signature=bool(s.get("requireSignature", d.require_signature)),
+            render_timeout=(
+                self.convert(parse_duration, timeout, *at, "renderTimeout") if timeout is not None else d.render_timeout
+            ),
+            max_rendered_bytes=self.convert(
+                parse_bytes, s.get("maxRenderedBytes", d.max_rendered_bytes), *at, "maxRenderedBytes"
+            ),
+        )
 
     def runtime(self, s: dict[str, Any]) -> RuntimePolicy:
         plain = _plain_section(RuntimePolicy, s)

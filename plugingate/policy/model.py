@@ -303,6 +303,22 @@ class RuntimePolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class ChartsPolicy:
+    """How Helm charts are rendered (what the templates see) and whose signatures they need.
+
+    NOTE: the Kubernetes version is pinned so that a chart renders the same objects on every gate
+    machine; helm's own default is the version its client library was built with.
+    """
+
+    kube_version: str = "1.33.0"
+    api_versions: tuple[str, ...] = ()
+    keyring: Path | None = None
+    require_signature: bool = False
+    render_timeout: timedelta = timedelta(seconds=60)
+    max_rendered_bytes: int = 32 << 20
+
+
+@dataclass(frozen=True, slots=True)
 class GatePolicy:
     """A loaded, validated gate policy. ``sha256`` is the digest of the file's bytes."""
 
@@ -319,7 +335,7 @@ class GatePolicy:
     capabilities: CapabilitiesPolicy = field(default_factory=CapabilitiesPolicy)
     attestation: AttestationPolicy = field(default_factory=AttestationPolicy)
     approvals: ApprovalsPolicy = field(default_factory=ApprovalsPolicy)
-
+    charts: ChartsPolicy = field(default_factory=ChartsPolicy)
     runtime: RuntimePolicy = field(default_factory=RuntimePolicy)
     document: YamlDocument | None = None
 

@@ -80,6 +80,11 @@ FIELD_CONTROLS: dict[str, Control] = {
     "ServiceRef.namespace": Control(("NetworkPolicy",), "namespaceSelector"),
 }
 
+_FORM = (
+    "where the objects come from (a packaging form, docs/packaging.md): it grants nothing; the gate checks "
+    "what it renders against the declaration"
+)
+
 # NOTE: fields that are not part of what runs, with the reason. Nothing here may grant anything.
 NOT_RENDERED: dict[str, str] = {
     "Declaration.document": "the parsed file itself (lines for findings)",
@@ -98,6 +103,15 @@ NOT_RENDERED: dict[str, str] = {
     "IngressRule.reason": "a reason grants nothing",
     "SecretRef.as_": "env or volume: declared-secrets checks both ways of reading a Secret",
     "ServiceRef.name": "a NetworkPolicy selects pods, not Services: its namespace is allowed (docs/runtime.md)",
+    # NOTE: the packaging forms, like spec.manifests, say how the objects ship, not what they may do.
+    "Declaration.chart": _FORM,
+    "Declaration.kustomize": _FORM,
+    "Declaration.operator": _FORM,
+    **{
+        f"ChartSpec.{name}": _FORM
+        for name in ("path", "oci", "release_name", "namespace", "profiles", "prov", "cosign_signature", "line")
+    },
+    **{f"ChartProfile.{name}": _FORM for name in ("name", "values", "line")},
 }
 
 # NOTE: every dataclass the model module defines, found rather than listed: a new one is walked too.

@@ -27,10 +27,16 @@ class Tool(StrEnum):
 
 
 class Helper(StrEnum):
-    """The project's own helpers, built from ``tools/`` by ``scripts/setup-tools`` (not third-party pins)."""
+    """Tools only some gates run: the project's own (built from ``tools/`` by ``scripts/setup-tools``) and Helm.
+
+    NOTE: Helm (built by ``scripts/setup-helm``, pinned like syft) is a helper rather than a ``Tool``:
+    only a bundle that declares ``spec.chart`` needs it, so ``plugingate doctor`` and the CI setup do
+    not require it of every platform.
+    """
 
     K8SDECODE = "k8sdecode"
     OLMVALIDATE = "olmvalidate"
+    HELM = "helm"
 
     @property
     def env_var(self) -> str:

@@ -138,20 +138,30 @@ class ToolRunner:
         files: Mapping[str, str] | None = None,
         stdout_limit: int = 64 * 1024 * 1024,
         background: bool = False,
+        memory_limit: int | None = None,
     ) -> ToolRun:
         """Run ``tool args`` in a fresh private folder and wait for it, at most ``timeout`` seconds.
 
-        ``files`` are written into the private folder first (``{"grype.yaml": "..."}``); an argument
-        ``{work}`` is replaced by that folder's path, so configuration files can be named
-        explicitly. A timeout raises ``ToolError``; a non-zero exit does not (see ``ToolRun.check``).
+        ``files`` are written into the private folder first (``{"grype.yaml": "..."}``); ``{work}`` in
+        an argument or an ``env`` value is replaced by that folder's path, so configuration files can
+        be named explicitly. A timeout raises ``ToolError``; a non-zero exit does not (see ``ToolRun.check``).
         A ``background`` run (work off the critical path, beside another tool) runs at a lower CPU
-        priority, so that on a busy machine the tool it runs beside is not slowed down.
+        priority, so that on a busy machine the tool it runs beside is not slowed down. ``memory_limit``
+        caps the tool's address space (bytes; ``prlimit --as``): a run of hostile input (a Helm chart)
+        fails instead of exhausting the machine.
         """
         info = self.info(tool)
         # NOTE: before every run: a binary swapped since the last one is hashed again (stat-keyed memo).
         self._verify(tool, info.path)
         return self._run(
-            info, args, env=env, timeout=timeout, files=files, stdout_limit=stdout_limit, background=background
+            info,
+            args,
+            env=env,
+            timeout=timeout,
+            files=files,
+            stdout_limit=stdout_limit,
+            background=background,
+            memory_limit=memory_limit,
         )
 
     def _run(
@@ -164,6 +174,7 @@ class ToolRunner:
         files: Mapping[str, str] | None,
         stdout_limit: int,
         background: bool = False,
+        memory_limit: int | None = None,
     ) -> ToolRun:
         limit = self.timeout if timeout is None else timeout
         if self.work_root is not None:
@@ -188,9 +199,12 @@ class ToolRunner:
                 "TZ": "UTC",
                 "NO_COLOR": "1",
             }
-            run_env.update(env or {})
+            # NOTE: ``{work}`` in a setting is the private folder too (Helm's homes live there).
+            run_env.update({name: value.replace("{work}", str(work)) for name, value in (env or {}).items()})
             run_env.update(_TOOL_ENV.get(info.tool, {}))
             argv = (str(info.path), *(a.replace("{work}", str(work)) for a in args))
+            if memory_limit is not None:
+                argv = (*_address_space_limit(info, memory_limit), *argv)
             return self._spawn(info, argv, work, run_env, limit, stdout_limit, background=background)
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -300,7 +314,11 @@ class ToolRunner:
         if isinstance(memo.get(memo_key), str):
             return str(memo[memo_key])
         info = ToolInfo(tool=tool, path=path, found_by="", version="unknown")
-        args = ("version", "--json") if tool is Tool.COSIGN else ("version", "-o", "json")
+        args: tuple[str, ...] = ("version", "-o", "json")
+        if tool is Tool.COSIGN:
+            args = ("version", "--json")
+        elif tool is Helper.HELM:
+            args = ("version", "--template", '{"version": "{{.Version}}"}')
         run = self._run(info, args, env=None, timeout=_VERSION_TIMEOUT, files=None, stdout_limit=1 << 20)
         if run.returncode != 0:
             raise ToolError(
@@ -316,6 +334,21 @@ class ToolRunner:
         memo[memo_key] = version
         _write_memo(memo_path, memo)
         return version
+
+
+def _address_space_limit(info: ToolInfo, limit: int) -> tuple[str, ...]:
+    """``prlimit --as=LIMIT --``, which execs the tool under that limit; ``ToolError`` without prlimit.
+
+    NOTE: fail closed: a caller asks for a limit because the input is hostile, so no limit, no run.
+    """
+    prlimit = shutil.which("prlimit", path=SAFE_PATH)
+    if prlimit is None:
+        raise ToolError(
+            f"{info.tool} must run with a memory limit, and prlimit is not installed",
+            tool=str(info.tool),
+            hint="install util-linux (it provides prlimit)",
+        )
+    return (prlimit, f"--as={limit}", "--")
 
 
 @functools.cache

@@ -126,6 +126,9 @@ def _check_outputs(log: str) -> None:
     # the example passed; the denied bundle failed the action (continue-on-error) and the check step saw it
     assert "Success - Main Gate the example plugin" in log, log[-6000:]
     assert "self-test: example passed; attestation verified" in log
+    # the example chart plugin: helm built (or cached) by the action, 14 objects rendered and checked
+    assert "Success - Main Gate the example chart plugin" in log, log[-6000:]
+    assert re.search(r"self-test: chart example passed; helm 3\.21\.4 rendered 14 objects", log), log[-6000:]
     assert "Failure - Main Gate a denied bundle" in log, log[-6000:]
     assert "self-test: denied bundle denied (exit 1), as expected" in log
     # the tools cache pointed into the workspace (where a grype was planted with its stamp) was refused

@@ -28,6 +28,7 @@ import yaml
 from plugingate.tools.pins import PINNED_VERSIONS
 
 from .tools import (
+    CHART_BUNDLE,
     DENIED_BUNDLE,
     EXAMPLE_BUNDLE,
     EXAMPLE_POLICY,
@@ -64,6 +65,8 @@ def _project(root: Path, source_repo: Path) -> Path:
             _copy(REPO / (EXAMPLE_BUNDLE + suffix), project / "plugins" / (bundle.name + suffix))
     denied = REPO / DENIED_BUNDLE
     _copy(denied, project / "plugins" / denied.name)
+    for suffix in ("", ".sigstore.json", ".sig"):
+        _copy(REPO / (CHART_BUNDLE + suffix), project / "plugins" / (Path(CHART_BUNDLE).name + suffix))
     # NOTE: issue 12's attack, committed by the merge request: a grype that erases every match, with the
     # stamp that made the old template's setup take it for its own cached build.
     planted = project / ".plugingate" / "cache" / "tools" / f"grype-v{PINNED_VERSIONS['grype']}"
@@ -99,6 +102,15 @@ def _project(root: Path, source_repo: Path) -> Path:
                     "job-name": "gate-denied",
                     "bundle": f"plugins/{denied.name}",
                     "out": "out-denied",
+                },
+            },
+            {
+                "local": "ci/plugingate.yml",
+                "inputs": {
+                    **common,
+                    "job-name": "gate-chart",
+                    "bundle": f"plugins/{Path(CHART_BUNDLE).name}",
+                    "out": "out-chart",
                 },
             },
             {
@@ -200,11 +212,20 @@ def test_template_under_gitlab_ci_local(tmp_path: Path) -> None:
         assert denied.returncode == 1, log[-6000:]
         assert "FAIL  gate-denied" in log
 
+        # the example as a Helm chart: the template builds (or reuses) the pinned helm for it alone
+        chart = _run(gcl, project, "gate-chart", url)
+        log = chart.stdout + chart.stderr
+        assert chart.returncode == 0 and "PASS  gate-chart" in log, log[-6000:]
+
     artifacts = project / ".gitlab-ci-local" / "artifacts"
     example = assert_reports_valid(artifacts / "gate-example" / "out-example")
     assert example["verdict"] == "passed"
     report = assert_reports_valid(artifacts / "gate-denied" / "out-denied")
     assert report["verdict"] == "denied"
+    chart_report = assert_reports_valid(artifacts / "gate-chart" / "out-chart")
+    assert chart_report["verdict"] == "passed" and chart_report["tools"]["helm"] == "3.21.4"
+    (manifests,) = [s for s in chart_report["steps"] if s["step"] == "manifests"]
+    assert manifests["details"]["objects"] == 14, manifests
     for out in (artifacts / "gate-example" / "out-example", artifacts / "gate-denied" / "out-denied"):
         assert (out / "sbom.cdx.json").is_file(), sorted(p.name for p in out.iterdir())
         # the data came from the mirror, through grype's upstream update: named so in vulns.json and the report

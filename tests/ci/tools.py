@@ -29,6 +29,8 @@ EXAMPLE_BUNDLE = "examples/acme-exporter.tgz"
 EXAMPLE_POLICY = "policies/default.yaml"
 # NOTE: keep in step with .github/workflows/self-test.yml.
 DENIED_BUNDLE = "testdata/bundles/deny/privileged-host-declared"
+# NOTE: the example as a Helm chart, signed with the example's key: both CI runs gate it too.
+CHART_BUNDLE = "examples/acme-exporter-chart.tgz"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from plugingate.declaration import load_declaration
 from plugingate.errors import InputError, ToolError
 from plugingate.manifests import load_manifests
 from plugingate.manifests.kubedecode import HelperReader
-from tests.packaging.conftest import copy_case, errors, gate_findings
+from tests.forms.conftest import copy_case, errors, gate_findings
 
 pytestmark = pytest.mark.integration
 

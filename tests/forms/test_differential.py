@@ -22,7 +22,7 @@ from plugingate.manifests import check_manifests, load_manifests
 from plugingate.manifests.kubedecode import HelperReader
 from plugingate.policy import load_policy
 from tests.manifests.kubectl import kubectl_binary
-from tests.packaging.conftest import CASES, POLICY, kustomize_or_skip
+from tests.forms.conftest import CASES, CASES_POLICY, kustomize_or_skip
 
 pytestmark = pytest.mark.integration
 
@@ -87,7 +87,7 @@ def test_a_forged_origin_annotation_neither_reaches_the_checks_nor_moves_a_findi
     printed = _kubectl_kustomize(bundle / "deploy/overlay")
     assert printed is not None and [o.data for o in manifests.objects] == printed
     assert "elsewhere.yaml" not in json.dumps(printed)
-    findings = check_manifests(manifests, declaration, load_policy(POLICY).capabilities)
+    findings = check_manifests(manifests, declaration, load_policy(CASES_POLICY).capabilities)
     places = {f.location.path for f in findings if f.location is not None}
     assert "deploy/overlay/add-net-admin.yaml" in places
     real = {"deploy/overlay/add-net-admin.yaml", "deploy/base/deployment.yaml", "deploy/base/serviceaccount.yaml"}

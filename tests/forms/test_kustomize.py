@@ -15,7 +15,7 @@ import yaml
 from plugingate.declaration import load_declaration
 from plugingate.errors import InputError
 from plugingate.manifests import load_manifests
-from tests.packaging.conftest import copy_case, errors, gate_findings, kustomize_or_skip
+from tests.forms.conftest import copy_case, errors, gate_findings, kustomize_or_skip
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from plugingate.manifests import check_manifests, load_manifests
 from plugingate.manifests.kubedecode import HelperReader
 from plugingate.policy import load_policy
 from tests.conftest import REPO, run_cli
-from tests.packaging.conftest import kustomize_or_skip
+from tests.forms.conftest import kustomize_or_skip
 
 POLICY = REPO / "testdata" / "policies" / "default-test-db.yaml"
 EXAMPLES = [REPO / "examples" / "acme-exporter-kustomize", REPO / "examples" / "acme-operator"]

@@ -1,0 +1,1 @@
+MEQCIAir6TsCJFIuGRJlDGd83yGpfWbtrAr3dfLbDSa/tmCKAiBVsFsmjnzS1Qj3zRLylZ9dn7ObmM6qiwd1p7MrqOKcfg==

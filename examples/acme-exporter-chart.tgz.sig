@@ -1,1 +1,1 @@
-MEQCIAir6TsCJFIuGRJlDGd83yGpfWbtrAr3dfLbDSa/tmCKAiBVsFsmjnzS1Qj3zRLylZ9dn7ObmM6qiwd1p7MrqOKcfg==
+MEQCIEGgLs4ERtoEhgk9yXoYzEy9AdR7pzsWjiF9R4KPYxhgAiBKT6xOD8aqrEIr+XuP/Nebmw1l0TwFGaGjZoivdVj0wQ==

@@ -30,6 +30,7 @@ class Step(StrEnum):
     MANIFESTS = "manifests"
     SBOM = "sbom"
     VULNERABILITIES = "vulnerabilities"
+    PROBE = "probe"
     ATTESTATION = "attestation"
 
 

@@ -5,7 +5,8 @@ Each step declares its rules beside its checks (``plugingate/<step>/rules.py``, 
 id is declared twice. Id prefixes: PG-BUN bundle, PG-SIG signature, PG-PRV provenance, PG-DEC
 plugin.yaml, PG-CAP declared capabilities against the policy, PG-MAN manifests against the
 declaration, PG-SBOM, PG-VUL vulnerabilities, PG-ATT attestations,
-PG-POL the policy's trust.
+PG-POL the policy's trust,
+PG-PRB the shadow run (probe).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ _OWNERS = (
     "plugingate.vulnerabilities.rules",
     "plugingate.attestation.rules",
     "plugingate.policy.rules",
+    "plugingate.probe.rules",
 )
 
 

@@ -26,6 +26,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "revoke": ("plugingate.cli.revoke", "write a signed list of revoked bundle or image digests"),
     "attach": ("plugingate.cli.attach", "publish attestations to an OCI registry as cosign does"),
     "doctor": ("plugingate.cli.doctor", "report the tools found, their versions and the database status"),
+    "probe": ("plugingate.cli.probe", "run the bundle's images in gVisor and compare what they do with plugin.yaml"),
     "db": ("plugingate.cli.db", "the vulnerability database: status, update, import, build (no fallback)"),
 }
 

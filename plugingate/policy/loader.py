@@ -14,6 +14,7 @@ from plugingate.files import read_bounded
 from plugingate.policy.model import (
     AllowedService,
     AttestationPolicy,
+    ProbePolicy,
     BundleLimitsPolicy,
     CapabilitiesPolicy,
     FilesystemPolicy,
@@ -97,6 +98,7 @@ class _Builder:
             vulnerabilities=self.vulnerabilities(spec.get("vulnerabilities") or {}),
             capabilities=self.capabilities(spec.get("capabilities") or {}),
             attestation=self.attestation(spec.get("attestation") or {}),
+            probe=self.probe(spec.get("probe") or {}),
             document=self.doc,
         )
 
@@ -303,6 +305,21 @@ class _Builder:
     def attestation(self, s: dict[str, Any]) -> AttestationPolicy:
         valid_for = s.get("validFor", "720h")
         return AttestationPolicy(valid_for=self.convert(parse_duration, valid_for, "spec", "attestation", "validFor"))
+
+
+    def probe(self, s: dict[str, Any]) -> ProbePolicy:
+        d, at = ProbePolicy(), ("spec", "probe")
+        return ProbePolicy(
+            duration=self.convert(parse_duration, s.get("duration", "10s"), *at, "duration"),
+            max_execs=int(s.get("maxExecs", d.max_execs)),
+            max_pids=int(s.get("maxPids", d.max_pids)),
+            memory_overhead_bytes=self.convert(
+                parse_bytes, s.get("memoryOverhead", d.memory_overhead_bytes), *at, "memoryOverhead"
+            ),
+            default_memory_bytes=self.convert(
+                parse_bytes, s.get("defaultMemory", d.default_memory_bytes), *at, "defaultMemory"
+            ),
+        )
 
 
 _SectionT = TypeVar("_SectionT")

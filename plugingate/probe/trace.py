@@ -1,0 +1,186 @@
+"""runsc's own strace of the sandbox, read back: file writes, executions, connections, syscall counts.
+
+runsc logs every traced syscall of the sandboxed processes twice, on entry (``E``) and on exit
+(``X``), in its boot log; only exit lines are read, since they carry the result. The sentry decodes
+the arguments itself (paths, flags, socket addresses), so what is read here is gVisor's view of the
+call, not the program's claim. Only the syscalls in ``TRACED`` are logged, to keep the log bounded for a
+program that loops (a fork or allocation bomb).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from plugingate.probe.observation import Connection, Exec, FileWrite, Source, Trace
+
+# NOTE: every call that creates, changes or removes a file system entry, starts a program or sends
+# to an address; ``socket`` is traced only to know whether a later ``connect`` is TCP or UDP.
+WRITE_CALLS = {
+    "open": (0, 1),
+    "openat": (1, 2),
+    "creat": (0, None),
+    "mkdir": (0, None),
+    "mkdirat": (1, None),
+    "rmdir": (0, None),
+    "unlink": (0, None),
+    "unlinkat": (1, None),
+    "truncate": (0, None),
+    "mknod": (0, None),
+    "mknodat": (1, None),
+    "chmod": (0, None),
+    "fchmodat": (1, None),
+    "chown": (0, None),
+    "fchownat": (1, None),
+}
+# NOTE: (index of the new path, index of its directory fd or None) for calls that name a second path.
+_TWO_PATH_CALLS = {
+    "rename": ((0, None), (1, None)),
+    "renameat": ((1, 0), (3, 2)),
+    "renameat2": ((1, 0), (3, 2)),
+    "link": ((1, None),),
+    "linkat": ((3, 2),),
+    "symlink": ((1, None),),
+    "symlinkat": ((2, 1),),
+}
+EXEC_CALLS = ("execve", "execveat")
+NET_CALLS = ("connect", "sendto", "socket")
+TRACED = tuple(sorted({*WRITE_CALLS, *_TWO_PATH_CALLS, *EXEC_CALLS, *NET_CALLS, "clone", "clone3", "fork", "vfork"}))
+
+_LINE = re.compile(r"\] \[\s*(\d+):\s*(\d+)\] \S+ X (\w+)\((.*)$")
+_ERRNO = re.compile(r"errno=(\d+)")
+_ADDR = re.compile(r"Family: AF_INET6?, Addr: ([0-9a-fA-F.:]+), Port: (\d+)")
+_WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
+
+
+def split_args(text: str) -> list[str]:
+    """A traced call's arguments, split on the commas that are not inside braces or brackets."""
+    out: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for ch in text:
+        if ch in "{[(":
+            depth += 1
+        elif ch in "}])":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append("".join(current).strip())
+            current = []
+            continue
+        current.append(ch)
+    if current:
+        out.append("".join(current).strip())
+    return out
+
+
+def _path_arg(arg: str) -> str | None:
+    """The path runsc printed after the pointer (``0x7f… /etc/x``), or None."""
+    _, sep, path = arg.partition(" ")
+    return path if sep and path and path != "(null)" else None
+
+
+def _dir_arg(arg: str | None) -> str:
+    """The directory a dirfd names: ``AT_FDCWD /work`` → ``/work``; ``0x5 /etc`` → ``/etc``."""
+    if arg is None:
+        return "/"
+    _, sep, path = arg.partition(" ")
+    return path if sep and path.startswith("/") else "/"
+
+
+def _absolute(path: str, directory: str) -> str:
+    return posixpath.normpath(path if path.startswith("/") else posixpath.join(directory, path))
+
+
+@dataclass
+class _Reader:
+    writes: list[FileWrite] = field(default_factory=list)
+    execs: list[Exec] = field(default_factory=list)
+    connects: list[Connection] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    sockets: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def line(self, line: str) -> None:
+        match = _LINE.search(line)
+        if not match:
+            return
+        pid, call, rest = match.group(1), match.group(3), match.group(4)
+        args_text, _, result = rest.rpartition(") = ")
+        if not _:
+            return
+        self.counts[call] += 1
+        errno_match = _ERRNO.search(result)
+        errno = int(errno_match.group(1)) if errno_match else None
+        args = split_args(args_text)
+        if call in WRITE_CALLS:
+            self._write(call, args, errno)
+        elif call in _TWO_PATH_CALLS:
+            for path_at, dir_at in _TWO_PATH_CALLS[call]:
+                self._add_write(call, args, path_at, dir_at, errno)
+        elif call in EXEC_CALLS:
+            at = 1 if call == "execveat" else 0
+            path = _path_arg(args[at]) if len(args) > at else None
+            if path is not None:
+                self.execs.append(Exec(path=path, errno=errno))
+        elif call == "socket":
+            fd = result.split(" ", 1)[0]
+            self.sockets[(pid, fd)] = "udp" if "SOCK_DGRAM" in args_text else "tcp"
+        elif call in ("connect", "sendto"):
+            self._connect(pid, call, args, errno)
+
+    def _write(self, call: str, args: list[str], errno: int | None) -> None:
+        path_at, flags_at = WRITE_CALLS[call]
+        if call in ("open", "openat"):
+            if flags_at is None or len(args) <= flags_at or not any(f in args[flags_at] for f in _WRITE_FLAGS):
+                return
+            self._add_write(call, args, path_at, 0 if call == "openat" else None, errno)
+            return
+        dir_at = 0 if call.endswith("at") and call != "creat" else None
+        self._add_write(call, args, path_at, dir_at, errno)
+
+    def _add_write(self, call: str, args: list[str], path_at: int, dir_at: int | None, errno: int | None) -> None:
+        if len(args) <= path_at:
+            return
+        path = _path_arg(args[path_at])
+        if path is None:
+            return
+        directory = _dir_arg(args[dir_at] if dir_at is not None and len(args) > dir_at else None)
+        self.writes.append(FileWrite(syscall=call, path=_absolute(path, directory), errno=errno))
+
+    def _connect(self, pid: str, call: str, args: list[str], errno: int | None) -> None:
+        at = 1 if call == "connect" else 4
+        if len(args) <= at:
+            return
+        found = _ADDR.search(args[at])
+        if not found:
+            return
+        fd = args[0].split(" ", 1)[0]
+        protocol = self.sockets.get((pid, fd), "tcp" if call == "connect" else "udp")
+        result = "ok" if errno is None or errno == 115 else f"errno={errno}"
+        self.connects.append(
+            Connection(
+                source=Source.TRACE,
+                address=found.group(1),
+                port=int(found.group(2)),
+                protocol=protocol,
+                result=result,
+            )
+        )
+
+
+def read_trace(lines: Iterable[str]) -> Trace:
+    """The trace of a sandbox from the lines of runsc's boot log."""
+    reader = _Reader()
+    for line in lines:
+        if " X " in line:
+            reader.line(line.rstrip("\n"))
+    # NOTE: a program that retries sends the same datagram many times: keep each destination once.
+    connects = tuple(dict.fromkeys(reader.connects))
+    return Trace(
+        writes=tuple(dict.fromkeys(reader.writes)),
+        execs=tuple(reader.execs),
+        connects=connects,
+        syscalls=dict(reader.counts),
+    )

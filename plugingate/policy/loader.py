@@ -14,7 +14,6 @@ from plugingate.files import read_bounded
 from plugingate.policy.model import (
     AllowedService,
     AttestationPolicy,
-    ProbePolicy,
     BundleLimitsPolicy,
     CapabilitiesPolicy,
     FilesystemPolicy,
@@ -25,6 +24,7 @@ from plugingate.policy.model import (
     Mode,
     NetworkPolicy,
     PrivilegesPolicy,
+    ProbePolicy,
     ProvenancePolicy,
     ResourcesPolicy,
     SecretsPolicy,

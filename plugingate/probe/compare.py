@@ -125,12 +125,14 @@ def _network(out: _Findings, obs: Observation) -> None:
         dialled_ip = conn.address not in obs.recorders
         host = conn.host or (conn.address if dialled_ip else None)
         _egress(out, obs, host, conn.port, "connected to", conn.protocol)
+    recorded = {c.port for c in obs.connections if c.address == (obs.recorders or ("",))[0]}
     for conn in obs.trace.connects:
         if conn.address.startswith("127.") or conn.address == "::1":
             continue  # NOTE: the sandbox's own loopback (its netstack's, not the host's)
         if conn.address not in obs.recorders:
             _egress(out, obs, conn.address, conn.port, "dialled the address", conn.protocol)
-        elif conn.port != 53 and conn.address == obs.recorders[0]:
+        elif conn.port != 53 and conn.address == obs.recorders[0] and conn.port not in recorded:
+            # NOTE: a port the sink had no listener on: only the trace saw it, and no name was sent.
             _egress(out, obs, None, conn.port, "connected to", conn.protocol)
 
 
@@ -202,7 +204,14 @@ def _api(out: _Findings, obs: Observation, namespace: str) -> None:
             what += f".{call.api_group}"
         where = f"namespace {call.namespace}" if call.namespace else "cluster-wide"
         out.add(
-            ("api", call.verb, call.api_group, call.resource, call.namespace or "", call.path if not call.resource else ""),
+            (
+                "api",
+                call.verb,
+                call.api_group,
+                call.resource,
+                call.namespace or "",
+                call.path if not call.resource else "",
+            ),
             rules.API_BEYOND_RBAC.finding(
                 f"image {obs.image}: called the Kubernetes API: {what} ({where}, {call.method} {call.path}), "
                 "which the declared RBAC rules do not grant",
@@ -229,7 +238,8 @@ def compare(observation: Observation, declaration: Declaration, settings: ProbeP
             rules.OVER_MEMORY.finding(
                 f"image {observation.image}: killed for running out of memory at the sandbox's limit of "
                 f"{usage.memory_limit_bytes >> 20} MiB (declared memory plus "
-                f"{settings.memory_overhead_bytes >> 20} MiB for the sandbox); peak {usage.memory_peak_bytes >> 20} MiB",
+                f"{settings.memory_overhead_bytes >> 20} MiB for the sandbox); "
+                f"peak {usage.memory_peak_bytes >> 20} MiB",
                 location=Location(declaration.path, declaration.line("spec", "capabilities", "resources")),
                 image=observation.image,
                 peakBytes=usage.memory_peak_bytes,

@@ -54,9 +54,7 @@ class Connection:
         for key, value in asdict(self).items():
             if value in (None, b"", ""):
                 continue
-            name = {"first_bytes": "firstBytes", "http_host": "httpHost", "request_line": "requestLine"}.get(
-                key, key
-            )
+            name = {"first_bytes": "firstBytes", "http_host": "httpHost", "request_line": "requestLine"}.get(key, key)
             out[name] = base64.b64encode(value).decode() if isinstance(value, bytes) else str(value)
         out["port"] = self.port
         return out

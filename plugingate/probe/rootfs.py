@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import tarfile
-
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +119,7 @@ def _lay(layer: Path, rootfs: Path) -> None:
             target_dir.mkdir(parents=True, exist_ok=True)
             if target.exists() or target.is_symlink():
                 _remove(target)
-            os.rename(source, target)
+            source.rename(target)
         for name in dirs:
             if not (Path(folder) / name).is_symlink():
                 target = target_dir / name

@@ -22,8 +22,8 @@ from plugingate.errors import ToolError
 from plugingate.policy.model import ProbePolicy
 from plugingate.probe.certs import write_api_certificates
 from plugingate.probe.dns import dnsmasq_args, read_queries
-from plugingate.probe.observation import Connection, Observation, Source
 from plugingate.probe.kubeapi import parse_request
+from plugingate.probe.observation import Connection, Observation, Source
 from plugingate.probe.rootfs import ImageConfig
 from plugingate.probe.sandbox import CgroupMeter, Link, ProbeTools, Runsc
 from plugingate.probe.sink import SinkConfig
@@ -115,7 +115,12 @@ def _spec(
         {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755"]},
         {"destination": SA_DIR, "type": "bind", "source": str(files / "serviceaccount"), "options": ["rbind", "ro"]},
         {"destination": SECRETS_DIR, "type": "bind", "source": str(files / "secrets"), "options": ["rbind", "ro"]},
-        {"destination": "/etc/resolv.conf", "type": "bind", "source": str(files / "resolv.conf"), "options": ["rbind", "ro"]},
+        {
+            "destination": "/etc/resolv.conf",
+            "type": "bind",
+            "source": str(files / "resolv.conf"),
+            "options": ["rbind", "ro"],
+        },
     ]
     # NOTE: as in the cluster: declared writable paths are emptyDirs, declared read paths are mounted
     # read-only (a ConfigMap's stand-in); anything else is the image's own, in the in-memory overlay.
@@ -254,12 +259,25 @@ def run_image(
     exit_status = "stopped by the probe at the end of its time"
     try:
         link.up(tools)
-        children.append(_start_in(tools, link.sink_ns, [sys.executable, "-m", "plugingate.probe.sink", str(work / "sink.json")], work / "sink.log"))
         children.append(
             _start_in(
                 tools,
                 link.sink_ns,
-                dnsmasq_args(tools.dnsmasq, sink=link.sink_ip, api=link.api_ip, log=work / "dns.log", pid_file=work / "dnsmasq.pid"),
+                [sys.executable, "-m", "plugingate.probe.sink", str(work / "sink.json")],
+                work / "sink.log",
+            )
+        )
+        children.append(
+            _start_in(
+                tools,
+                link.sink_ns,
+                dnsmasq_args(
+                    tools.dnsmasq,
+                    sink=link.sink_ip,
+                    api=link.api_ip,
+                    log=work / "dns.log",
+                    pid_file=work / "dnsmasq.pid",
+                ),
                 work / "dnsmasq.out",
             )
         )

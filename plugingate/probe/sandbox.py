@@ -214,7 +214,9 @@ class Runsc:
 
     def running(self) -> bool:
         """Whether the container's process still runs."""
-        done = subprocess.run(self.command("state", self.container), capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(
+            self.command("state", self.container), capture_output=True, text=True, timeout=30, check=False
+        )
         try:
             return bool(json.loads(done.stdout).get("status") == "running")
         except ValueError:

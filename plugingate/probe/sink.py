@@ -89,7 +89,7 @@ class Sink:
 
     def __init__(self, config: SinkConfig) -> None:
         self.config = config
-        self._out = open(config.events, "a", encoding="utf-8")  # noqa: SIM115 -- open for the process's life
+        self._out = Path(config.events).open("a", encoding="utf-8")  # noqa: SIM115 -- open for the process's life
 
     def record(self, event: dict[str, Any]) -> None:
         """Append one event and flush it (the sink is killed, never asked to stop)."""
@@ -162,7 +162,7 @@ class Sink:
             while True:
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
                 lines = head.decode("latin-1").split("\r\n")
-                method, target = (lines[0].split(" ") + ["", ""])[:2]
+                method, target = [*lines[0].split(" "), "", ""][:2]
                 headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:] if x)}
                 length = int(headers.get("content-length", "0") or 0)
                 if length:
@@ -201,11 +201,21 @@ class Sink:
         """Listen on every configured port of every address, and on the API stub; then say ready."""
         servers = []
         for port in self.config.ports:
-            servers.append(await asyncio.start_server(self.connection, "0.0.0.0", port, reuse_address=True, reuse_port=True))
+            servers.append(
+                await asyncio.start_server(
+                    self.connection,
+                    "0.0.0.0",  # noqa: S104 -- every address is the point (see the module doc)
+                    port,
+                    reuse_address=True,
+                    reuse_port=True,
+                )
+            )
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.config.cert, self.config.key)
         servers.append(
-            await asyncio.start_server(self.api, self.config.api_ip, self.config.api_port, ssl=context, reuse_address=True, reuse_port=True)
+            await asyncio.start_server(
+                self.api, self.config.api_ip, self.config.api_port, ssl=context, reuse_address=True, reuse_port=True
+            )
         )
         Path(self.config.ready).write_text("ready\n")
         await asyncio.gather(*(s.serve_forever() for s in servers))

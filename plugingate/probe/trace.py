@@ -90,6 +90,14 @@ def _dir_arg(arg: str | None) -> str:
     return path if sep and path.startswith("/") else "/"
 
 
+def _number(text: str) -> int:
+    """A file descriptor as runsc prints it: ``5`` in results, ``0x5`` in arguments (-1 if neither)."""
+    try:
+        return int(text, 16) if text.startswith("0x") else int(text)
+    except ValueError:
+        return -1
+
+
 def _absolute(path: str, directory: str) -> str:
     return posixpath.normpath(path if path.startswith("/") else posixpath.join(directory, path))
 
@@ -100,7 +108,7 @@ class _Reader:
     execs: list[Exec] = field(default_factory=list)
     connects: list[Connection] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
-    sockets: dict[tuple[str, str], str] = field(default_factory=dict)
+    sockets: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def line(self, line: str) -> None:
         match = _LINE.search(line)
@@ -125,7 +133,7 @@ class _Reader:
             if path is not None:
                 self.execs.append(Exec(path=path, errno=errno))
         elif call == "socket":
-            fd = result.split(" ", 1)[0]
+            fd = _number(result.split(" ", 1)[0])
             self.sockets[(pid, fd)] = "udp" if "SOCK_DGRAM" in args_text else "tcp"
         elif call in ("connect", "sendto"):
             self._connect(pid, call, args, errno)
@@ -156,7 +164,7 @@ class _Reader:
         found = _ADDR.search(args[at])
         if not found:
             return
-        fd = args[0].split(" ", 1)[0]
+        fd = _number(args[0].split(" ", 1)[0])
         protocol = self.sockets.get((pid, fd), "tcp" if call == "connect" else "udp")
         result = "ok" if errno is None or errno == 115 else f"errno={errno}"
         self.connects.append(

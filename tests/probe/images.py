@@ -65,8 +65,14 @@ def write_image(binary: Path, archive: Path, *, args: tuple[str, ...] = (), user
         {
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": _digest(config), "size": len(config)},
-            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": _digest(layer), "size": len(layer)}],
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": _digest(config),
+                "size": len(config),
+            },
+            "layers": [
+                {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": _digest(layer), "size": len(layer)}
+            ],
         },
         sort_keys=True,
     ).encode()
@@ -74,7 +80,11 @@ def write_image(binary: Path, archive: Path, *, args: tuple[str, ...] = (), user
         {
             "schemaVersion": 2,
             "manifests": [
-                {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": _digest(manifest), "size": len(manifest)}
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": _digest(manifest),
+                    "size": len(manifest),
+                }
             ],
         }
     ).encode()

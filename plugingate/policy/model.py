@@ -262,7 +262,7 @@ class ProbePolicy:
 
     duration: timedelta = timedelta(seconds=10)
     max_execs: int = 0
-    max_pids: int = 64
+    max_pids: int = 256
     memory_overhead_bytes: int = 64 << 20
     default_memory_bytes: int = 256 << 20
 

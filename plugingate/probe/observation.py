@@ -164,4 +164,5 @@ class Observation:
                 "pidsLimit": self.usage.pids_limit,
             },
             "canaries": sorted(self.canaries),
+            "outputTail": self.output[-2000:],
         }

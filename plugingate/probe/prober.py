@@ -8,6 +8,7 @@ wire it and write ``probe.json``.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import tempfile
 import time
@@ -146,7 +147,10 @@ def probe_bundle(
                 namespace=namespace,
             )
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            # NOTE: PLUGINGATE_PROBE_KEEP=1 keeps the run's folder (runsc's logs, the recorders' files)
+            # for whoever debugs a probe; it holds the run's API key and canaries, so never by default.
+            if os.environ.get("PLUGINGATE_PROBE_KEEP") != "1":
+                shutil.rmtree(work, ignore_errors=True)
         observations.append(observation)
         findings.extend(compare(observation, declaration, settings, namespace))
     return ProbeResult(

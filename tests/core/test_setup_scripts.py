@@ -24,7 +24,8 @@ SCRIPTS = REPO / "scripts"
 # _MODE, …) are settings. dockerd and docker-registry come from Debian packages scripts/test installs.
 TOOL_VARIABLE = re.compile(
     r"\"(PLUGINGATE_(?:SYFT|GRYPE|COSIGN|GRYPEDB_BUILD|TARLIST|K8SDECODE|KUBECTL|KYVERNO|POLICY_TESTER|ACT|GITLAB_CI_LOCAL"
-    r"|FULCIO|TSA|TESSERACT|REKOR|TRILLIAN_LOG_SERVER|TRILLIAN_LOG_SIGNER|TRILLIAN_SCHEMA|MARIADBD|GOVULNCHECK))\""
+    r"|FULCIO|TSA|TESSERACT|REKOR|TRILLIAN_LOG_SERVER|TRILLIAN_LOG_SIGNER|TRILLIAN_SCHEMA|MARIADBD|GOVULNCHECK"
+    r"|RUNSC|DNSMASQ))\""
 )
 SETUP_SCRIPTS = (
     "setup-tools",
@@ -33,6 +34,7 @@ SETUP_SCRIPTS = (
     "setup-kubectl",
     "setup-sigstore-tools",
     "setup-test-binaries",
+    "setup-probe-tools",
 )
 
 

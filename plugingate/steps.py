@@ -46,6 +46,12 @@ def _vulnerabilities(ctx: StepContext) -> StepResult:
     return vulnerabilities_step(ctx)
 
 
+def _probe(ctx: StepContext) -> StepResult:
+    from plugingate.probe.step import probe_step
+
+    return probe_step(ctx)
+
+
 def default_steps() -> GateSteps:
     """The real pipeline."""
     from plugingate.capabilities.step import capabilities_step
@@ -66,4 +72,5 @@ def default_steps() -> GateSteps:
         outputs=_outputs,
         prepare=prepare_later_steps,
         start=start_early,
+        probe=_probe,
     )

@@ -226,6 +226,8 @@ class GatePredicate:
     violations: Sequence[str] = field(default=())  # rule ids of the denying findings
     from_cache: bool = False  # the SBOM or the scan came from the result cache
     bundle: BundleRef | None = None
+    # NOTE: the shadow run's summary when the gate ran it (``gate --probe``); absent otherwise.
+    probe: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.passed and (self.mode is not Mode.ENFORCE or self.violations):
@@ -263,6 +265,8 @@ class GatePredicate:
             out["plugin"] = self.plugin.to_dict()
         if self.bundle is not None:
             out["bundle"] = self.bundle.to_dict()
+        if self.probe is not None:
+            out["probe"] = dict(self.probe)
         return out
 
 

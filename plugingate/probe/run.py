@@ -317,7 +317,13 @@ def run_image(
     )
     dns_log = work / "dns.log"
     queries = read_queries(dns_log.read_text(errors="replace").splitlines() if dns_log.exists() else [])
-    trace = read_trace(_boot_lines(logs))
+    boot = _boot_lines(logs)
+    trace = read_trace(boot)
+    stopped = next((line.strip() for line in boot if line.startswith(("panic: ", "fatal error: "))), None)
+    if stopped is not None:
+        # NOTE: gVisor stops the whole sandbox when a bound is hit where it cannot fail a syscall
+        # (a fork bomb at the task limit: "error initializing first thread"); the host is untouched.
+        exit_status = f"the sandbox stopped itself: {stopped[:200]}"
     return Observation(
         image=name,
         duration_seconds=elapsed,

@@ -172,6 +172,8 @@ def test_a_fork_bomb_is_bounded_and_reported(tmp_path: Path, program: Any, probe
     assert "PG-PRB-007" in _rules(report)
     image = report["images"][0]
     assert len(image["executions"]) >= 1 and image["usage"]["pidsLimit"] == 256
+    # NOTE: with gVisor's ptrace platform each process is a host process: at the bound the sandbox stops.
+    assert image["exitStatus"].startswith(("the sandbox stopped itself", "exited before the end"))
     assert image["durationSeconds"] < float(DURATION) + 10
 
 

@@ -114,6 +114,7 @@ class Usage:
     cpu_peak_millicores: int = 0
     oom_killed: bool = False
     pids_limit: int = 0
+    sandbox_rss_peak_bytes: int = 0  # the runsc-sandbox process's own high-water mark (VmHWM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +163,7 @@ class Observation:
                 "cpuPeakMillicores": self.usage.cpu_peak_millicores,
                 "oomKilled": self.usage.oom_killed,
                 "pidsLimit": self.usage.pids_limit,
+                "sandboxRssPeakBytes": self.usage.sandbox_rss_peak_bytes,
             },
             "canaries": sorted(self.canaries),
             "outputTail": self.output[-2000:],

@@ -285,6 +285,8 @@ def run_image(
         runsc.create(bundle, output)
         runsc.start()
         started = time.monotonic()
+        pid = runsc.state().get("pid")
+        meter.sandbox_pid = pid if isinstance(pid, int) and pid > 0 else None
         deadline = started + settings.duration.total_seconds()
         checks = 0
         while time.monotonic() < deadline:

@@ -212,15 +212,20 @@ class Runsc:
         """Start the created container's entrypoint."""
         _run(self.command("start", self.container), what="runsc start", timeout=120)
 
-    def running(self) -> bool:
-        """Whether the container's process still runs."""
+    def state(self) -> dict[str, object]:
+        """runsc's state of the container (``status``, the sandbox's host ``pid``); empty when it is gone."""
         done = subprocess.run(
             self.command("state", self.container), capture_output=True, text=True, timeout=30, check=False
         )
         try:
-            return bool(json.loads(done.stdout).get("status") == "running")
+            state = json.loads(done.stdout)
         except ValueError:
-            return False
+            return {}
+        return state if isinstance(state, dict) else {}
+
+    def running(self) -> bool:
+        """Whether the container's process still runs."""
+        return self.state().get("status") == "running"
 
     def stop(self) -> None:
         """Kill every process of the container (the probe's time is up)."""
@@ -246,6 +251,8 @@ class CgroupMeter:
         self._cpu = 0.0
         self._memory = 0
         self._oom = False
+        self._hwm = 0
+        self.sandbox_pid: int | None = None
 
     def _read(self, controller: str, name: str) -> str | None:
         base = Path("/sys/fs/cgroup") if self.v2 else Path("/sys/fs/cgroup") / controller
@@ -273,6 +280,8 @@ class CgroupMeter:
         if peak:
             self._memory = max(self._memory, int(peak))
         self._oom = self._oom or oom
+        if self.sandbox_pid is not None:
+            self._hwm = max(self._hwm, _vm_hwm(self.sandbox_pid))
         if cpu is not None:
             if self._last is not None and now > self._last[0]:
                 self._peak_rate = max(self._peak_rate, (cpu - self._last[1]) / (now - self._last[0]))
@@ -288,4 +297,15 @@ class CgroupMeter:
             cpu_peak_millicores=int(self._peak_rate * 1000),
             oom_killed=self._oom,
             pids_limit=self.pids_limit,
+            sandbox_rss_peak_bytes=self._hwm,
         )
+
+
+def _vm_hwm(pid: int) -> int:
+    """A host process's peak resident memory in bytes (``VmHWM``), 0 once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    line = next((line for line in status.splitlines() if line.startswith("VmHWM:")), "VmHWM: 0 kB")
+    return int(line.split()[1]) * 1024

@@ -28,6 +28,7 @@ from plugingate.probe.observation import Observation
 from plugingate.probe.rootfs import build_rootfs
 from plugingate.probe.run import run_image
 from plugingate.probe.sandbox import ProbeTools
+from plugingate.probe.wiring import secret_wiring
 
 SCHEMA_VERSION = "1.0"
 
@@ -145,6 +146,7 @@ def probe_bundle(
                 tools=tools,
                 work=work,
                 namespace=namespace,
+                wiring=secret_wiring(root, declaration, image),
             )
         finally:
             # NOTE: PLUGINGATE_PROBE_KEEP=1 keeps the run's folder (runsc's logs, the recorders' files)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import posixpath
 import secrets
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from plugingate.probe.rootfs import ImageConfig
 from plugingate.probe.sandbox import CgroupMeter, Link, ProbeTools, Runsc
 from plugingate.probe.sink import SinkConfig
 from plugingate.probe.trace import read_trace
+from plugingate.probe.wiring import Wiring
 
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 SECRETS_DIR = "/var/run/secrets/plugingate"
@@ -39,33 +41,44 @@ _SAMPLE_SECONDS = 0.25
 
 @dataclass(frozen=True, slots=True)
 class Canary:
-    """A declared secret key's stand-in value, and where the sandbox finds it."""
+    """A declared secret key's stand-in value, and where the sandbox finds it (variables and files)."""
 
     secret: str
     key: str
     value: str
-    env: str | None
-    file: str | None
+    env: tuple[str, ...]
+    files: tuple[str, ...]
 
 
 def env_name(secret: str, key: str) -> str:
-    """The environment variable a canary is given in: ``acme-token``/``token`` → ``ACME_TOKEN_TOKEN``."""
+    """The probe's own variable for a secret key: ``acme-token``/``token`` → ``ACME_TOKEN_TOKEN``."""
     return "".join(c if c.isalnum() else "_" for c in f"{secret}_{key}").upper()
 
 
-def make_canaries(declaration: Declaration) -> tuple[Canary, ...]:
-    """A fresh random value for every declared secret key (a secret with no keys listed gets ``data``)."""
+def make_canaries(declaration: Declaration, wiring: Wiring | None = None) -> tuple[Canary, ...]:
+    """A fresh random value for every declared secret key (a secret with no keys listed gets ``data``).
+
+    Each is put where the manifests put it for this image (``wiring``) and also where the probe's
+    convention puts it: ``NAME_KEY`` (``as: env``) and ``/var/run/secrets/plugingate/NAME/KEY``
+    (``as: volume``; both when ``as`` is not given).
+    """
+    wiring = wiring or Wiring()
     out = []
     for ref in declaration.capabilities.secrets:
         for key in ref.keys or ("data",):
-            value = "pgcanary" + secrets.token_hex(12)
+            env = set(wiring.env.get((ref.name, key), ()))
+            files = set(wiring.files.get((ref.name, key), ()))
+            if ref.as_ in (None, "env"):
+                env.add(env_name(ref.name, key))
+            if ref.as_ in (None, "volume"):
+                files.add(f"{SECRETS_DIR}/{ref.name}/{key}")
             out.append(
                 Canary(
                     secret=ref.name,
                     key=key,
-                    value=value,
-                    env=env_name(ref.name, key) if ref.as_ in (None, "env") else None,
-                    file=f"{SECRETS_DIR}/{ref.name}/{key}" if ref.as_ in (None, "volume") else None,
+                    value="pgcanary" + secrets.token_hex(12),
+                    env=tuple(sorted(env)),
+                    files=tuple(sorted(files)),
                 )
             )
     return tuple(out)
@@ -109,12 +122,13 @@ def _spec(
         f"KUBERNETES_SERVICE_PORT={API_PORT}",
         f"KUBERNETES_SERVICE_PORT_HTTPS={API_PORT}",
     ]
-    env += [f"{c.env}={c.value}" for c in canaries if c.env]
+    env += [f"{name}={c.value}" for c in canaries for name in c.env]
+    # NOTE: one read-only folder per directory the canaries' files live in (a secret volume's mount).
+    secret_dirs = sorted({posixpath.dirname(f) for c in canaries for f in c.files})
     mounts: list[dict[str, object]] = [
         {"destination": "/proc", "type": "proc", "source": "proc"},
         {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755"]},
         {"destination": SA_DIR, "type": "bind", "source": str(files / "serviceaccount"), "options": ["rbind", "ro"]},
-        {"destination": SECRETS_DIR, "type": "bind", "source": str(files / "secrets"), "options": ["rbind", "ro"]},
         {
             "destination": "/etc/resolv.conf",
             "type": "bind",
@@ -122,6 +136,9 @@ def _spec(
             "options": ["rbind", "ro"],
         },
     ]
+    for n, directory in enumerate(secret_dirs):
+        source = str(files / "secrets" / str(n))
+        mounts.append({"destination": directory, "type": "bind", "source": source, "options": ["rbind", "ro"]})
     # NOTE: as in the cluster: declared writable paths are emptyDirs, declared read paths are mounted
     # read-only (a ConfigMap's stand-in); anything else is the image's own, in the in-memory overlay.
     for path in caps.fs_write:
@@ -169,12 +186,15 @@ def _write_files(files: Path, canaries: tuple[Canary, ...], link: Link, namespac
     (sa / "token").write_text(token)
     (sa / "namespace").write_text(namespace)
     (sa / "ca.crt").write_bytes(ca.read_bytes())
-    for canary in canaries:
-        folder = files / "secrets" / canary.secret
-        folder.mkdir(parents=True, exist_ok=True)
-        if canary.file:
-            (folder / canary.key).write_text(canary.value)
-    (files / "secrets").mkdir(exist_ok=True)
+    secret_dirs = sorted({posixpath.dirname(f) for c in canaries for f in c.files})
+    (files / "secrets").mkdir()
+    for n, directory in enumerate(secret_dirs):
+        folder = files / "secrets" / str(n)
+        folder.mkdir()
+        for canary in canaries:
+            for inside in canary.files:
+                if posixpath.dirname(inside) == directory:
+                    (folder / posixpath.basename(inside)).write_text(canary.value)
     # NOTE: no search domains: every name the plugin asks for is logged exactly as it wrote it.
     (files / "resolv.conf").write_text(f"nameserver {link.sink_ip}\noptions ndots:1\n")
     for path in files.rglob("*"):
@@ -218,6 +238,7 @@ def run_image(
     tools: ProbeTools,
     work: Path,
     namespace: str,
+    wiring: Wiring | None = None,
 ) -> Observation:
     """Run one image's rootfs in the sandbox for the policy's duration and return what was recorded."""
     if not config.argv:
@@ -228,7 +249,7 @@ def run_image(
     for folder in (files, logs, state):
         folder.mkdir(parents=True)
     token = secrets.token_urlsafe(24)
-    canaries = make_canaries(declaration)
+    canaries = make_canaries(declaration, wiring)
     ca, cert, key = write_api_certificates(work, link.api_ip)
     _write_files(files, canaries, link, namespace, ca, token)
     declared_memory = declaration.capabilities.resources.memory_bytes or settings.default_memory_bytes

@@ -134,8 +134,40 @@ spec:
 """
 
 
-def write_bundle(folder: Path, binary: Path, *, args: tuple[str, ...] = ()) -> Path:
-    """A bundle folder declaring what ``declared`` does, whose one image runs ``binary``."""
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: probe-test, namespace: probe-test}}
+spec:
+  selector: {{matchLabels: {{app: probe-test}}}}
+  template:
+    metadata: {{labels: {{app: probe-test}}}}
+    spec:
+      containers:
+        - name: plugin
+          image: registry.example.com/acme/probe-test@{digest}
+          env:
+            - name: API_KEY
+              valueFrom: {{secretKeyRef: {{name: acme-token, key: token}}}}
+          volumeMounts:
+            - {{name: creds, mountPath: /etc/creds, readOnly: true}}
+      volumes:
+        - name: creds
+          secret: {{secretName: acme-token, items: [{{key: token, path: api-token}}]}}
+"""
+
+
+def write_bundle(folder: Path, binary: Path, *, args: tuple[str, ...] = (), manifests: bool = False) -> Path:
+    """A bundle folder declaring what ``declared`` does, whose one image runs ``binary``.
+
+    With ``manifests``, a Deployment wires the secret as the variable ``API_KEY`` and the file
+    ``/etc/creds/api-token``, as a plugin's own manifests would.
+    """
     digest = write_image(binary, folder / "image" / "plugin.oci.tar", args=args)
-    (folder / "plugin.yaml").write_text(PLUGIN_YAML.format(digest=digest))
+    text = PLUGIN_YAML.format(digest=digest)
+    if manifests:
+        text = text.replace("  capabilities:\n", "  manifests: deploy/\n  capabilities:\n", 1)
+        (folder / "deploy").mkdir()
+        (folder / "deploy" / "deployment.yaml").write_text(DEPLOYMENT.format(digest=digest))
+    (folder / "plugin.yaml").write_text(text)
     return folder

@@ -35,8 +35,9 @@ def _probe(
     name: str,
     *args: str,
     extra: tuple[str, ...] = (),
+    manifests: bool = False,
 ) -> tuple[int, dict[str, Any], str]:
-    bundle = write_bundle(tmp_path / name, program(name), args=args)
+    bundle = write_bundle(tmp_path / name, program(name), args=args, manifests=manifests)
     out = tmp_path / f"out-{name}"
     done = run_cli("probe", bundle, "--out", out, "--duration", DURATION, *extra, env=tools, timeout=240)
     report = json.loads((out / "probe.json").read_text()) if (out / "probe.json").exists() else {}
@@ -85,6 +86,17 @@ def test_a_canary_secret_sent_out_is_found_in_every_spelling(
     # NOTE: base64 in an HTTP body to an undeclared host, and hex split over two DNS labels.
     assert _props(report, "PG-PRB-003", "channel") == {"dns", "collector.evil.example:80"}
     assert _rules(report) == {"PG-PRB-001", "PG-PRB-003"}
+
+
+@pytest.mark.parametrize("source", ["env:API_KEY", "file:/etc/creds/api-token"])
+def test_a_canary_is_where_the_manifests_put_the_secret(
+    tmp_path: Path, program: Any, probe_tools: dict[str, str], source: str
+) -> None:
+    """The program reads its secret only where its Deployment wires it; the canary is there and is caught."""
+    code, report, output = _probe(tmp_path, program, probe_tools, "canary", source, manifests=True)
+    assert code == 1, output
+    assert "secret found: true" in report["images"][0]["outputTail"]
+    assert _props(report, "PG-PRB-003", "channel") == {"dns", "collector.evil.example:80"}
 
 
 def test_writes_outside_the_declared_paths_are_found(tmp_path: Path, program: Any, probe_tools: dict[str, str]) -> None:

@@ -365,6 +365,45 @@ def test_missing_tools_fail_closed() -> None:
     assert caught.value.exit_code == 3 and "runsc" in caught.value.message
 
 
+def test_the_example_plugin_wires_its_token_as_acme_token() -> None:
+    from plugingate.declaration import load_declaration
+    from plugingate.probe.run import make_canaries
+    from plugingate.probe.wiring import secret_wiring
+
+    root = REPO / "examples" / "acme-exporter"
+    declaration = load_declaration(root)
+    wiring = secret_wiring(root, declaration, declaration.images[0])
+    assert wiring.env == {("acme-token", "token"): {"ACME_TOKEN"}}
+    (canary,) = make_canaries(declaration, wiring)
+    # NOTE: where the Deployment puts it, and (as: env) where the probe's convention does.
+    assert canary.env == ("ACME_TOKEN", "ACME_TOKEN_TOKEN") and canary.files == ()
+
+
+def test_wiring_reads_env_from_and_secret_volumes(tmp_path: Path) -> None:
+    from plugingate.declaration import load_declaration
+    from plugingate.probe.wiring import secret_wiring
+
+    from .images import write_bundle
+
+    binary = tmp_path / "bin"
+    binary.write_bytes(b"\x7fELF")
+    root = write_bundle(tmp_path / "b", binary, manifests=True)
+    deployment = root / "deploy" / "deployment.yaml"
+    deployment.write_text(
+        deployment.read_text().replace(
+            "          volumeMounts:",
+            "          envFrom:\n            - {secretRef: {name: acme-token}, prefix: ACME_}\n"
+            "            - {secretRef: {name: not-declared}}\n          volumeMounts:",
+        )
+    )
+    declaration = load_declaration(root)
+    wiring = secret_wiring(root, declaration, declaration.images[0])
+    assert wiring.env == {("acme-token", "token"): {"API_KEY", "ACME_token"}}
+    assert wiring.files == {("acme-token", "token"): {"/etc/creds/api-token"}}
+    other = declaration.images[0].__class__(name="other", ref="registry.example.com/other@sha256:" + "0" * 64)
+    assert secret_wiring(root, declaration, other).env == {}
+
+
 def test_canary_env_names() -> None:
     assert env_name("acme-token", "token") == "ACME_TOKEN_TOKEN"
     assert env_name("db.creds", "pass-word") == "DB_CREDS_PASS_WORD"

@@ -143,11 +143,13 @@ class Observation:
     output: str = ""
     # NOTE: the sink's and the API stub's addresses: a connection to them went through the resolver.
     recorders: tuple[str, ...] = ()
+    digest: str | None = None  # the pinned digest the archive was proven to hold (None: unpinned, unproven)
 
     def to_dict(self) -> dict[str, object]:
         """As in ``probe.json`` (canary values are left out: they were random and mean nothing now)."""
         return {
             "image": self.image,
+            "digest": self.digest,
             "durationSeconds": round(self.duration_seconds, 3),
             "exitStatus": self.exit_status,
             "dns": [{"name": q.name, "type": q.qtype} for q in self.dns],

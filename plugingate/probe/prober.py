@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from plugingate.probe.rootfs import build_rootfs
 from plugingate.probe.run import run_image
 from plugingate.probe.sandbox import ProbeTools
 from plugingate.probe.wiring import secret_wiring
+from plugingate.sbom.proof import ImageProofError, prove_archive
 
 SCHEMA_VERSION = "1.0"
 
@@ -94,6 +96,28 @@ def settings_for(policy: GatePolicy, duration: float | None) -> ProbePolicy:
     return dataclasses.replace(policy.probe, duration=timedelta(seconds=duration))
 
 
+def _proven(
+    archive: Path, digest: str | None, label: str, work: Path, limits: BundleLimits | None
+) -> tuple[Path, str | None]:
+    """The archive to unpack and the digest it was proven to hold.
+
+    A pinned image is first proven by hashing (``plugingate.sbom.proof``, as the SBOM step does) and its
+    verified blobs alone are unpacked, so that what runs is the image the reference pins, not whatever
+    else the archive's ``index.json`` or ``manifest.json`` names. An unpinned reference runs unproven
+    (the capabilities step reports the missing digest).
+    """
+    if digest is None:
+        return archive, None
+    layout = work / "proven"
+    max_bytes = (limits or BundleLimits()).max_unpacked_bytes
+    proof = prove_archive(archive, digest, where=label, layout=layout, max_bytes=max_bytes)
+    packed = work / "proven.tar"
+    with tarfile.open(packed, mode="w") as tar:
+        for path in sorted(layout.rglob("*")):
+            tar.add(path, arcname=str(path.relative_to(layout)), recursive=False)
+    return packed, proof.digest
+
+
 def probe_bundle(
     root: Path,
     declaration: Declaration,
@@ -128,7 +152,18 @@ def probe_bundle(
             )
         work = Path(tempfile.mkdtemp(prefix="plugingate-probe-"))
         try:
-            config = build_rootfs(archive, work / "rootfs", label=image.archive, limits=limits)
+            try:
+                runnable, proven = _proven(archive, image.digest, image.archive, work, limits)
+            except ImageProofError as exc:
+                findings.append(
+                    rules.DID_NOT_RUN.finding(
+                        f"image {image.name}: {exc}; the probe runs only the image the reference pins",
+                        image=image.name,
+                    )
+                )
+                skipped.append(image.name)
+                continue
+            config = build_rootfs(runnable, work / "rootfs", label=image.archive, limits=limits)
             if not config.argv:
                 findings.append(
                     rules.DID_NOT_RUN.finding(
@@ -148,6 +183,7 @@ def probe_bundle(
                 namespace=namespace,
                 wiring=secret_wiring(root, declaration, image),
             )
+            observation = dataclasses.replace(observation, digest=proven)
         finally:
             # NOTE: PLUGINGATE_PROBE_KEEP=1 keeps the run's folder (runsc's logs, the recorders' files)
             # for whoever debugs a probe; it holds the run's API key and canaries, so never by default.

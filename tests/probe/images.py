@@ -49,14 +49,21 @@ def go_build(program: str, out: Path) -> Path:
     return out
 
 
-def write_image(binary: Path, archive: Path, *, args: tuple[str, ...] = (), user: str = "65534") -> str:
+def write_image(
+    binary: Path,
+    archive: Path,
+    *,
+    args: tuple[str, ...] = (),
+    user: str = "65534",
+    entrypoint: tuple[str, ...] = ("/plugin",),
+) -> str:
     """An OCI layout tar of a FROM-scratch image running ``binary`` as ``/plugin``; its manifest digest."""
     layer = _tar({"plugin": (binary.read_bytes(), 0o755)})
     config = json.dumps(
         {
             "architecture": "amd64",
             "os": "linux",
-            "config": {"Entrypoint": ["/plugin"], "Cmd": list(args), "User": user},
+            "config": {"Entrypoint": list(entrypoint), "Cmd": list(args), "User": user},
             "rootfs": {"type": "layers", "diff_ids": [_digest(layer)]},
         },
         sort_keys=True,

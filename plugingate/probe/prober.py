@@ -74,6 +74,10 @@ class ProbeResult:
             "seconds": round(self.seconds, 3),
         }
 
+    def tool_versions(self) -> dict[str, str]:
+        """The sandbox's version, for ``report.json``'s ``tools`` (the gate's ``RanTools``)."""
+        return {"runsc": self.runsc_version}
+
     def summary(self) -> dict[str, object]:
         """What the gate attestation's predicate carries of the probe."""
         return {

@@ -77,4 +77,6 @@ def test_gate_probe_denies_what_the_shadow_run_saw_and_attests_it(
     predicate = _predicate(out)
     assert predicate["passed"] is False and "PG-PRB-005" in predicate["violations"]
     assert predicate["probe"]["findings"] == ["PG-PRB-005"]
-    assert "PG-PRB-005" in (out / "summary.md").read_text()
+    summary = (out / "summary.md").read_text()
+    assert "PG-PRB-005" in summary and "**Shadow run** in gVisor" in summary
+    assert report["tools"]["runsc"]

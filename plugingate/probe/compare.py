@@ -108,11 +108,11 @@ def _egress(out: _Findings, obs: Observation, host: str | None, port: int, how: 
 
 def _network(out: _Findings, obs: Observation) -> None:
     for query in obs.dns:
-        if query.name in KUBERNETES_NAMES:
+        if query.name.lower() in KUBERNETES_NAMES:
             continue
         if not _declared(out.declaration, query.name):
             out.add(
-                ("host", query.name),
+                ("host", query.name.lower()),
                 rules.UNDECLARED_HOST.finding(
                     f"image {obs.image}: resolved {query.name} ({query.qtype}), which no "
                     "spec.capabilities.network.egress entry declares",

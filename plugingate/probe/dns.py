@@ -51,6 +51,7 @@ def read_queries(lines: Iterable[str]) -> tuple[DnsQuery, ...]:
     for line in lines:
         match = _QUERY.search(line)
         if match:
-            name = match.group(2).rstrip(".").lower()
+            # NOTE: the case is kept as sent (DNS ignores it, a base64 canary does not); hosts are compared without it.
+            name = match.group(2).rstrip(".")
             seen.setdefault(DnsQuery(name=name, qtype=match.group(1)), None)
     return tuple(seen)

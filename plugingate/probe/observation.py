@@ -125,6 +125,7 @@ class Trace:
     execs: tuple[Exec, ...] = ()
     connects: tuple[Connection, ...] = ()
     syscalls: dict[str, int] = field(default_factory=dict)
+    truncated: bool = False  # more traced calls than were read (trace.MAX_CALLS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +159,7 @@ class Observation:
             "writes": [{k: v for k, v in asdict(w).items() if v is not None} for w in self.trace.writes],
             "executions": [{k: v for k, v in asdict(e).items() if v is not None} for e in self.trace.execs],
             "syscalls": dict(sorted(self.trace.syscalls.items())),
+            "traceTruncated": self.trace.truncated,
             "usage": {
                 "memoryPeakBytes": self.usage.memory_peak_bytes,
                 "memoryLimitBytes": self.usage.memory_limit_bytes,

@@ -15,6 +15,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -340,9 +341,8 @@ def run_image(
     )
     dns_log = work / "dns.log"
     queries = read_queries(dns_log.read_text(errors="replace").splitlines() if dns_log.exists() else [])
-    boot = _boot_lines(logs)
-    trace = read_trace(boot)
-    stopped = next((line.strip() for line in boot if line.startswith(("panic: ", "fatal error: "))), None)
+    trace = read_trace(_boot_lines(logs))
+    stopped = next((line.strip() for line in _boot_lines(logs) if line.startswith(("panic: ", "fatal error: "))), None)
     if stopped is not None:
         # NOTE: gVisor stops the whole sandbox when a bound is hit where it cannot fail a syscall
         # (a fork bomb at the task limit: "error initializing first thread"); the host is untouched.
@@ -362,12 +362,11 @@ def run_image(
     )
 
 
-def _boot_lines(logs: Path) -> list[str]:
-    lines: list[str] = []
+def _boot_lines(logs: Path) -> Iterator[str]:
+    """runsc's boot log(s), line by line (streamed: a chatty plugin's trace can be large)."""
     for path in sorted(logs.glob("*boot*")):
         with path.open(errors="replace") as handle:
-            lines.extend(handle)
-    return lines
+            yield from handle
 
 
 def _start_in(tools: ProbeTools, namespace: str, args: list[str], log: Path) -> subprocess.Popen[bytes]:

@@ -50,6 +50,9 @@ EXEC_CALLS = ("execve", "execveat")
 NET_CALLS = ("connect", "sendto", "socket")
 TRACED = tuple(sorted({*WRITE_CALLS, *_TWO_PATH_CALLS, *EXEC_CALLS, *NET_CALLS, "clone", "clone3", "fork", "vfork"}))
 
+# NOTE: a bound on the work and memory of reading a trace; a plugin that makes more traced calls than
+# this in its probe is reported on the first ones and flagged ``truncated``.
+MAX_CALLS = 1_000_000
 _LINE = re.compile(r"\] \[\s*(\d+):\s*(\d+)\] \S+ X (\w+)\((.*)$")
 _ERRNO = re.compile(r"errno=(\d+)")
 _ADDR = re.compile(r"Family: AF_INET6?, Addr: ([0-9a-fA-F.:]+), Port: (\d+)")
@@ -178,11 +181,17 @@ class _Reader:
         )
 
 
-def read_trace(lines: Iterable[str]) -> Trace:
-    """The trace of a sandbox from the lines of runsc's boot log."""
+def read_trace(lines: Iterable[str], *, max_calls: int = MAX_CALLS) -> Trace:
+    """The trace of a sandbox from the lines of runsc's boot log; at most ``max_calls`` calls are read."""
     reader = _Reader()
+    calls = 0
+    truncated = False
     for line in lines:
         if " X " in line:
+            calls += 1
+            if calls > max_calls:
+                truncated = True
+                break
             reader.line(line.rstrip("\n"))
     # NOTE: a program that retries sends the same datagram many times: keep each destination once.
     connects = tuple(dict.fromkeys(reader.connects))
@@ -191,4 +200,5 @@ def read_trace(lines: Iterable[str]) -> Trace:
         execs=tuple(reader.execs),
         connects=connects,
         syscalls=dict(reader.counts),
+        truncated=truncated,
     )

@@ -119,6 +119,13 @@ def test_every_spelling_of_a_write_is_read_as_an_absolute_path(call: str, path: 
     assert _ids(_observation(trace=trace)) == ["PG-PRB-004"]
 
 
+def test_the_trace_read_is_bounded() -> None:
+    lines = (RECORDED / "writer.boot.log").read_text().splitlines()
+    assert read_trace(lines).truncated is False
+    short = read_trace(lines, max_calls=2)
+    assert short.truncated is True and sum(short.syscalls.values()) == 2
+
+
 def test_a_read_only_open_is_not_a_write() -> None:
     assert (
         read_trace([_PREFIX + "openat(AT_FDCWD /, 0x7f00 /etc/passwd, O_RDONLY|O_CLOEXEC, 0o0) = 3 (0x3)"]).writes == ()

@@ -180,6 +180,8 @@ def _writes(out: _Findings, obs: Observation) -> None:
         if any(path_within(write.path, p) for p in (*writable, *_DEVICES)):
             continue
         result = "failed" if write.errno else "succeeded in the sandbox's overlay"
+        if write.via:
+            result += f", through the link {write.via} it had made"
         out.add(
             ("write", write.path),
             rules.UNDECLARED_WRITE.finding(

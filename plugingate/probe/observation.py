@@ -94,6 +94,7 @@ class FileWrite:
     syscall: str
     path: str
     errno: int | None = None
+    via: str | None = None  # the path as the plugin spelled it, when that was a link it had made
 
 
 @dataclass(frozen=True, slots=True)

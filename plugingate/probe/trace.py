@@ -46,6 +46,13 @@ _TWO_PATH_CALLS = {
     "symlink": ((1, None),),
     "symlinkat": ((2, 1),),
 }
+# NOTE: (index of the existing path or target, its dirfd, index of the new link, its dirfd).
+_LINK_SOURCES = {
+    "link": (0, None, 1, None),
+    "linkat": (1, 0, 3, 2),
+    "symlink": (0, None, 1, None),
+    "symlinkat": (0, None, 2, 1),
+}
 EXEC_CALLS = ("execve", "execveat")
 NET_CALLS = ("connect", "sendto", "socket")
 TRACED = tuple(sorted({*WRITE_CALLS, *_TWO_PATH_CALLS, *EXEC_CALLS, *NET_CALLS, "clone", "clone3", "fork", "vfork"}))
@@ -112,6 +119,7 @@ class _Reader:
     connects: list[Connection] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     sockets: dict[tuple[str, int], str] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)  # link made by the plugin -> what it points at
 
     def line(self, line: str) -> None:
         match = _LINE.search(line)
@@ -130,6 +138,8 @@ class _Reader:
         elif call in _TWO_PATH_CALLS:
             for path_at, dir_at in _TWO_PATH_CALLS[call]:
                 self._add_write(call, args, path_at, dir_at, errno)
+            if call in _LINK_SOURCES and errno is None:
+                self._remember_link(call, args)
         elif call in EXEC_CALLS:
             at = 1 if call == "execveat" else 0
             path = _path_arg(args[at]) if len(args) > at else None
@@ -151,14 +161,46 @@ class _Reader:
         dir_at = 0 if call.endswith("at") and call != "creat" else None
         self._add_write(call, args, path_at, dir_at, errno)
 
-    def _add_write(self, call: str, args: list[str], path_at: int, dir_at: int | None, errno: int | None) -> None:
+    def _absolute_arg(self, args: list[str], path_at: int, dir_at: int | None) -> str | None:
         if len(args) <= path_at:
-            return
+            return None
         path = _path_arg(args[path_at])
         if path is None:
+            return None
+        return _absolute(path, _dir_arg(args[dir_at] if dir_at is not None and len(args) > dir_at else None))
+
+    def _add_write(self, call: str, args: list[str], path_at: int, dir_at: int | None, errno: int | None) -> None:
+        path = self._absolute_arg(args, path_at, dir_at)
+        if path is None:
             return
-        directory = _dir_arg(args[dir_at] if dir_at is not None and len(args) > dir_at else None)
-        self.writes.append(FileWrite(syscall=call, path=_absolute(path, directory), errno=errno))
+        resolved = self._through_links(path)
+        self.writes.append(FileWrite(syscall=call, path=resolved, errno=errno, via=path if resolved != path else None))
+
+    def _remember_link(self, call: str, args: list[str]) -> None:
+        """A link the plugin made: writes through it are writes to what it points at."""
+        source_at, source_dir, new_at, new_dir = _LINK_SOURCES[call]
+        new = self._absolute_arg(args, new_at, new_dir)
+        if source_dir is None and call.startswith("symlink"):
+            # NOTE: a relative symlink target is relative to the link's own folder.
+            target = _path_arg(args[source_at]) if len(args) > source_at else None
+            source = None if target is None or new is None else _absolute(target, posixpath.dirname(new))
+        else:
+            source = self._absolute_arg(args, source_at, source_dir)
+        if new is not None and source is not None:
+            self.links[new] = source
+
+    def _through_links(self, path: str) -> str:
+        """``path`` with the links the plugin made resolved (a few levels: links to links)."""
+        for _ in range(8):
+            parts = path.split("/")
+            for end in range(len(parts), 1, -1):
+                prefix = "/".join(parts[:end])
+                if prefix in self.links:
+                    path = posixpath.normpath(self.links[prefix] + "/" + "/".join(parts[end:]))
+                    break
+            else:
+                return path
+        return path
 
     def _connect(self, pid: str, call: str, args: list[str], errno: int | None) -> None:
         at = 1 if call == "connect" else 4

@@ -104,7 +104,7 @@ def test_writes_outside_the_declared_paths_are_found(tmp_path: Path, program: An
     assert code == 1, output
     assert _rules(report) == {"PG-PRB-004"}
     paths = _props(report, "PG-PRB-004", "path")
-    assert {"/etc/acme/override.conf", "/var/lib/acme/db"} <= paths
+    assert {"/etc/acme/override.conf", "/var/lib/acme/db", "/etc/acme-link"} <= paths
     assert not any(p.startswith("/tmp") for p in paths)
 
 

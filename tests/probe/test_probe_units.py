@@ -126,6 +126,23 @@ def test_the_trace_read_is_bounded() -> None:
     assert short.truncated is True and sum(short.syscalls.values()) == 2
 
 
+@pytest.mark.parametrize(
+    "link",
+    [
+        "symlinkat(0x7f00 /etc, AT_FDCWD /, 0x7f01 /tmp/e) = 0 (0x0)",
+        "symlink(0x7f00 ../etc, 0x7f01 /tmp/e) = 0 (0x0)",
+        "linkat(AT_FDCWD /, 0x7f00 /etc, AT_FDCWD /, 0x7f01 /tmp/e, 0x0) = 0 (0x0)",
+    ],
+)
+def test_a_write_through_a_link_it_made_is_a_write_to_the_target(link: str) -> None:
+    """/tmp is writable; a link in /tmp to /etc does not make /etc writable."""
+    write = "openat(AT_FDCWD /, 0x7f00 /tmp/e/passwd, O_WRONLY|O_TRUNC, 0o0) = 3 (0x3)"
+    trace = read_trace([_PREFIX + link, _PREFIX + write])
+    assert ("/etc/passwd", "/tmp/e/passwd") in {(w.path, w.via) for w in trace.writes}
+    findings = compare(_observation(trace=trace), _declaration(), ProbePolicy(), "probe-test")
+    assert [f.properties["path"] for f in findings] == ["/etc/passwd"]
+
+
 def test_a_read_only_open_is_not_a_write() -> None:
     assert (
         read_trace([_PREFIX + "openat(AT_FDCWD /, 0x7f00 /etc/passwd, O_RDONLY|O_CLOEXEC, 0o0) = 3 (0x3)"]).writes == ()

@@ -20,6 +20,7 @@ from plugingate.probe import rules
 from plugingate.probe.dns import KUBERNETES_NAMES
 from plugingate.probe.kubeapi import Scope, allowed
 from plugingate.probe.observation import Connection, Observation
+from plugingate.probe.trace import PRIVILEGED_CALLS
 
 # NOTE: device files every program may write (its output, the bit bucket); /dev is a private tmpfs.
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/stdout", "/dev/stderr", "/dev/pts", "/dev/shm")
@@ -245,6 +246,18 @@ def compare(observation: Observation, declaration: Declaration, settings: ProbeP
                 location=Location(declaration.path, declaration.line("spec", "capabilities", "resources")),
                 image=observation.image,
                 peakBytes=usage.memory_peak_bytes,
+            ),
+        )
+    tried = {name: n for name, n in observation.trace.syscalls.items() if name in PRIVILEGED_CALLS}
+    if tried and not declaration.capabilities.privileges.privileged:
+        out.add(
+            ("privileged",),
+            rules.PRIVILEGED_CALL.finding(
+                f"image {observation.image}: tried {', '.join(f'{k} ({v}x)' for k, v in sorted(tried.items()))}; "
+                "the plugin does not declare privileges.privileged",
+                location=Location(declaration.path, declaration.line("spec", "capabilities", "privileges")),
+                image=observation.image,
+                syscalls=sorted(tried),
             ),
         )
     execs = observation.trace.execs

@@ -65,6 +65,15 @@ DID_NOT_RUN = Rule(
     "nothing could be observed, so nothing can be passed. Ship a runnable image archive.",
 )
 
+PRIVILEGED_CALL = Rule(
+    "PG-PRB-009",
+    Step.PROBE,
+    "The plugin tried a privileged system call",
+    "runsc's trace shows a call that only a privileged container or an escape attempt makes (mount, "
+    "unshare, setns, ptrace, bpf, loading a kernel module, chroot, keyctl, …) from a plugin that does not "
+    "declare `privileges.privileged`. The attempt counts, whether or not the sandbox refused it.",
+)
+
 RULES = (
     UNDECLARED_HOST,
     UNDECLARED_PORT,
@@ -74,6 +83,7 @@ RULES = (
     OVER_MEMORY,
     EXECUTED,
     DID_NOT_RUN,
+    PRIVILEGED_CALL,
 )
 
 __all__ = ["RULES", "Severity"]

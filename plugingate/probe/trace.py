@@ -54,8 +54,38 @@ _LINK_SOURCES = {
     "symlinkat": (0, None, 2, 1),
 }
 EXEC_CALLS = ("execve", "execveat")
+# NOTE: calls that only a privileged container, or an escape attempt, makes: traced and counted, and
+# compared with the declared privileges (PG-PRB-009). A call attempted is reported, allowed or not.
+PRIVILEGED_CALLS = (
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "unshare",
+    "setns",
+    "ptrace",
+    "bpf",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "kexec_load",
+    "kexec_file_load",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "perf_event_open",
+    "userfaultfd",
+    "open_by_handle_at",
+    "reboot",
+    "swapon",
+    "syslog",
+)
 NET_CALLS = ("connect", "sendto", "socket")
-TRACED = tuple(sorted({*WRITE_CALLS, *_TWO_PATH_CALLS, *EXEC_CALLS, *NET_CALLS, "clone", "clone3", "fork", "vfork"}))
+TRACED = tuple(
+    sorted(
+        {*WRITE_CALLS, *_TWO_PATH_CALLS, *EXEC_CALLS, *NET_CALLS, *PRIVILEGED_CALLS, "clone", "clone3", "fork", "vfork"}
+    )
+)
 
 # NOTE: a bound on the work and memory of reading a trace; a plugin that makes more traced calls than
 # this in its probe is reported on the first ones and flagged ``truncated``.

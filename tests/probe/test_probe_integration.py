@@ -178,6 +178,14 @@ def test_a_hard_coded_resolver_is_found(tmp_path: Path, program: Any, probe_tool
     assert any(c["address"] == "8.8.8.8" and c["protocol"] == "udp" for c in report["images"][0]["connections"])
 
 
+def test_escape_attempts_are_reported(tmp_path: Path, program: Any, probe_tools: dict[str, str]) -> None:
+    code, report, output = _probe(tmp_path, program, probe_tools, "escape")
+    assert code == 1, output
+    assert _rules(report) == {"PG-PRB-009"}
+    (finding,) = report["findings"]
+    assert {"unshare", "mount", "ptrace", "chroot"} <= set(finding["properties"]["syscalls"])
+
+
 def test_a_fork_bomb_is_bounded_and_reported(tmp_path: Path, program: Any, probe_tools: dict[str, str]) -> None:
     code, report, output = _probe(tmp_path, program, probe_tools, "forkbomb")
     assert code == 1, output

@@ -304,6 +304,16 @@ def test_out_of_memory_and_executions() -> None:
     assert findings == []
 
 
+def test_privileged_calls_unless_declared_privileged() -> None:
+    from plugingate.declaration.model import Privileges
+
+    trace = read_trace([_PREFIX + "mount(0x7f00 none, 0x7f01 /tmp, 0x7f02 tmpfs, 0x0, 0x0) = 0 (0x0) errno=1"])
+    assert trace.syscalls == {"mount": 1}
+    assert _ids(_observation(trace=trace)) == ["PG-PRB-009"]
+    privileged = _declaration(privileges=Privileges(privileged=True, run_as_non_root=False))
+    assert _ids(_observation(trace=trace), privileged) == []
+
+
 # -- the image, the policy, the CLI's inputs --------------------------------------------------------
 
 

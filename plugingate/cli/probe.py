@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from plugingate.cli.options import OutputFormat, format_option, option, out_option, policy_option, verbosity_options
+
+if TYPE_CHECKING:
+    from plugingate.probe.prober import ProbeResult
 
 
 @click.command("probe")
@@ -60,6 +64,8 @@ def command(
     write_atomic(out_dir / "probe.json", json.dumps(payload, indent=2) + "\n")
     if output_format is OutputFormat.JSON:
         click.echo(json.dumps(payload, indent=2))
+    elif output_format is OutputFormat.MARKDOWN:
+        click.echo(_markdown(result, str(effective)))
     else:
         if not quiet:
             for finding in result.findings:
@@ -77,3 +83,27 @@ def command(
             click.echo(f"runsc {result.runsc_version}, {result.seconds:.2f} s", err=True)
     if result.denies and effective is Mode.ENFORCE:
         raise click.exceptions.Exit(1)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(result: ProbeResult, mode: str) -> str:
+    """The probe as Markdown (a CI step summary): the verdict, one line per image, the findings."""
+    verdict = "❌ DENIED" if result.denies else "✅ PASSED"
+    lines = [
+        f"# plugingate probe: {verdict} ({mode})",
+        "",
+        f"{result.plugin} {result.version}, runsc {result.runsc_version}",
+        "",
+    ]
+    for obs in result.observations:
+        lines.append(
+            f"- **{obs.image}**: {obs.exit_status}; {len(obs.dns)} DNS queries, {len(obs.api_calls)} API calls, "
+            f"{len(obs.trace.writes)} writes; memory peak {obs.usage.memory_peak_bytes >> 20} MiB"
+        )
+    if result.findings:
+        lines += ["", "| rule | finding |", "| --- | --- |"]
+        lines += [f"| `{f.rule_id}` | {_cell(f.message)} |" for f in result.findings]
+    return "\n".join(lines)

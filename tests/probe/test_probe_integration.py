@@ -119,9 +119,11 @@ def test_kubernetes_api_calls_beyond_rbac_are_found(tmp_path: Path, program: Any
 
 
 def test_warn_mode_reports_and_exits_zero(tmp_path: Path, program: Any, probe_tools: dict[str, str]) -> None:
-    code, report, output = _probe(tmp_path, program, probe_tools, "kubeapi", extra=("--mode", "warn"))
+    extra = ("--mode", "warn", "--format", "markdown")
+    code, report, output = _probe(tmp_path, program, probe_tools, "kubeapi", extra=extra)
     assert code == 0, output
     assert report["mode"] == "warn" and report["passed"] is False and "PG-PRB-005" in _rules(report)
+    assert "# plugingate probe: ❌ DENIED (warn)" in output and "| `PG-PRB-005` |" in output
 
 
 def _host_address() -> str:

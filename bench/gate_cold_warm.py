@@ -95,7 +95,10 @@ def build_bundle(deps: int) -> Path:
 
 
 def raw(tree: Path, work: Path, env: dict[str, str], *, all_formats: bool = False) -> dict[str, float]:
-    """`syft … && grype …` with explicit configs, HOME and working folder outside the bundle."""
+    """`syft … && grype …` with explicit configs, HOME and working folder outside the bundle.
+
+    ``tree`` is a folder (scanned as ``dir:``) or an archive, which syft unpacks itself.
+    """
     work.mkdir(parents=True, exist_ok=True)
     (work / "home").mkdir(exist_ok=True)
     (work / "syft.yaml").write_text(SYFT_CONFIG)
@@ -111,7 +114,7 @@ def raw(tree: Path, work: Path, env: dict[str, str], *, all_formats: bool = Fals
         [
             env["PLUGINGATE_SYFT"],
             "scan",
-            f"dir:{tree}",
+            f"dir:{tree}" if tree.is_dir() else str(tree),
             "-c",
             str(work / "syft.yaml"),
             "-q",

@@ -15,7 +15,13 @@ if TYPE_CHECKING:
 
 
 def prepare_later_steps() -> None:
-    """Import what the scan, the attestations and the reports need (the gate calls this while syft runs)."""
+    """Import what the scan, the attestations and the reports need (the gate calls this while syft runs).
+
+    Also what the terminal report imports (rich, the slowest of them) and the database's metadata:
+    after grype, only the work that needs its answer is left.
+    """
+    import importlib
+
     import plugingate.attestation.step
     import plugingate.report.gitlab
     import plugingate.report.json
@@ -24,7 +30,11 @@ def prepare_later_steps() -> None:
     import plugingate.report.sarif
     import plugingate.report.step
     import plugingate.vulnerabilities.scan
-    import plugingate.vulnerabilities.step  # noqa: F401
+    import plugingate.vulnerabilities.step
+
+    for name in ("rich.console", "rich.table", "rich.text"):
+        importlib.import_module(name)
+    plugingate.vulnerabilities.step.prepare_scan()
 
 
 def _attest(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[str, str]]:

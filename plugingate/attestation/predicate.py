@@ -228,6 +228,8 @@ class GatePredicate:
     bundle: BundleRef | None = None
     # NOTE: the shadow run's summary when the gate ran it (``gate --probe``); absent otherwise.
     probe: Mapping[str, Any] | None = None
+    # NOTE: what `plugingate render` writes for the granted declaration: {digest, namespace, cni, objects}.
+    runtime_controls: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.passed and (self.mode is not Mode.ENFORCE or self.violations):
@@ -267,6 +269,8 @@ class GatePredicate:
             out["bundle"] = self.bundle.to_dict()
         if self.probe is not None:
             out["probe"] = dict(self.probe)
+        if self.runtime_controls is not None:
+            out["runtimeControls"] = dict(self.runtime_controls)
         return out
 
 

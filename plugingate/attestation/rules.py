@@ -79,6 +79,37 @@ VERIFIER = Rule(
     "verification summary from another verifier",
     "The SLSA verification summary's verifier.id is not plugingate's gate (https://plugingate.dev/gate).",
 )
+ISSUER = Rule(
+    "PG-ATT-012",
+    Step.ATTESTATION,
+    "attestation signed through another issuer",
+    "The keyless attestation verifies, but its certificate was issued for a token from another OIDC issuer "
+    "than --issuer (another CI, another provider): it was not signed by the trusted pipeline.",
+)
+IDENTITY = Rule(
+    "PG-ATT-013",
+    Step.ATTESTATION,
+    "attestation signed by another identity",
+    "The keyless attestation verifies and its issuer is the trusted one, but the certificate's identity "
+    "(the workflow or pipeline: another repository, workflow file or branch) is not --identity / does not "
+    "match --identity-regex.",
+)
+NOT_COVERED = Rule(
+    "PG-ATT-014",
+    Step.ATTESTATION,
+    "Sigstore bundle does not verify against the trusted root",
+    "The keyless attestation's certificate chain, transparency log entry (inclusion proof, checkpoint, "
+    "signed entry timestamp) or RFC 3161 timestamp does not verify against the trusted root, or does not "
+    "cover this signature: a bundle from another Sigstore instance, or one whose log entry or timestamp "
+    "was altered or removed.",
+)
+CERTIFICATE_NOT_VALID = Rule(
+    "PG-ATT-015",
+    Step.ATTESTATION,
+    "signing certificate not valid when it signed",
+    "The keyless attestation was signed when its certificate had expired (or was not yet valid), at the "
+    "time its timestamp or log entry proves: the signature cannot be attributed to the identity.",
+)
 UNSIGNED = Rule(
     "PG-ATT-020",
     Step.ATTESTATION,
@@ -109,6 +140,10 @@ RULES = (
     REVOKED,
     NOT_ENFORCED,
     VERIFIER,
+    ISSUER,
+    IDENTITY,
+    NOT_COVERED,
+    CERTIFICATE_NOT_VALID,
     UNSIGNED,
     NOT_EMBEDDED,
 )

@@ -296,6 +296,7 @@ def gate_predicate(
             result=result.outcome(Step.PROVENANCE, ProvenanceResult),
         ),
         capabilities=granted.granted if granted is not None else {},
+        runtime_controls=granted.runtime_controls if granted is not None else None,
         vulnerabilities=VulnerabilitySummary(
             counts=counts,
             fail_on=fail_on,

@@ -518,52 +518,54 @@ def _verify_signature(entry: Entry, trust: Trust) -> tuple[str, bytes, str]:
 
 
 def _verify_keyless(entry: Entry, trust: KeylessTrust) -> tuple[str, bytes, str]:
-    from sigstore.errors import Error as SigstoreError
-    from sigstore.models import Bundle, InvalidBundle, TrustedRoot
-    from sigstore.verify import Verifier
-    from sigstore.verify.policy import AnyOf, Identity, OIDCIssuer, OIDCIssuerV2
+    """Verify the bundle against the trusted root whoever signed it, then judge the signer.
+
+    # NOTE: as the gate's signature step does (PG-SIG-005/007/008/009): first what the trusted root
+    # covers (chain, SCT, log entry, timestamps, signature), then the issuer, then the identity, so
+    # that each failure has its own rule id and names what was found.
+    """
+    from plugingate.signature import rules as sig_rules
+    from plugingate.signature.identity import certificate_claims, identity_regex_mismatch
+    from plugingate.signature.sigstore_bundle import verify_dsse_bundle
+    from plugingate.signature.trust import Instance, TrustSettings, load_trusted_root
 
     assert entry.bundle_json is not None
     try:
-        bundle = Bundle.from_json(entry.bundle_json)
-    except (InvalidBundle, ValueError) as exc:
+        doc = json.loads(entry.bundle_json)
+    except json.JSONDecodeError as exc:
         raise InputError(f"not a valid Sigstore bundle: {exc}", path=entry.source) from exc
-    if trust.trusted_root is not None:
-        verifier = Verifier(trusted_root=TrustedRoot.from_file(str(trust.trusted_root)))
-    elif trust.staging:
-        verifier = Verifier.staging(offline=True)
-    else:
-        verifier = Verifier.production(offline=True)
-    policy: Any
-    if trust.identity is not None:
-        policy = Identity(identity=trust.identity, issuer=trust.issuer)
-    else:
-        policy = AnyOf([OIDCIssuer(trust.issuer), OIDCIssuerV2(trust.issuer)])
+    root = load_trusted_root(
+        TrustSettings(
+            trusted_root=trust.trusted_root,
+            offline=True,
+            instance=Instance.STAGING if trust.staging else Instance.PRODUCTION,
+        )
+    )
     try:
-        payload_type, payload = verifier.verify_dsse(bundle, policy)
-    except SigstoreError as exc:
+        verified = verify_dsse_bundle(doc, root, source=entry.source)
+    except VerificationError as exc:
+        rule = {
+            sig_rules.SIGNATURE_INVALID.id: rules.SIGNATURE,
+            sig_rules.CERTIFICATE_NOT_VALID.id: rules.CERTIFICATE_NOT_VALID,
+        }.get(exc.rule_id or "", rules.NOT_COVERED)
+        raise _fail(_STAGE_SIGNATURE, rule, exc.message, exc.hint) from exc
+    claims = certificate_claims(verified.certificate)
+    san = claims.san
+    if claims.issuer != trust.issuer:
         raise _fail(
             _STAGE_SIGNATURE,
-            rules.SIGNATURE,
-            f"{entry.source}: the Sigstore bundle does not verify for {trust.describe()}: {exc}",
-        ) from exc
-    san = _san(bundle)
+            rules.ISSUER,
+            f"{entry.source}: signed by {san!r} with a certificate for a token from issuer {claims.issuer!r}; "
+            f"expected {trust.describe()}",
+        )
+    if trust.identity is not None and san != trust.identity:
+        raise _fail(
+            _STAGE_SIGNATURE,
+            rules.IDENTITY,
+            f"{entry.source}: signed by {san!r}; expected {trust.describe()}",
+        )
     if trust.identity_regex is not None:
-        from plugingate.signature.identity import identity_regex_mismatch
-
         problem = identity_regex_mismatch(trust.identity_regex, san, search=trust.identity_regex_search)
         if problem is not None:
-            raise _fail(_STAGE_SIGNATURE, rules.SIGNATURE, f"{entry.source}: signed by {san!r}: {problem}")
-    return payload_type, payload, f"{san} ({trust.issuer})"
-
-
-def _san(bundle: Any) -> str:
-    from cryptography import x509
-
-    cert = bundle.signing_certificate
-    ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    for kind in (x509.UniformResourceIdentifier, x509.RFC822Name):
-        values = ext.get_values_for_type(kind)
-        if values:
-            return str(values[0])
-    return "<no identity>"
+            raise _fail(_STAGE_SIGNATURE, rules.IDENTITY, f"{entry.source}: signed by {san!r}: {problem}")
+    return verified.payload_type, verified.payload, f"{san} ({trust.issuer})"

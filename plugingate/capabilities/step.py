@@ -19,6 +19,9 @@ class CapabilitiesOutcome:
     """What the capabilities step established: the set of capabilities the plugin is granted."""
 
     granted: Mapping[str, Any]
+    # NOTE: the summary of the runtime controls rendered from the granted declaration (None when the
+    # declaration is denied or cannot be rendered under the policy's runtime settings).
+    runtime_controls: Mapping[str, Any] | None = None
 
 
 def capabilities_step(ctx: StepContext) -> StepResult:
@@ -26,12 +29,31 @@ def capabilities_step(ctx: StepContext) -> StepResult:
     from plugingate.capabilities import check_capabilities, granted_capabilities
 
     findings = check_capabilities(ctx.declaration, ctx.request.policy.capabilities)
-    outcome = CapabilitiesOutcome(granted=granted_capabilities(ctx.declaration))
+    controls = None if any(f.denies for f in findings) else _runtime_controls(ctx)
+    outcome = CapabilitiesOutcome(granted=granted_capabilities(ctx.declaration), runtime_controls=controls)
+    details: dict[str, Any] = {"granted": outcome.granted}
+    if controls is not None:
+        details["runtimeControls"] = controls
     return StepResult(
         Step.CAPABILITIES,
         status_of(findings),
         count_summary(findings, "declared capabilities"),
         tuple(findings),
-        details={"granted": outcome.granted},
+        details=details,
         outcome=outcome,
     )
+
+
+def _runtime_controls(ctx: StepContext) -> Mapping[str, Any] | None:
+    """The digest and objects of what ``plugingate render`` writes for this declaration (cheap: no tools).
+
+    A declaration that cannot be rendered under the policy's ``runtime`` settings (say, API rules with
+    no ``apiServerCIDRs`` for plain NetworkPolicy) gets none: ``render`` itself says why.
+    """
+    from plugingate.errors import InputError
+    from plugingate.runtime import render_controls
+
+    try:
+        return render_controls(ctx.declaration, ctx.request.policy).summary()
+    except InputError:
+        return None

@@ -45,7 +45,8 @@ def command(
     Writes cosign's layout: the tag sha256-<hex>.att holding one DSSE layer per attestation, appended
     to the ones already there. Only attestations whose subjects include IMAGE's digest are attached.
     Credentials come from $DOCKER_CONFIG/config.json (or ~/.docker/config.json). Keyless Sigstore
-    bundles are published in the referrers form (--referrers) only.
+    bundles carry their certificate and Rekor entry as cosign's annotations; --referrers also
+    publishes each bundle as an OCI referrer.
     """
     from plugingate.errors import InputError
     from plugingate.files import read_bounded
@@ -62,15 +63,19 @@ def command(
             items.extend(read_attestations(data, source=str(path)))
         except UnicodeDecodeError as exc:
             raise InputError("not UTF-8 text", path=str(path)) from exc
-    bundles = [a for a in items if a.is_bundle]
-    if bundles and not referrers:
+    # NOTE: a keyless bundle goes into cosign's .att layout with its certificate and Rekor's signed
+    # entry timestamp as annotations (what Kyverno's ClusterPolicy and policy-controller read); one
+    # without an inclusion promise (a Rekor v2 entry) cannot be written so, and is published as a referrer only.
+    unlegacy = [a for a in items if a.is_bundle and a.legacy_annotations is None]
+    if unlegacy and not referrers:
         raise InputError(
-            "keyless Sigstore bundles can be attached only in the referrers form",
-            path=bundles[0].source,
+            "this keyless Sigstore bundle has no Rekor inclusion promise, so cosign's .att layout cannot hold "
+            "it; it can be attached only in the referrers form",
+            path=unlegacy[0].source,
             hint="add --referrers",
         )
     client = RegistryClient(ref.registry, credentials=lookup_credentials(ref.registry), insecure=insecure)
-    result = attach(client, ref, items, referrers=referrers, legacy=not bundles)
+    result = attach(client, ref, items, referrers=referrers, legacy=not unlegacy)
     if output_format is OutputFormat.JSON:
         click.echo(
             json.dumps(

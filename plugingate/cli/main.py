@@ -19,7 +19,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "sign": ("plugingate.cli.sign", "sign a bundle (plugin authors): with a key or keyless in CI"),
     "keygen": ("plugingate.cli.keygen", "write a cosign-compatible signing key pair"),
     "pack": ("plugingate.cli.pack", "pack a plugin directory into a reproducible .tgz"),
-    "policy": ("plugingate.cli.policy", "work with gate policies (lint)"),
+    "policy": ("plugingate.cli.policy", "work with gate policies (lint) and admission policies (admission)"),
     "sbom": ("plugingate.cli.sbom", "generate the SBOM of a bundle with syft"),
     "scan": ("plugingate.cli.scan", "scan an SBOM for vulnerabilities with grype"),
     "verify-attestation": ("plugingate.cli.verify_attestation", "verify a gate attestation (cluster side)"),
@@ -28,6 +28,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("plugingate.cli.doctor", "report the tools found, their versions and the database status"),
     "probe": ("plugingate.cli.probe", "run the bundle's images in gVisor and compare what they do with plugin.yaml"),
     "db": ("plugingate.cli.db", "the vulnerability database: status, update, import, build (no fallback)"),
+    "render": (
+        "plugingate.cli.render",
+        "write the runtime controls (Namespace, NetworkPolicy, RBAC, Kyverno) of a plugin",
+    ),
 }
 
 

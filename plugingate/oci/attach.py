@@ -37,6 +37,9 @@ OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
 PREDICATE_ANNOTATION = "predicateType"
 BUNDLE_ARTIFACT_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+CERTIFICATE_ANNOTATION = "dev.sigstore.cosign/certificate"
+CHAIN_ANNOTATION = "dev.sigstore.cosign/chain"
+REKOR_BUNDLE_ANNOTATION = "dev.sigstore.cosign/bundle"
 EMPTY_CONFIG = "application/vnd.oci.empty.v1+json"
 _MAX_LAYERS = 1000
 
@@ -49,6 +52,21 @@ class Attestation:
     predicate_type: str
     source: str
     is_bundle: bool = False
+
+    @property
+    def legacy_annotations(self) -> dict[str, str] | None:
+        """cosign's keyless annotations for a bundle's ``.att`` layer, or None when it cannot have them.
+
+        # NOTE: cosign's legacy layout keeps a keyless signature's material beside the envelope: the
+        # certificate (PEM), the rest of its chain, and Rekor's signed entry timestamp over the entry
+        # (``{"SignedEntryTimestamp", "Payload": {body, integratedTime, logIndex, logID}}``). A bundle
+        # holds all of it; one without an inclusion promise (Rekor v2) cannot be written so. The RFC 3161
+        # timestamp is left out: cosign checks a legacy attestation's timestamp over the envelope, and a
+        # bundle's covers the signature, so cosign would refuse it.
+        """
+        if not self.is_bundle:
+            return {}
+        return _legacy_keyless_annotations(json.loads(self.data))
 
     @property
     def envelope_bytes(self) -> bytes:
@@ -68,6 +86,49 @@ class AttachResult:
     added: int
     kept: int
     referrers: tuple[str, ...] = ()
+
+
+def _pem(der_b64: str) -> str:
+    body = base64.b64encode(base64.b64decode(der_b64, validate=True)).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+
+
+def _legacy_keyless_annotations(bundle: dict[str, Any]) -> dict[str, str] | None:
+    material = bundle.get("verificationMaterial")
+    if not isinstance(material, dict):
+        return None
+    chain = material.get("x509CertificateChain", {}).get("certificates") if "x509CertificateChain" in material else None
+    single = material.get("certificate")
+    certs = [c["rawBytes"] for c in chain] if isinstance(chain, list) and chain else []
+    if not certs and isinstance(single, dict) and isinstance(single.get("rawBytes"), str):
+        certs = [single["rawBytes"]]
+    entries = material.get("tlogEntries")
+    if not certs or not isinstance(entries, list) or len(entries) != 1:
+        return None
+    entry = entries[0]
+    promise = entry.get("inclusionPromise") if isinstance(entry, dict) else None
+    if not isinstance(promise, dict) or not isinstance(promise.get("signedEntryTimestamp"), str):
+        return None
+    try:
+        rekor_bundle = {
+            "SignedEntryTimestamp": promise["signedEntryTimestamp"],
+            "Payload": {
+                "body": entry["canonicalizedBody"],
+                "integratedTime": int(entry["integratedTime"]),
+                "logIndex": int(entry["logIndex"]),
+                "logID": base64.b64decode(entry["logId"]["keyId"], validate=True).hex(),
+            },
+        }
+        annotations = {
+            CERTIFICATE_ANNOTATION: _pem(certs[0]),
+            REKOR_BUNDLE_ANNOTATION: json.dumps(rekor_bundle, separators=(",", ":")),
+        }
+        if len(certs) > 1:
+            annotations[CHAIN_ANNOTATION] = "".join(_pem(c) for c in certs[1:])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"the Sigstore bundle's certificate or log entry is malformed ({exc})") from exc
+    return annotations
 
 
 def read_attestations(data: bytes, *, source: str) -> list[Attestation]:
@@ -182,7 +243,11 @@ def _attach_legacy(
                 "mediaType": DSSE_MEDIA_TYPE,
                 "size": len(body),
                 "digest": digest,
-                "annotations": {SIGNATURE_ANNOTATION: "", PREDICATE_ANNOTATION: att.predicate_type},
+                "annotations": {
+                    SIGNATURE_ANNOTATION: "",
+                    PREDICATE_ANNOTATION: att.predicate_type,
+                    **(att.legacy_annotations or {}),
+                },
             }
         )
         added += 1

@@ -16,6 +16,7 @@ from plugingate.policy.model import (
     AttestationPolicy,
     BundleLimitsPolicy,
     CapabilitiesPolicy,
+    Cni,
     FilesystemPolicy,
     GatePolicy,
     ImagesPolicy,
@@ -27,6 +28,7 @@ from plugingate.policy.model import (
     ProbePolicy,
     ProvenancePolicy,
     ResourcesPolicy,
+    RuntimePolicy,
     SecretsPolicy,
     SignaturePolicy,
     UnknownKinds,
@@ -99,6 +101,7 @@ class _Builder:
             capabilities=self.capabilities(spec.get("capabilities") or {}),
             attestation=self.attestation(spec.get("attestation") or {}),
             probe=self.probe(spec.get("probe") or {}),
+            runtime=self.runtime(spec.get("runtime") or {}),
             document=self.doc,
         )
 
@@ -320,10 +323,19 @@ class _Builder:
             ),
         )
 
+    def runtime(self, s: dict[str, Any]) -> RuntimePolicy:
+        plain = _plain_section(RuntimePolicy, s)
+        # NOTE: the schema limits cni to the enum's spellings.
+        return dataclasses.replace(plain, cni=Cni(s.get("cni", Cni.PLAIN.value)))
+
 
 _SectionT = TypeVar("_SectionT")
 # NOTE: the policy's YAML keys are the fields' names in camelCase, except for these acronyms.
-_KEY_SPELLING = {"allow_host_pid": "allowHostPID", "allow_host_ipc": "allowHostIPC"}
+_KEY_SPELLING = {
+    "allow_host_pid": "allowHostPID",
+    "allow_host_ipc": "allowHostIPC",
+    "api_server_cidrs": "apiServerCIDRs",
+}
 
 
 def _yaml_key(field_name: str) -> str:

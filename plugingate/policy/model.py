@@ -256,6 +256,30 @@ class AttestationPolicy:
     valid_for: timedelta = timedelta(hours=720)
 
 
+class Cni(StrEnum):
+    """How ``plugingate render`` expresses egress to host names: the CNI the platform runs.
+
+    ``plain`` has only NetworkPolicy (no names: public addresses on the declared ports), ``cilium``
+    adds a CiliumNetworkPolicy with ``toFQDNs``, ``anp`` a ClusterNetworkPolicy (the AdminNetworkPolicy
+    API, ``policy.networking.k8s.io/v1beta1``) with ``domainNames``.
+    """
+
+    PLAIN = "plain"
+    CILIUM = "cilium"
+    ANP = "anp"
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimePolicy:
+    """What ``plugingate render`` needs to know about the clusters it renders for."""
+
+    cni: Cni = Cni.PLAIN
+    # NOTE: the API server's endpoint addresses (``kubectl get endpoints kubernetes``): a NetworkPolicy
+    # cannot name the API server otherwise; Cilium has the ``kube-apiserver`` entity instead.
+    api_server_cidrs: tuple[str, ...] = ()
+    max_pods: int = 3
+
+
 @dataclass(frozen=True, slots=True)
 class ProbePolicy:
     """The shadow run (``plugingate probe``, ``gate --probe``): how long, and its bounds beyond the declaration."""
@@ -284,6 +308,7 @@ class GatePolicy:
     capabilities: CapabilitiesPolicy = field(default_factory=CapabilitiesPolicy)
     attestation: AttestationPolicy = field(default_factory=AttestationPolicy)
     probe: ProbePolicy = field(default_factory=ProbePolicy)
+    runtime: RuntimePolicy = field(default_factory=RuntimePolicy)
     document: YamlDocument | None = None
 
     def line(self, *json_path: str | int) -> int | None:

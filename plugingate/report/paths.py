@@ -8,6 +8,7 @@ archive itself, because the file inside it exists nowhere in the repository.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from pathlib import Path, PurePosixPath
 
@@ -17,17 +18,23 @@ from plugingate.result import GateResult
 
 def bundle_repo_path(result: GateResult, cwd: Path | None = None) -> str:
     """The bundle as a repository-relative POSIX path (its bare name when it lies outside ``cwd``)."""
-    source = Path(result.bundle.source)
+    # NOTE: every finding of every report asks; resolving the paths each time showed in the gate's tail.
+    return _repo_path(result.bundle.source, result.bundle.name, str(cwd or Path.cwd()))
+
+
+@functools.lru_cache(maxsize=64)
+def _repo_path(source_text: str, name: str, cwd: str) -> str:
+    source = Path(source_text)
     if source.is_absolute():
-        base = (cwd or Path.cwd()).resolve()
+        base = Path(cwd).resolve()
         try:
             source = source.resolve().relative_to(base)
         except ValueError:
             # NOTE: outside the repository: the bundle's own file or folder name (for a folder,
             # bundle.name is the name of the archive it was packed into, which exists nowhere).
-            return source.name or result.bundle.name
+            return source.name or name
     text = posixpath.normpath(source.as_posix())
-    return text if text not in ("", ".") else result.bundle.name
+    return text if text not in ("", ".") else name
 
 
 def finding_repo_path(result: GateResult, location: Location | None, cwd: Path | None = None) -> tuple[str, bool]:

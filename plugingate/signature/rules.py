@@ -63,6 +63,15 @@ IDENTITY_NOT_TRUSTED = Rule(
     " trusted signer of that issuer. Sign from the trusted workflow, or correct the policy's identity.",
 )
 
+CERTIFICATE_NOT_VALID = Rule(
+    id="PG-SIG-009",
+    step=Step.SIGNATURE,
+    title="signing certificate not valid when it signed",
+    help="The keyless signature's certificate had expired (or was not yet valid) at the time the"
+    " bundle's timestamp or transparency log entry proves it was signed: a key kept past its"
+    " certificate's life, or a signature dated before it. Sign again with a fresh certificate.",
+)
+
 RULES = (
     SIGNATURE_INVALID,
     ARTIFACT_MISMATCH,
@@ -72,4 +81,5 @@ RULES = (
     NO_TRUSTED_SIGNERS,
     ISSUER_NOT_TRUSTED,
     IDENTITY_NOT_TRUSTED,
+    CERTIFICATE_NOT_VALID,
 )

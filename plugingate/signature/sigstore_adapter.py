@@ -156,6 +156,35 @@ def verify_signed_timestamp(verifier: Any, response: Any, message: bytes) -> boo
     return verifier._verify_signed_timestamp(response, message) is not None
 
 
+def verified_signing_times(verifier: Any, bundle: Bundle, root: TrustedRoot) -> list[datetime]:
+    """The times at which the bundle proves it was signed: its RFC 3161 timestamps that verify
+    against the root's authorities, and the log's integrated time when the log entry verifies.
+
+    # NOTE: used only to explain a failed verification (a certificate not valid at those times); an
+    # unverifiable time is left out, so that a forged time cannot pass for an expired certificate.
+    """
+    from sigstore._internal.timestamp import TimestampSource
+
+    try:
+        established = verifier._establish_time(bundle)
+    except Exception:  # NOTE: only an explanation is at stake; the bundle is refused whatever happens here
+        return []
+    times: list[datetime] = []
+    log_verified: bool | None = None
+    for result in established:
+        if result.source is TimestampSource.TRANSPARENCY_SERVICE:
+            if log_verified is None:
+                try:
+                    bundle.log_entry._verify(rekor_keyring(root))
+                    log_verified = True
+                except Exception:  # NOTE: as above; an unverifiable log time is simply not used
+                    log_verified = False
+            if not log_verified:
+                continue
+        times.append(result.time)
+    return times
+
+
 def verifier_class() -> type:
     """The library's ``Verifier`` with the gaps closed (built lazily: the library is heavy).
 

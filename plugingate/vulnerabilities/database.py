@@ -107,8 +107,37 @@ def database_dir(env: Mapping[str, str] | None = None) -> Path:
     return default_cache_dir(env) / "grype-db" / "current"
 
 
+# NOTE: per process, keyed by what identifies the files read: the gate reads the metadata while syft
+# runs (``prepare_scan``) and again in the scan step, which then costs nothing. A database replaced in
+# between (a new inode, size or time) is read afresh.
+_READ: dict[tuple[object, ...], DatabaseInfo] = {}
+
+
+def _identity(cache_dir: Path) -> tuple[object, ...] | None:
+    try:
+        stats = [(cache_dir / name).stat() for name in (DB_FILE, IMPORT_FILE)]
+    except OSError:
+        return None
+    try:
+        marker = (cache_dir / SOURCE_FILE).stat().st_mtime_ns
+    except OSError:
+        marker = None
+    return (str(cache_dir.resolve()), marker, *((s.st_ino, s.st_size, s.st_mtime_ns) for s in stats))
+
+
 def read_database_info(cache_dir: Path) -> DatabaseInfo:
     """The metadata of the schema-v6 database under ``cache_dir``; ``UndecidedError`` if unusable."""
+    key = _identity(cache_dir)
+    known = _READ.get(key) if key is not None else None
+    if known is not None:
+        return known
+    info = _read_database_info(cache_dir)
+    if key is not None:
+        _READ[key] = info
+    return info
+
+
+def _read_database_info(cache_dir: Path) -> DatabaseInfo:
     db_path = cache_dir / DB_FILE
     if not db_path.is_file():
         raise UndecidedError(f"no vulnerability database at {db_path}", hint=_SETUP_HINT)

@@ -12,6 +12,24 @@ if TYPE_CHECKING:
     from plugingate.pipeline import StepContext
 
 
+def prepare_scan() -> None:
+    """While syft runs: read the database's metadata and check grype's binary, both remembered.
+
+    On a real database (hundreds of thousands of advisories) counting them per provider takes a
+    moment; here it is off the critical path. A failure is left for the step to raise and report.
+    """
+    from plugingate.errors import Error
+    from plugingate.tools import Tool, ToolRunner
+    from plugingate.vulnerabilities import database_dir, read_database_info
+
+    runner = ToolRunner()
+    try:
+        read_database_info(database_dir(runner.env))
+        runner.info(Tool.GRYPE)
+    except Error:
+        pass
+
+
 def vulnerabilities_step(ctx: StepContext) -> StepResult:
     """grype on the SBOM the SBOM step handed over (else its CycloneDX in ``--out``), then the policy.
 

@@ -140,14 +140,14 @@ def test_keyless_bundle_verification(
     ok = run([*base, "--identity-regex", r"https://github\.com/sigstore-conformance/.+", *slsa], monkeypatch, capsys)
     assert ok.code == 0, ok.err
     bad = run([*base, "--identity-regex", r"https://github\.com/acme/.+", *slsa], monkeypatch, capsys)
-    assert bad.code == 1 and "PG-ATT-001" in bad.err
+    assert bad.code == 1 and "PG-ATT-013" in bad.err
     part = r"https://github\.com/sigstore-conformance/"
     bad = run([*base, "--identity-regex", part, *slsa], monkeypatch, capsys)
-    assert bad.code == 1 and "PG-ATT-001" in bad.err and "must match the whole identity" in bad.err
+    assert bad.code == 1 and "PG-ATT-013" in bad.err and "must match the whole identity" in bad.err
     ok = run([*base, "--identity-regex", part, "--identity-regex-search", *slsa], monkeypatch, capsys)
     assert ok.code == 0, ok.err
     bad = run([*base, "--identity", "https://github.com/evil/x", *slsa], monkeypatch, capsys)
-    assert bad.code == 1 and "PG-ATT-001" in bad.err
+    assert bad.code == 1 and "PG-ATT-013" in bad.err
     gate = run([*base, "--identity", BEACON], monkeypatch, capsys)
     assert gate.code == 1 and "PG-ATT-003" in gate.err
     other = run(

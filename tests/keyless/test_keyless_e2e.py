@@ -162,10 +162,42 @@ def test_attestations_signed_keyless_verify(local_sigstore: LocalSigstore, tmp_p
     assert good.code == 0, good.output
     other = invoke(*base, "--identity", github_identity("acme/other"), "--issuer", local_sigstore.github_issuer())
     assert other.code == 1, other.output
-    assert "PG-ATT-001" in other.output and "SANs do not match" in other.output
+    assert "PG-ATT-013" in other.output and github_identity() in other.output
+    regex = invoke(
+        *base, "--identity-regex", r"https://github\.com/acme/other/.*", "--issuer", local_sigstore.github_issuer()
+    )
+    assert regex.code == 1 and "PG-ATT-013" in regex.output, regex.output
     issuer = invoke(*base, "--identity", github_identity(), "--issuer", local_sigstore.gitlab_issuer())
     assert issuer.code == 1, issuer.output
-    assert "PG-ATT-001" in issuer.output and "OIDCIssuer does not match" in issuer.output
+    assert "PG-ATT-012" in issuer.output and local_sigstore.github_issuer() in issuer.output
+    public = invoke("verify-attestation", artifact, "--attestation", attestation, "--identity", github_identity(),
+                    "--issuer", local_sigstore.github_issuer())  # fmt: skip
+    assert public.code == 1 and "PG-ATT-014" in public.output, public.output  # the public root covers none of it
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(lambda m: m["tlogEntries"][0].update(integratedTime=str(int(time.time()) + 86400)), id="log-time"),
+        pytest.param(lambda m: m["tlogEntries"][0]["inclusionProof"].update(logIndex="999"), id="inclusion-proof"),
+        pytest.param(lambda m: m.update(tlogEntries=[]), id="no-log-entry"),
+    ],
+)
+def test_an_attestation_whose_log_entry_does_not_cover_it_is_denied(
+    local_sigstore: LocalSigstore, tmp_path: Path, tamper: object
+) -> None:
+    """verify-attestation says what the gate says for a signature (PG-SIG-005): PG-ATT-014, not a wrong signer."""
+    artifact = _bundle(tmp_path)
+    attestation = _sign_gate_keyless(local_sigstore, artifact, tmp_path)
+    bundle = json.loads(attestation.read_text())
+    tamper(bundle["verificationMaterial"])  # type: ignore[operator]
+    attestation.write_text(json.dumps(bundle))
+    outcome = invoke(
+        "verify-attestation", artifact, "--attestation", attestation, "--identity", github_identity(),
+        "--issuer", local_sigstore.github_issuer(), "--trusted-root", local_sigstore.trusted_root,
+    )  # fmt: skip
+    assert outcome.code == 1, outcome.output
+    assert "PG-ATT-014" in outcome.output, outcome.output
 
 
 def test_cosign_verifies_the_keyless_gate_attestation(local_sigstore: LocalSigstore, tmp_path: Path) -> None:

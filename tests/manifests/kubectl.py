@@ -31,7 +31,7 @@ def kubectl_binary() -> Path:
     return Path(found)
 
 
-def _discovery(kinds: Iterable[tuple[str, str]]) -> dict[str, dict[str, Any]]:
+def _discovery(kinds: Iterable[tuple[str, str]], namespaced: frozenset[str] = frozenset()) -> dict[str, dict[str, Any]]:
     groups: dict[str, set[str]] = {}
     for api_version, kind in kinds:
         groups.setdefault(api_version, set()).add(kind)
@@ -43,7 +43,13 @@ def _discovery(kinds: Iterable[tuple[str, str]]) -> dict[str, dict[str, Any]]:
     apis = []
     for api_version, names in sorted(groups.items()):
         resources = [
-            {"name": f"{k.lower()}s", "singularName": k.lower(), "namespaced": False, "kind": k, "verbs": ["create"]}
+            {
+                "name": f"{k.lower()}s",
+                "singularName": k.lower(),
+                "namespaced": k in namespaced,
+                "kind": k,
+                "verbs": ["create"],
+            }
             for k in sorted(names)
         ]
         listing = {"kind": "APIResourceList", "groupVersion": api_version, "resources": resources}
@@ -59,9 +65,12 @@ def _discovery(kinds: Iterable[tuple[str, str]]) -> dict[str, dict[str, Any]]:
 
 
 @contextmanager
-def fake_api_server(kinds: Iterable[tuple[str, str]], home: Path) -> Iterator[Path]:
-    """A kubeconfig pointing at a discovery-only server on 127.0.0.1 that knows ``kinds``."""
-    answers = _discovery(kinds)
+def fake_api_server(
+    kinds: Iterable[tuple[str, str]], home: Path, namespaced: frozenset[str] = frozenset()
+) -> Iterator[Path]:
+    """A kubeconfig pointing at a discovery-only server on 127.0.0.1 that knows ``kinds`` (the ``namespaced``
+    ones as namespaced, the rest cluster-scoped)."""
+    answers = _discovery(kinds, namespaced)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:

@@ -4,7 +4,8 @@ What runs (every service on 127.0.0.1, built pinned by ``scripts/setup-sigstore-
 
 - :class:`~tests.support.oidc_issuer.OIDCIssuer` (Python, in this process): two issuers,
   ``/github`` (Fulcio type ``github-workflow``) and ``/gitlab`` (``gitlab-pipeline``);
-- Fulcio with an ephemeral CA, trusting those issuers, logging every certificate to
+- Fulcio with a file CA whose key this fixture made (and keeps: ``mint_certificate`` issues a leaf
+  under the same root, e.g. an expired one), trusting those issuers, logging every certificate to
 - TesseraCT (static-CT API on local files): Fulcio embeds its SCT, which every Sigstore verifier
   checks (sigstore-python fails a certificate without one);
 - a timestamp authority with an in-memory signer;
@@ -14,9 +15,18 @@ What runs (every service on 127.0.0.1, built pinned by ``scripts/setup-sigstore-
 # (v0.1.11) keeps its log only in GCS + Spanner; it has no local storage. sigstore-python 4.x will not
 # sign without a transparency log in the signing config ("No valid Rekor transparency log found"), so
 # going without a tlog was not an option; Rekor v1 with Trillian and MariaDB runs here in seconds.
+# NOTE: why a file CA rather than Fulcio's ephemeral one: Fulcio issues 10-minute certificates dated
+# now and cannot be asked for another validity, so a signature made with an expired certificate can
+# only be had from a CA whose key the test holds. The leaf is then a real Fulcio-profile certificate
+# under the real root, with an SCT from the real CT log, timestamped by the real TSA and logged in
+# the real Rekor (neither checks the certificate's dates); only its dates are chosen. Shifting the
+# verifier's clock instead would not do: the verifier takes the signing time from the TSA and Rekor.
 # NOTE: the timestamp server and Rekor both open their Prometheus listener on the fixed port 2112
-# (not configurable in these versions); the TSA exits when it cannot, Rekor ignores it. The TSA is
-# started first, and a busy 2112 is reported as such.
+# (not configurable in these versions: ``Addr: ":2112"`` in timestamp-authority's pkg/server/prometheus.go
+# and rekor's cmd/rekor-server/app/serve.go, no flag); the TSA exits when it cannot, Rekor ignores it.
+# So two instances cannot run at once on one machine: each takes an exclusive lock
+# (``~/.cache/plugingate/locks/sigstore-2112.lock``) for its life and a second one waits for it
+# (``PLUGINGATE_SIGSTORE_LOCK_WAIT`` seconds, default 1800); a 2112 held by anything else is reported.
 
 The instance is described by ``trusted_root.json``, ``signing_config.json`` and
 ``trust_config.json`` (a sigstore-python ``ClientTrustConfig``) in its work folder.
@@ -43,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.support.oidc_issuer import OIDCIssuer
@@ -123,6 +133,8 @@ class LocalSigstore:
     rekor_url: str = ""
     started_in: float = 0.0
     _ca_chain: list[x509.Certificate] = field(default_factory=list)
+    _ca_key: ec.EllipticCurvePrivateKey | None = None
+    _lock_handle: Any = None
     _tsa_chain: list[x509.Certificate] = field(default_factory=list)
     _ct_key_der: bytes = b""
     _rekor_key_der: bytes = b""
@@ -139,6 +151,16 @@ class LocalSigstore:
     @property
     def trust_config(self) -> Path:
         return self.work / "trust_config.json"
+
+    @property
+    def ca_key(self) -> ec.EllipticCurvePrivateKey:
+        """The file CA's key (the test may issue certificates under the root with it)."""
+        assert self._ca_key is not None, "the instance is not started"
+        return self._ca_key
+
+    @property
+    def ca_root(self) -> x509.Certificate:
+        return self._ca_chain[-1]
 
     def github_issuer(self) -> str:
         return self.issuer.url("/github")
@@ -183,7 +205,37 @@ class LocalSigstore:
             tail = log.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{name} did not come up ({last}); its log ends:\n{tail}")
 
+    def _lock(self) -> None:
+        """Wait for the machine-wide lock on the fixed metrics port (see the module's NOTE)."""
+        import fcntl
+
+        folder = Path.home() / ".cache" / "plugingate" / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = (folder / "sigstore-2112.lock").open("w")
+        deadline = time.monotonic() + float(os.environ.get("PLUGINGATE_SIGSTORE_LOCK_WAIT", "1800"))
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    handle.close()
+                    raise RuntimeError(
+                        "another private Sigstore has held the metrics port 2112 lock too long "
+                        f"({folder / 'sigstore-2112.lock'})"
+                    ) from None
+                time.sleep(1.0)
+        self._lock_handle = handle
+
     def stop(self) -> None:
+        try:
+            self._stop_processes()
+        finally:
+            if self._lock_handle is not None:
+                self._lock_handle.close()  # NOTE: closing releases the flock
+                self._lock_handle = None
+
+    def _stop_processes(self) -> None:
         for _name, process in reversed(self.processes):
             if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -199,8 +251,9 @@ class LocalSigstore:
 
     # -- start -------------------------------------------------------------------------------
     def start(self) -> LocalSigstore:
-        began = time.monotonic()
         self.work.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        began = time.monotonic()  # NOTE: after the lock: waiting for another instance is not start-up
         self.issuer.start()
         self._start_tsa()
         self._start_fulcio()
@@ -249,9 +302,12 @@ class LocalSigstore:
         }
         config_path = self.work / "fulcio-config.json"
         config_path.write_text(json.dumps(config, indent=2))
+        ca_cert, ca_key = self._write_file_ca()
         self._spawn(
             "fulcio",
-            [str(self.tools["fulcio"]), "serve", "--ca", "ephemeralca", "--config-path", str(config_path),
+            [str(self.tools["fulcio"]), "serve", "--ca", "fileca", "--fileca-cert", str(ca_cert),
+             "--fileca-key", str(ca_key), "--fileca-key-passwd", "", "--fileca-watch=false",
+             "--config-path", str(config_path),
              "--host", "127.0.0.1", "--port", str(port), "--grpc-host", "127.0.0.1",
              "--grpc-port", str(grpc_port), "--metrics-port", str(metrics_port),
              "--legacy-unix-domain-socket", str(self.work / "fulcio-legacy.sock"),
@@ -261,6 +317,40 @@ class LocalSigstore:
         bundle = self._wait("fulcio", lambda: json.loads(_http_get(f"{self.fulcio_url}/api/v2/trustBundle")))
         certs = bundle["chains"][0]["certificates"]
         self._ca_chain = [x509.load_pem_x509_certificate(c.encode()) for c in certs]
+
+    def _write_file_ca(self) -> tuple[Path, Path]:
+        """A self-signed root for Fulcio's file CA (P-256); its key stays with the fixture."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name(
+            [
+                x509.NameAttribute(x509.oid.NameOID.ORGANIZATION_NAME, OPERATOR),
+                x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "fulcio-root"),
+            ]
+        )
+        now = datetime.now(UTC)
+        usage = x509.KeyUsage(
+            digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+        )  # fmt: skip
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(usage, critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        cert_path, key_path = self.work / "fulcio-ca.pem", self.work / "fulcio-ca-key.pem"
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        pkcs8 = serialization.PrivateFormat.PKCS8
+        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption()))
+        self._ca_key = key
+        return cert_path, key_path
 
     def _start_ct_log(self) -> None:
         key = ec.generate_private_key(ec.SECP256R1())

@@ -220,3 +220,22 @@ def test_an_spdx_sbom_is_scanned_too(vulnerable_sbom: Path, scanner_env: dict[st
     assert code == 1, err
     denying = sorted(f["properties"]["vulnerability"] for f in json.loads(out)["findings"] if f["severity"] == "error")
     assert len(denying) == 5
+
+
+def test_the_metadata_read_while_syft_runs_is_not_served_for_a_replaced_database(
+    scanner_env: dict[str, str], tmp_path: Path
+) -> None:
+    # NOTE: the gate reads the database's metadata ahead (prepare_scan) and remembers it; a database
+    # swapped afterwards must be read again, and a broken one must fail, not reuse the old answer.
+    from plugingate.errors import UndecidedError
+    from plugingate.vulnerabilities import read_database_info
+
+    db = tmp_path / "db"
+    shutil.copytree(scanner_env["GRYPE_DB_CACHE_DIR"], db)
+    first = read_database_info(db)
+    assert read_database_info(db) is first
+    replacement = tmp_path / "replacement.db"
+    replacement.write_bytes(b"not a database" * 100)
+    os.replace(replacement, db / "6" / "vulnerability.db")
+    with pytest.raises(UndecidedError, match="unreadable"):
+        read_database_info(db)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import posixpath
 import shutil
 import tarfile
 import tempfile
@@ -26,8 +27,8 @@ from plugingate.policy.model import GatePolicy, ProbePolicy
 from plugingate.probe import rules
 from plugingate.probe.compare import compare
 from plugingate.probe.observation import Observation
-from plugingate.probe.rootfs import build_rootfs
-from plugingate.probe.run import run_image
+from plugingate.probe.rootfs import ImageConfig, build_rootfs
+from plugingate.probe.run import DEFAULT_PATH, run_image
 from plugingate.probe.sandbox import ProbeTools
 from plugingate.probe.wiring import secret_wiring
 from plugingate.sbom.proof import ImageProofError, prove_archive
@@ -122,6 +123,42 @@ def _proven(
     return packed, proof.digest
 
 
+def _in_rootfs(rootfs: Path, path: str) -> Path | None:
+    """The file ``path`` names inside ``rootfs``, its symlinks resolved within it; None when absent."""
+    current = path
+    for _ in range(16):
+        parts = [p for p in current.split("/") if p]
+        resolved = "/"
+        for i, part in enumerate(parts):
+            candidate = posixpath.join(resolved, part)
+            host = rootfs / candidate.lstrip("/")
+            if host.is_symlink():
+                target = str(host.readlink())
+                base = target if target.startswith("/") else posixpath.join(resolved, target)
+                current = posixpath.normpath(posixpath.join(base, *parts[i + 1 :]))
+                break
+            resolved = candidate
+        else:
+            host = rootfs / resolved.lstrip("/")
+            return host if host.is_file() else None
+    return None
+
+
+def _not_runnable(rootfs: Path, config: ImageConfig) -> str | None:
+    """Why the image's entrypoint cannot start (None when it can): nothing named, or not in the image."""
+    if not config.argv:
+        return "the image names no entrypoint or command"
+    program = config.argv[0]
+    if "/" in program:
+        found = _in_rootfs(rootfs, posixpath.join(config.workdir or "/", program))
+    else:
+        path = next((e.split("=", 1)[1] for e in config.env if e.startswith("PATH=")), DEFAULT_PATH)
+        found = next((f for d in path.split(":") if d and (f := _in_rootfs(rootfs, posixpath.join(d, program)))), None)
+    if found is None:
+        return f"its entrypoint {program!r} is not in the image (its archive holds no such file)"
+    return None
+
+
 def probe_bundle(
     root: Path,
     declaration: Declaration,
@@ -168,12 +205,9 @@ def probe_bundle(
                 skipped.append(image.name)
                 continue
             config = build_rootfs(runnable, work / "rootfs", label=image.archive, limits=limits)
-            if not config.argv:
-                findings.append(
-                    rules.DID_NOT_RUN.finding(
-                        f"image {image.name}: the image names no entrypoint or command", image=image.name
-                    )
-                )
+            missing = _not_runnable(work / "rootfs", config)
+            if missing is not None:
+                findings.append(rules.DID_NOT_RUN.finding(f"image {image.name}: {missing}", image=image.name))
                 skipped.append(image.name)
                 continue
             observation = run_image(

@@ -33,6 +33,7 @@ from plugingate.probe.trace import read_trace
 from plugingate.probe.wiring import Wiring
 
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SECRETS_DIR = "/var/run/secrets/plugingate"
 API_PORT = 443
 # NOTE: ports the sink always listens on (web, TLS, common alternates, DNS over TCP); declared ports are added.
@@ -116,9 +117,10 @@ def _spec(
 ) -> dict[str, object]:
     caps = declaration.capabilities
     uid, gid = _user(config, declaration)
-    env = [e for e in config.env if not e.startswith(("KUBERNETES_SERVICE_", "PATH="))]
+    env = [e for e in config.env if not e.startswith("KUBERNETES_SERVICE_")]
+    if not any(e.startswith("PATH=") for e in env):
+        env.append(f"PATH={DEFAULT_PATH}")
     env += [
-        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         f"KUBERNETES_SERVICE_HOST={link.api_ip}",
         f"KUBERNETES_SERVICE_PORT={API_PORT}",
         f"KUBERNETES_SERVICE_PORT_HTTPS={API_PORT}",

@@ -9,7 +9,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 from .images import PLUGIN_YAML, write_image
 
@@ -97,3 +97,12 @@ def test_an_archive_that_does_not_hold_the_pinned_image_is_not_run(tmp_path: Pat
     report = json.loads((tmp_path / "out" / "probe.json").read_text())
     assert [f["ruleId"] for f in report["findings"]] == ["PG-PRB-008"] and report["images"] == []
     assert "2" * 64 in report["findings"][0]["message"]
+
+
+def test_the_example_plugin_cannot_be_run_and_says_why(tmp_path: Path, probe_tools: dict[str, str]) -> None:
+    """Its image archive holds the app, not Python: the probe names the missing entrypoint (not exit 3)."""
+    done = run_cli("probe", REPO / "examples" / "acme-exporter", "--out", tmp_path / "out", env=probe_tools)
+    assert done.code == 1, done.stderr
+    report = json.loads((tmp_path / "out" / "probe.json").read_text())
+    assert [f["ruleId"] for f in report["findings"]] == ["PG-PRB-008"]
+    assert "'python' is not in the image" in report["findings"][0]["message"]

@@ -366,6 +366,29 @@ def test_not_an_image_archive(tmp_path: Path) -> None:
         build_rootfs(archive, tmp_path / "rootfs", label="image.tar")
 
 
+def test_the_entrypoint_is_looked_up_inside_the_image_only(tmp_path: Path) -> None:
+    from plugingate.probe.prober import _not_runnable
+    from plugingate.probe.rootfs import ImageConfig
+
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "opt").mkdir(parents=True)
+    (rootfs / "opt" / "app").write_bytes(b"\x7fELF")
+    (rootfs / "bin").mkdir()
+    (rootfs / "bin" / "app").symlink_to("../opt/app")
+    (rootfs / "bin" / "host").symlink_to("/etc/passwd")  # exists on the host, not in the image
+    (rootfs / "bin" / "loop").symlink_to("/bin/loop")
+
+    def config(*argv: str, env: tuple[str, ...] = ()) -> ImageConfig:
+        return ImageConfig(argv=argv, env=env, user="", workdir="/opt")
+
+    assert _not_runnable(rootfs, config("/bin/app")) is None
+    assert _not_runnable(rootfs, config("app", env=("PATH=/bin",))) is None
+    assert _not_runnable(rootfs, config("./app")) is None  # relative to the working folder
+    for argv in (("/bin/host",), ("/bin/loop",), ("python",), ("/../../etc/passwd",)):
+        assert "not in the image" in str(_not_runnable(rootfs, config(*argv)))
+    assert "no entrypoint" in str(_not_runnable(rootfs, config()))
+
+
 POLICY = b"apiVersion: plugingate.dev/v1\nkind: GatePolicy\nmetadata: {name: p}\nspec:\n  probe:\n"
 
 

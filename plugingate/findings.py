@@ -28,6 +28,7 @@ class Step(StrEnum):
     DECLARATION = "declaration"
     CAPABILITIES = "capabilities"
     MANIFESTS = "manifests"
+    GROWTH = "growth"
     SBOM = "sbom"
     VULNERABILITIES = "vulnerabilities"
     PROBE = "probe"

@@ -66,6 +66,8 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
                     (Step.MANIFESTS, steps.manifests),
                 ):
                     results.append(_timed(step, function, ctx))
+                if request.previous is not None:
+                    results.append(_timed(Step.GROWTH, steps.growth or _no_growth_step, ctx))
                 if steps.prepare is not None and not sbom_future.done():
                     steps.prepare()
                 either: list[Future[Any]] = [sbom_future, ctx.scan_input]
@@ -108,6 +110,11 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
         result = _with(result, attestation, attested)
         written = steps.outputs(ctx, result)
         return replace(result, outputs={**written, **attested})
+
+
+def _no_growth_step(ctx: StepContext) -> StepResult:
+    """A pipeline without a growth step cannot honour --previous: fail closed rather than skip it."""
+    raise UndecidedError("--previous was given but this pipeline has no growth step")
 
 
 def _timed(step: Step, function: StepFunction, ctx: StepContext) -> StepResult:

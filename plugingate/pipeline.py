@@ -65,6 +65,10 @@ class GateRequest:
     # NOTE: ``gate --probe``: also run the images in the gVisor shadow run (seconds: the policy's unless set).
     probe: bool = False
     probe_duration: float | None = None
+    # NOTE: ``gate --previous OLD``: the version this one must not grow beyond without the approvals given.
+    previous: Path | None = None
+    approvals: tuple[Path, ...] = ()
+    previous_keys: tuple[Path, ...] = ()  # the keys a previous version's gate attestation may be signed with
 
 
 class BundleView(Protocol):
@@ -156,6 +160,8 @@ class GateSteps:
     start: Callable[[StepContext], None] | None = None
     # NOTE: the shadow run (``gate --probe``); None where a pipeline has none (tests of the other steps).
     probe: StepFunction | None = None
+    # NOTE: run after the manifests step, only when the request names a previous version.
+    growth: StepFunction | None = None
 
 
 def status_of(findings: list[Finding] | tuple[Finding, ...]) -> StepStatus:

@@ -4,9 +4,9 @@ Each step declares its rules beside its checks (``plugingate/<step>/rules.py``, 
 ``RULES`` tuple); this module gathers them for the reports (SARIF rules, the docs) and checks that no
 id is declared twice. Id prefixes: PG-BUN bundle, PG-SIG signature, PG-PRV provenance, PG-DEC
 plugin.yaml, PG-CAP declared capabilities against the policy, PG-MAN manifests against the
-declaration, PG-SBOM, PG-VUL vulnerabilities, PG-ATT attestations,
-PG-POL the policy's trust,
-PG-PRB the shadow run (probe).
+declaration, PG-KUS and PG-OLM packaging forms (kustomize, operator bundles), PG-SBOM,
+PG-VUL vulnerabilities, PG-ATT attestations, PG-POL the policy's trust, PG-GRW permission growth
+between versions, PG-PRB the shadow run (probe).
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ _OWNERS = (
     "plugingate.declaration.rules",
     "plugingate.capabilities.rules",
     "plugingate.manifests.rules",
+    "plugingate.packaging.rules",
     "plugingate.sbom.rules",
     "plugingate.vulnerabilities.rules",
     "plugingate.attestation.rules",
     "plugingate.policy.rules",
     "plugingate.probe.rules",
+    "plugingate.growth.rules",
 )
 
 

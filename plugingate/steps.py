@@ -62,6 +62,12 @@ def _probe(ctx: StepContext) -> StepResult:
     return probe_step(ctx)
 
 
+def _growth(ctx: StepContext) -> StepResult:
+    from plugingate.growth.step import growth_step
+
+    return growth_step(ctx)
+
+
 def default_steps() -> GateSteps:
     """The real pipeline."""
     from plugingate.capabilities.step import capabilities_step
@@ -83,4 +89,5 @@ def default_steps() -> GateSteps:
         prepare=prepare_later_steps,
         start=start_early,
         probe=_probe,
+        growth=_growth,
     )

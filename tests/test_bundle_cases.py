@@ -27,6 +27,7 @@ from plugingate.declaration import load_declaration
 from plugingate.findings import Severity
 from plugingate.manifests import check_manifests, load_manifests
 from plugingate.manifests.rules import RULES as MAN_RULES
+from plugingate.packaging.rules import RULES as PKG_RULES
 from plugingate.policy import load_policy
 from plugingate.policy.model import Mode
 
@@ -75,7 +76,7 @@ def test_every_rule_has_a_case() -> None:
         data = expected(case)
         (denied if data["verdict"] == "denied" else set()).update(data["rules"])
         warned.update(data.get("warnings", []))
-    for rule in (*CAP_RULES, *MAN_RULES):
+    for rule in (*CAP_RULES, *MAN_RULES, *PKG_RULES):
         bucket = denied if rule.severity is Severity.ERROR else warned
         assert rule.id in bucket, f"no case covers {rule.id}"
 

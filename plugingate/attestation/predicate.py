@@ -228,6 +228,11 @@ class GatePredicate:
     bundle: BundleRef | None = None
     # NOTE: the shadow run's summary when the gate ran it (``gate --probe``); absent otherwise.
     probe: Mapping[str, Any] | None = None
+    # NOTE: gate --previous: the growth over the previous version and the approvals used (None: not compared).
+    growth: Mapping[str, Any] | None = None
+    # NOTE: what this version asks for (plugingate.growth's footprint), so that a later gate --previous can
+    # compare with this attestation instead of the bundle.
+    permissions: Mapping[str, Any] | None = None
     # NOTE: what `plugingate render` writes for the granted declaration: {digest, namespace, cni, objects}.
     runtime_controls: Mapping[str, Any] | None = None
 
@@ -269,6 +274,10 @@ class GatePredicate:
             out["bundle"] = self.bundle.to_dict()
         if self.probe is not None:
             out["probe"] = dict(self.probe)
+        if self.growth is not None:
+            out["growth"] = dict(self.growth)
+        if self.permissions is not None:
+            out["permissions"] = dict(self.permissions)
         if self.runtime_controls is not None:
             out["runtimeControls"] = dict(self.runtime_controls)
         return out

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -170,6 +170,9 @@ def build_statements(
         provenance_required=policy.provenance.required,
         sbom_sha256=_sbom_sha256(result, out_dir),
     )
+    permissions = _permissions(result, ctx)
+    if permissions is not None:
+        predicate = replace(predicate, permissions=permissions)
     images = image_digests(result)
     common: dict[str, Any] = {
         "bundle_name": result.bundle.name,
@@ -314,6 +317,7 @@ def gate_predicate(
         bundle=BundleRef(name=result.bundle.name, sha256=result.bundle.sha256.removeprefix("sha256:")),
         from_cache=(sbom is not None and sbom.cached) or (scan is not None and scan.cached),
         probe=_probe_summary(result),
+        growth=_growth(result),
     )
 
 
@@ -323,6 +327,25 @@ def _probe_summary(result: GateResult) -> dict[str, object] | None:
     if probe is None:
         return None
     return {"status": str(probe.status), **dict(probe.details)}
+
+
+def _permissions(result: GateResult, ctx: StepContext) -> dict[str, Any] | None:
+    """What the bundle asks for (declaration and manifests), when the manifests were read; else nothing."""
+    from plugingate.growth.footprint import footprint
+    from plugingate.manifests.model import ManifestSet
+
+    manifests = result.outcome(Step.MANIFESTS, ManifestSet)
+    if manifests is None:
+        return None
+    return footprint(ctx.declaration, manifests).to_dict()
+
+
+def _growth(result: GateResult) -> dict[str, Any] | None:
+    """The growth step's record for the predicate, when the gate compared with a previous version."""
+    from plugingate.growth.step import GrowthOutcome
+
+    outcome = result.outcome(Step.GROWTH, GrowthOutcome)
+    return outcome.attested() if outcome is not None else None
 
 
 def _sbom_sha256(result: GateResult, out_dir: Path) -> str:

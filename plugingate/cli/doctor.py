@@ -14,10 +14,11 @@ from plugingate.cli.options import OutputFormat, format_option, verbosity_option
 @format_option()
 @verbosity_options
 def command(output_format: OutputFormat, verbose: bool, quiet: bool) -> None:
-    """Report syft, grype, cosign, k8sdecode and the Docker engine, and the vulnerability database's status.
+    """Report syft, grype, cosign, kustomize, the helpers and the Docker engine, and the database's status.
 
-    Exit 0 when syft, grype, k8sdecode and a readable database are there (a version other than the pinned one,
-    an old database, or no Docker engine are warnings); 3 when something the gate needs is missing.
+    Exit 0 when syft, grype, kustomize, k8sdecode, olmvalidate and a readable database are there (a version
+    other than the pinned one, an old database, or no Docker engine are warnings); 3 when something the gate
+    needs is missing.
     """
     from plugingate.errors import Error
     from plugingate.tools import Helper, Tool, ToolRunner
@@ -45,18 +46,20 @@ def command(output_format: OutputFormat, verbose: bool, quiet: bool) -> None:
         }
         if info.version != pinned:
             warnings.append(f"{tool} is {info.version}, plugingate is tested with {pinned}")
-    # NOTE: the gate's second reading of the manifests; without it every gate with manifests exits 3.
-    try:
-        helper = runner.info(Helper.K8SDECODE)
-        report[str(Helper.K8SDECODE)] = {
-            "found": True,
-            "path": str(helper.path),
-            "foundBy": helper.found_by,
-            "version": helper.version,
-        }
-    except Error as exc:
-        report[str(Helper.K8SDECODE)] = {"found": False, "error": exc.message}
-        problems.append(exc.message)
+    # NOTE: the project's helpers: k8sdecode, the gate's second reading of the manifests (without it
+    # every gate with manifests exits 3); olmvalidate, operator-framework's validators (spec.operator).
+    for helper_name in Helper:
+        try:
+            helper = runner.info(helper_name)
+            report[str(helper_name)] = {
+                "found": True,
+                "path": str(helper.path),
+                "foundBy": helper.found_by,
+                "version": helper.version,
+            }
+        except Error as exc:
+            report[str(helper_name)] = {"found": False, "error": exc.message}
+            problems.append(exc.message)
     report["docker"] = _docker()
     if not report["docker"]["reachable"]:
         warnings.append(
@@ -78,7 +81,7 @@ def command(output_format: OutputFormat, verbose: bool, quiet: bool) -> None:
     if output_format is OutputFormat.JSON:
         click.echo(json.dumps({"ok": not problems, **report, "problems": problems, "warnings": warnings}, indent=2))
     else:
-        for name in ("syft", "grype", "cosign", "k8sdecode"):
+        for name in ("syft", "grype", "cosign", "kustomize", "k8sdecode", "olmvalidate"):
             entry = report[name]
             if entry["found"]:
                 click.echo(f"{name:8} {entry['version']:10} {entry['path']}  (via {entry['foundBy']})")

@@ -87,6 +87,26 @@ from plugingate.cli.options import OutputFormat, format_option, option, out_opti
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A Sigstore trusted_root.json for keyless policy signatures (default: Sigstore's, online).",
 )
+@option(
+    "--previous",
+    type=click.Path(exists=True, path_type=Path),
+    help="The previous approved version (its bundle, or its gate attestation with --previous-key): growth beyond "
+    "it of a kind the policy's approvals.requireFor lists is denied (PG-GRW-001) unless an --approval names it.",
+)
+@option(
+    "--approval",
+    "approvals",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="A signed approval of growth over --previous (plugingate approve -o FILE); repeatable.",
+)
+@option(
+    "--previous-key",
+    "previous_keys",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="--previous is a gate attestation: the public key it must be signed with (PEM); repeatable.",
+)
 @format_option()
 @verbosity_options
 def command(
@@ -112,6 +132,9 @@ def command(
     policy_identity_regex: str | None,
     policy_issuer: str | None,
     policy_trusted_root: Path | None,
+    previous: Path | None,
+    approvals: tuple[Path, ...],
+    previous_keys: tuple[Path, ...],
     output_format: OutputFormat,
     verbose: bool,
     quiet: bool,
@@ -146,6 +169,8 @@ def command(
         from plugingate.policy import Mode
 
         policy = replace(policy, mode=Mode(mode))
+    if (approvals or previous_keys) and previous is None:
+        raise click.UsageError("--approval and --previous-key go with --previous OLD")
     if attest_key and attest_keyless:
         raise click.UsageError("--attest-key and --attest-keyless are exclusive")
     private_key = None
@@ -179,6 +204,9 @@ def command(
         policy_trust=policy_trust,
         probe=probe,
         probe_duration=probe_duration,
+        previous=previous,
+        approvals=approvals,
+        previous_keys=previous_keys,
     )
     if probe:
         from plugingate.probe.prober import settings_for

@@ -81,6 +81,7 @@ def _build(doc: YamlDocument) -> Declaration:
     )
     for number, image in enumerate(images):
         _check_digest(doc, number, image.ref)
+    _check_one_form(doc, spec)
     manifests = spec.get("manifests") or []
     if isinstance(manifests, str):
         manifests = [manifests]
@@ -162,7 +163,27 @@ def _build(doc: YamlDocument) -> Declaration:
         ),
         document=doc,
         namespace=spec.get("namespace") or None,
+        kustomize=(spec.get("kustomize") or {}).get("path"),
+        operator=(spec.get("operator") or {}).get("path"),
     )
+
+
+# NOTE: the fields that say where the plugin's Kubernetes objects come from; exactly one may be set.
+FORM_FIELDS = ("manifests", "chart", "kustomize", "operator")
+
+
+def _check_one_form(doc: YamlDocument, spec: dict[str, Any]) -> None:
+    """``InputError`` (exit 2) when plugin.yaml declares its objects in more than one form."""
+    declared = [name for name in FORM_FIELDS if name in spec]
+    if len(declared) > 1:
+        first, second = declared[0], declared[1]
+        raise InputError(
+            f"spec.{first} and spec.{second} are both set; a plugin's Kubernetes objects come from exactly one form",
+            path=doc.path,
+            line=doc.line_of(("spec", second)),
+            field=f"spec.{second}",
+            hint=f"keep one of spec.{first} and spec.{second} (docs/packaging.md shows each form)",
+        )
 
 
 def _check_digest(doc: YamlDocument, number: int, ref: str) -> None:

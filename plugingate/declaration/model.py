@@ -187,6 +187,9 @@ class Declaration:
     source: str | None = None
     description: str | None = None
     namespace: str | None = None
+    # NOTE: the packaging forms besides spec.manifests (at most one form is declared; the loader checks).
+    kustomize: str | None = None
+    operator: str | None = None
 
     @property
     def path(self) -> str:

@@ -31,8 +31,14 @@ from plugingate.policy.model import CapabilitiesPolicy
 
 
 def check_manifests(manifests: ManifestSet, declaration: Declaration, policy: CapabilitiesPolicy) -> list[Finding]:
-    """Every finding of the manifests against the declaration (the policy sets only requireLimits and ceilings)."""
-    findings = check_inventory(manifests, declaration, policy)
+    """Every finding of the manifests against the declaration (the policy sets only requireLimits and ceilings).
+
+    A rendered form that was refused gives its refusals alone; findings on rendered objects are moved
+    to the bundle file (base, patch or ClusterServiceVersion field) each came from.
+    """
+    if manifests.form_findings and not manifests.objects:
+        return list(manifests.form_findings)
+    findings = [*manifests.form_findings, *check_inventory(manifests, declaration, policy)]
     pods = PodChecker(declaration, policy)
     security = PodSecurity(declaration, policy, bundle_volumes(manifests))
     accounts = service_accounts(manifests)
@@ -51,7 +57,20 @@ def check_manifests(manifests: ManifestSet, declaration: Declaration, policy: Ca
     findings += check_services(manifests, declaration)
     findings += check_ingresses(manifests, declaration)
     findings += check_network_policies(manifests, declaration)
+    if manifests.origins:
+        findings = _relocated(findings, manifests)
     return [_clipped(f) for f in findings]
+
+
+def _relocated(findings: list[Finding], manifests: ManifestSet) -> list[Finding]:
+    from plugingate.packaging.origin import RenderedObjectRef, relocate
+
+    rendered = {
+        obj.path: RenderedObjectRef(obj.document, obj.prefix, manifests.origins[obj.path])
+        for obj in manifests.objects
+        if obj.path in manifests.origins
+    }
+    return relocate(findings, rendered)
 
 
 MAX_MESSAGE = 2000

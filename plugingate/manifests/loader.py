@@ -12,9 +12,10 @@ agree (``agreement``). Lists are unrolled the kubectl way, so both readings expa
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plugingate.declaration import PLUGIN_FILE, Declaration
 from plugingate.errors import InputError
@@ -23,6 +24,9 @@ from plugingate.manifests.agreement import check_agreement
 from plugingate.manifests.kubedecode import KubernetesReader
 from plugingate.manifests.model import ManifestObject, ManifestSet
 from plugingate.safeyaml import JsonPath, YamlDocument, YamlLimits, load_yaml
+
+if TYPE_CHECKING:
+    from plugingate.tools.runner import ToolRunner
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -47,21 +51,47 @@ def load_manifests(
     limits: ManifestLimits = DEFAULT_LIMITS,
     *,
     second_reading: KubernetesReader | None = None,
+    runner: ToolRunner | None = None,
 ) -> ManifestSet:
     """Read every manifest file ``spec.manifests`` names (files or folders, recursive, sorted).
 
     With ``second_reading``, the files are also decoded as Kubernetes decodes them (started before
     the Python reading, so both run at once) and any difference is an ``InputError`` (exit 2); a
     decoder that cannot run is a ``ToolError`` (exit 3).
+
+    A plugin declared in another form (``spec.kustomize``, ``spec.operator``) is first rendered into
+    files in a private work folder (``plugingate.packaging``, with ``runner``'s tools), which are then
+    read exactly as plain manifest files are.
     """
-    reader = _Reader(root, declaration, limits, second_reading)
-    return reader.read()
+    from plugingate.packaging import Form, form_of, render_form
+
+    if form_of(declaration) is Form.MANIFESTS:
+        return _Reader(root, declaration, limits, second_reading).read()
+    with tempfile.TemporaryDirectory(prefix="plugingate-render-") as work:
+        rendering = render_form(root, declaration, Path(work), runner)
+        if not rendering.files:
+            return ManifestSet(objects=(), files=(), form_findings=rendering.findings, tools=rendering.tools)
+        # NOTE: the sources first, so that a field read two ways is refused at the author's own line.
+        if second_reading is not None and rendering.sources:
+            _agree(rendering.sources, second_reading, limits)
+        reader = _Reader(root, declaration, limits, second_reading)
+        reader.rendered = [(f.shown, f.path) for f in rendering.files]
+        result = reader.read()
+    origins = {f.shown: f.origin for f in rendering.files if f.origin is not None}
+    return replace(result, form_findings=rendering.findings, origins=origins, tools=rendering.tools)
 
 
 def manifest_files(
     root: Path, declaration: Declaration, limits: ManifestLimits = DEFAULT_LIMITS
 ) -> tuple[tuple[str, Path], ...]:
-    """The files ``load_manifests`` reads (shown path, real path), without reading them."""
+    """The files ``load_manifests`` reads (shown path, real path), without reading them.
+
+    None for a rendered form: its files exist only once ``load_manifests`` has rendered them.
+    """
+    from plugingate.packaging import Form, form_of
+
+    if form_of(declaration) is not Form.MANIFESTS:
+        return ()
     reader = _Reader(root, declaration, limits, None)
     reader.collect()
     return tuple(reader.files)
@@ -79,8 +109,11 @@ class _Reader:
         self.seen_files: set[Path] = set()
         self.seen_dirs: set[Path] = set()
         self.entries = 0
+        self.rendered: list[tuple[str, Path]] | None = None
 
     def collect(self) -> None:
+        if self.rendered is not None:
+            self.files = list(self.rendered)
         for n, entry in enumerate(self.declaration.manifests):
             self._entry(entry, n)
         # NOTE: the sizes are checked before either reading starts: the Kubernetes reading runs
@@ -190,6 +223,20 @@ class _Reader:
         if len(self.files) >= self.limits.max_files:
             raise InputError(f"more than {self.limits.max_files} manifest files", path=display)
         self.files.append((display.removeprefix("./"), real))
+
+
+def _agree(sources: tuple[tuple[str, Path], ...], second: KubernetesReader, limits: ManifestLimits) -> None:
+    """Kubernetes' reading of the files a form was made from agrees with the gate's (else ``InputError``).
+
+    NOTE: the objects made from an OLM CSV are only as sure as the gate's reading of the CSV: a field
+    Kubernetes reads otherwise (``y`` is true to it, a string to the gate) is refused at its own line.
+    """
+    pending = second.start(sources)
+    objects: list[ManifestObject] = []
+    for shown, real in sources:
+        raw = read_bounded(real, limits.max_file_bytes, "the manifest", shown_as=shown)
+        objects.extend(python_reading(raw, shown, YamlLimits(max_bytes=limits.max_file_bytes)))
+    check_agreement([shown for shown, _ in sources], objects, pending.result())
 
 
 def _inside(path: Path, root: Path) -> bool:

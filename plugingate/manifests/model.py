@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from plugingate.findings import Location
+from plugingate.findings import Finding, Location
+from plugingate.packaging.origin import Origin
 from plugingate.safeyaml import JsonPath, YamlDocument
 
 
@@ -63,10 +65,20 @@ class ManifestObject:
 
 @dataclass(frozen=True, slots=True)
 class ManifestSet:
-    """Every object of ``spec.manifests``, in file order; ``files`` are the files read, relative to the root."""
+    """Every object of the plugin, in file order; ``files`` are the files read (relative to the root, or rendered)."""
 
     objects: tuple[ManifestObject, ...]
     files: tuple[str, ...]
+    # NOTE: for a rendered form (kustomize, an operator bundle): findings about the form itself (without
+    # objects: what refused it), and each rendered file's origin by the name it is shown as, so that
+    # findings name the bundle's own file.
+    form_findings: tuple[Finding, ...] = ()
+    origins: Mapping[str, Origin] = field(default_factory=dict)
+    tools: Mapping[str, str] = field(default_factory=dict)
+
+    def tool_versions(self) -> dict[str, str]:
+        """The tools that rendered a packaging form (``{"kustomize": "5.5.0"}``), for report.json's ``tools``."""
+        return dict(self.tools)
 
     def of_kind(self, *kinds: str) -> list[ManifestObject]:
         """The objects of the given kinds."""

@@ -16,12 +16,15 @@ def manifests_step(ctx: StepContext) -> StepResult:
     """The bundle's Kubernetes objects against the declaration."""
     from plugingate.manifests import check_manifests, load_manifests
     from plugingate.manifests.kubedecode import HelperReader, KubernetesReader
+    from plugingate.tools.runner import ToolRunner
 
     # NOTE: always with Kubernetes' own reading beside the Python one: the objects checked are the
     # objects kubectl would send, or the bundle is refused.
     early = ctx.kube_reading.result() if ctx.kube_reading.done() else None
     second = early if isinstance(early, KubernetesReader) else HelperReader()
-    manifests = load_manifests(ctx.bundle.root, ctx.declaration, second_reading=second)
+    # NOTE: the runner renders a kustomize plugin (never with a tool from inside the bundle).
+    runner = ToolRunner(forbidden=(ctx.request.bundle,))
+    manifests = load_manifests(ctx.bundle.root, ctx.declaration, second_reading=second, runner=runner)
     findings = check_manifests(manifests, ctx.declaration, ctx.request.policy.capabilities)
     count = len(getattr(manifests, "objects", ()))
     summary = count_summary(findings, f"{count} Kubernetes object(s)")

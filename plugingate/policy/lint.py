@@ -216,4 +216,14 @@ def lint_policy(policy: GatePolicy, *, today: date | None = None) -> list[LintIs
             "signature",
             "trustedRoot",
         )
+    approvals = policy.approvals
+    if approvals.require_for and not approvals.approvers:
+        add(
+            "PL080",
+            Severity.ERROR,
+            "approvals.requireFor is set but approvals.approvers is empty: growth over --previous can never be "
+            "approved",
+            "spec",
+            "approvals",
+        )
     return issues

@@ -13,12 +13,14 @@ from plugingate.errors import InputError
 from plugingate.files import read_bounded
 from plugingate.policy.model import (
     AllowedService,
+    ApprovalsPolicy,
     AttestationPolicy,
     BundleLimitsPolicy,
     CapabilitiesPolicy,
     Cni,
     FilesystemPolicy,
     GatePolicy,
+    GrowthKind,
     ImagesPolicy,
     InTotoPolicy,
     KubernetesPolicy,
@@ -101,6 +103,7 @@ class _Builder:
             capabilities=self.capabilities(spec.get("capabilities") or {}),
             attestation=self.attestation(spec.get("attestation") or {}),
             probe=self.probe(spec.get("probe") or {}),
+            approvals=self.approvals(spec.get("approvals") or {}),
             runtime=self.runtime(spec.get("runtime") or {}),
             document=self.doc,
         )
@@ -304,6 +307,19 @@ class _Builder:
             # NOTE: the schema limits the value to the enum's spellings.
             section = dataclasses.replace(section, unknown_kinds=UnknownKinds(s["unknownKinds"]))
         return section
+
+    def approvals(self, s: dict[str, Any]) -> ApprovalsPolicy:
+        at = ("spec", "approvals", "approvers")
+        approvers = self.signers(s.get("approvers") or [], *at)
+        for n, approver in enumerate(approvers):
+            if approver.keyless is not None:
+                # NOTE: approvals are DSSE envelopes verified with keys (plugingate approve --key); a keyless
+                # approver would be trusted for nothing, so it is refused rather than silently ignored.
+                raise self.fail(
+                    "an approver must be a key (key.path or key.pem); keyless approvers are not supported yet", *at, n
+                )
+        kinds = tuple(dict.fromkeys(GrowthKind(k) for k in s.get("requireFor") or ()))
+        return ApprovalsPolicy(require_for=kinds, approvers=approvers)
 
     def attestation(self, s: dict[str, Any]) -> AttestationPolicy:
         valid_for = s.get("validFor", "720h")

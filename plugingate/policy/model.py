@@ -256,6 +256,28 @@ class AttestationPolicy:
     valid_for: timedelta = timedelta(hours=720)
 
 
+class GrowthKind(StrEnum):
+    """Kinds of permission growth between versions (``approvals.requireFor``; ``plugingate diff`` lists them)."""
+
+    EGRESS = "egress"
+    INGRESS = "ingress"
+    FILESYSTEM = "filesystem"
+    SECRETS = "secrets"
+    RBAC = "rbac"
+    PRIVILEGES = "privileges"
+    IMAGES = "images"
+    RESOURCES = "resources"
+    CLUSTER_SCOPED = "clusterScoped"
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalsPolicy:
+    """Which growth over the previous version (``gate --previous``) needs a signed approval, and who signs one."""
+
+    require_for: tuple[GrowthKind, ...] = ()
+    approvers: tuple[TrustedSigner, ...] = ()
+
+
 class Cni(StrEnum):
     """How ``plugingate render`` expresses egress to host names: the CNI the platform runs.
 
@@ -308,6 +330,8 @@ class GatePolicy:
     capabilities: CapabilitiesPolicy = field(default_factory=CapabilitiesPolicy)
     attestation: AttestationPolicy = field(default_factory=AttestationPolicy)
     probe: ProbePolicy = field(default_factory=ProbePolicy)
+    approvals: ApprovalsPolicy = field(default_factory=ApprovalsPolicy)
+
     runtime: RuntimePolicy = field(default_factory=RuntimePolicy)
     document: YamlDocument | None = None
 

@@ -157,7 +157,7 @@ def named_files(policy: GatePolicy) -> tuple[Path, ...]:
     """Every file the policy names by path, whose bytes decide something (keys, roots, layouts, VEX)."""
     base = policy.base_dir
     found: list[Path] = []
-    for signer in (*policy.signature.trusted_signers, *policy.provenance.signers):
+    for signer in (*policy.signature.trusted_signers, *policy.provenance.signers, *policy.approvals.approvers):
         if signer.key is not None and signer.key.path is not None:
             path = Path(signer.key.path)
             found.append(path if path.is_absolute() else base / path)

@@ -83,9 +83,42 @@ def render_markdown(result: GateResult) -> str:
         if len(step.findings) > _MAX_ROWS:
             lines.append(f"| … | | | {len(step.findings) - _MAX_ROWS} more in report.json |")
         lines += ["", "</details>", ""]
+    lines += _growth(result)
     tools = ", ".join(f"{k} {v}" for k, v in sorted(result.tools.items()))
     lines.append(f"<sub>plugingate {result.plugingate_version}{' · ' + tools if tools else ''}</sub>")
     return "\n".join(lines) + "\n"
+
+
+def _growth(result: GateResult) -> list[str]:
+    """``gate --previous``: what this version asks for beyond the previous one, and which of it was approved.
+
+    # NOTE: read from the growth step's typed outcome (its ``attested()`` record, what the attestation
+    # signs), so the summary says what the statement says; the report imports no step package.
+    """
+    from plugingate.findings import Step
+
+    step = result.step(Step.GROWTH)
+    attested = getattr(step.outcome, "attested", None) if step is not None else None
+    if not callable(attested):
+        return []
+    record = attested()
+    previous = record["previous"]
+    approved, denied = set(record["approved"]), set(record["denied"])
+    lines = [f"### Permission growth over {_cell(previous['version'])} (`sha256:{previous['sha256'][:16]}…`)", ""]
+    if not record["items"]:
+        return [*lines, "No growth: this version asks for nothing the previous one did not.", ""]
+    lines += ["| item | kind | approval |", "| --- | --- | --- |"]
+    for ident in record["items"][:_MAX_ROWS]:
+        state = "✅ approved" if ident in approved else "❌ not approved" if ident in denied else "not required"
+        lines.append(f"| `{_cell(ident)}` | {ident.split(':', 1)[0]} | {state} |")
+    used = record["approvals"]
+    if used:
+        lines += [
+            "",
+            "Approvals used: "
+            + ", ".join(f"{a.get('approver')} (signed by {a['signer']}, until {a.get('expires')})" for a in used),
+        ]
+    return [*lines, ""]
 
 
 def write_markdown(result: GateResult, path: Path) -> None:

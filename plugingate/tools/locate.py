@@ -18,6 +18,7 @@ class Tool(StrEnum):
     SYFT = "syft"
     GRYPE = "grype"
     COSIGN = "cosign"
+    KUSTOMIZE = "kustomize"
 
     @property
     def env_var(self) -> str:
@@ -29,6 +30,7 @@ class Helper(StrEnum):
     """The project's own helpers, built from ``tools/`` by ``scripts/setup-tools`` (not third-party pins)."""
 
     K8SDECODE = "k8sdecode"
+    OLMVALIDATE = "olmvalidate"
 
     @property
     def env_var(self) -> str:

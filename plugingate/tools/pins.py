@@ -8,4 +8,4 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-PINNED_VERSIONS = MappingProxyType({"syft": "1.57.1", "grype": "0.121.2", "cosign": "3.1.3"})
+PINNED_VERSIONS = MappingProxyType({"syft": "1.57.1", "grype": "0.121.2", "cosign": "3.1.3", "kustomize": "5.5.0"})

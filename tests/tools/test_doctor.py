@@ -50,7 +50,7 @@ def test_doctor_reports_tools_versions_and_the_database(real_env: dict[str, str]
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["ok"] is True
-    for tool in ("syft", "grype", "cosign"):
+    for tool in ("syft", "grype", "cosign", "kustomize"):
         assert (
             report[tool]["version"] == PINNED_VERSIONS[tool] and report[tool]["foundBy"] == f"PLUGINGATE_{tool.upper()}"
         )
@@ -91,3 +91,12 @@ def test_doctor_reports_k8sdecode_and_exits_3_without_it(real_env: dict[str, str
     missing = _doctor({**real_env, "PLUGINGATE_K8SDECODE": str(tmp_path / "none")}, "--format", "json")
     assert missing.returncode == 3
     assert json.loads(missing.stdout)["k8sdecode"]["found"] is False
+
+
+@pytest.mark.integration
+def test_doctor_reports_olmvalidate_and_exits_3_without_it(real_env: dict[str, str], tmp_path: Path) -> None:
+    report = json.loads(_doctor(real_env, "--format", "json").stdout)
+    assert report["olmvalidate"]["found"] is True
+    assert report["olmvalidate"]["version"].endswith("+operator-framework-api.v0.9.1")
+    missing = _doctor({**real_env, "PLUGINGATE_OLMVALIDATE": str(tmp_path / "none")}, "--format", "json")
+    assert missing.returncode == 3 and json.loads(missing.stdout)["olmvalidate"]["found"] is False

@@ -20,6 +20,14 @@ def source_key(name: str) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+def test_olmvalidate_is_pinned_for_its_current_sources() -> None:
+    pinned = [line.split() for line in DIGESTS.read_text().splitlines() if line.startswith("olmvalidate ")]
+    assert source_key("olmvalidate") in {fields[1] for fields in pinned}, (
+        f"tools/olmvalidate changed (key {source_key('olmvalidate')}): build it twice with scripts/setup-tools, "
+        "compare, and add its line to plugingate/tools/digests.txt"
+    )
+
+
 def test_k8sdecode_is_pinned_for_its_current_sources() -> None:
     pinned = [line.split() for line in DIGESTS.read_text().splitlines() if line.startswith("k8sdecode ")]
     versions = {fields[1] for fields in pinned}

@@ -217,20 +217,22 @@ def test_setup_tools_is_idempotent_and_fast_when_cached() -> None:
         "PLUGINGATE_SYFT",
         "PLUGINGATE_GRYPE",
         "PLUGINGATE_COSIGN",
+        "PLUGINGATE_KUSTOMIZE",
         "PLUGINGATE_GRYPEDB_BUILD",
         "PLUGINGATE_TARLIST",
         "PLUGINGATE_K8SDECODE",
+        "PLUGINGATE_OLMVALIDATE",
         "GRYPE_DB_CACHE_DIR",
         "PLUGINGATE_CACHE",
     }
-    for name in ("PLUGINGATE_SYFT", "PLUGINGATE_GRYPE", "PLUGINGATE_COSIGN"):
+    for name in ("PLUGINGATE_SYFT", "PLUGINGATE_GRYPE", "PLUGINGATE_COSIGN", "PLUGINGATE_KUSTOMIZE"):
         assert os.access(exports[name], os.X_OK)
     assert (Path(exports["GRYPE_DB_CACHE_DIR"]) / "6" / "import.json").is_file()
     # NOTE: no links into the checkout: the gate runs no tool from a work tree.
-    for tool in ("syft", "grype", "cosign", "grypedb-build", "tarlist", "k8sdecode"):
+    for tool in ("syft", "grype", "cosign", "kustomize", "grypedb-build", "tarlist", "k8sdecode", "olmvalidate"):
         assert not (REPO / ".tools" / "bin" / tool).is_symlink()
     dotenv = subprocess.run([str(script), "--github-env"], capture_output=True, text=True, timeout=120, check=True)
-    assert dotenv.stdout.replace("export ", "").count("=") == 8 and "export" not in dotenv.stdout
+    assert dotenv.stdout.replace("export ", "").count("=") == 10 and "export" not in dotenv.stdout
 
 
 def test_release_downloads_are_refused_with_directions(tmp_path: Path) -> None:

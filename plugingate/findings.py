@@ -31,6 +31,7 @@ class Step(StrEnum):
     GROWTH = "growth"
     SBOM = "sbom"
     VULNERABILITIES = "vulnerabilities"
+    PROBE = "probe"
     ATTESTATION = "attestation"
 
 

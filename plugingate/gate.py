@@ -90,6 +90,12 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
             results.append(StepResult(Step.VULNERABILITIES, StepStatus.SKIPPED, "not scanned: no SBOM"))
         else:
             results.append(_timed(Step.VULNERABILITIES, steps.vulnerabilities, ctx))
+        if request.probe:
+            # NOTE: after the scan, not beside it: the sandbox wants the machine's cores for itself.
+            if steps.probe is None:
+                results.append(StepResult(Step.PROBE, StepStatus.ERROR, "could not decide: no probe in this pipeline"))
+            else:
+                results.append(_timed(Step.PROBE, steps.probe, ctx))
         result = _decide(request, ctx, results, now)
         # NOTE: a dry run signs nothing unless --attest-dry-run asks for it: only then was signing asked for.
         asked = bool(request.attest_key or request.attest_keyless) and (

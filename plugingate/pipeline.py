@@ -62,6 +62,9 @@ class GateRequest:
     now: datetime | None = None
     # NOTE: how the policy was tied to the platform's approval; unpinned (the default) signs nothing.
     policy_trust: PolicyTrust = UNPINNED
+    # NOTE: ``gate --probe``: also run the images in the gVisor shadow run (seconds: the policy's unless set).
+    probe: bool = False
+    probe_duration: float | None = None
     # NOTE: ``gate --previous OLD``: the version this one must not grow beyond without the approvals given.
     previous: Path | None = None
     approvals: tuple[Path, ...] = ()
@@ -155,6 +158,8 @@ class GateSteps:
     # NOTE: called right after syft is started: work of a later step that can begin at once (the
     # manifests' Kubernetes reading) runs beside syft too.
     start: Callable[[StepContext], None] | None = None
+    # NOTE: the shadow run (``gate --probe``); None where a pipeline has none (tests of the other steps).
+    probe: StepFunction | None = None
     # NOTE: run after the manifests step, only when the request names a previous version.
     growth: StepFunction | None = None
 

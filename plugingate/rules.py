@@ -6,7 +6,7 @@ id is declared twice. Id prefixes: PG-BUN bundle, PG-SIG signature, PG-PRV prove
 plugin.yaml, PG-CAP declared capabilities against the policy, PG-MAN manifests against the
 declaration, PG-CHART Helm charts, PG-KUS and PG-OLM kustomize and operator bundles, PG-SBOM,
 PG-VUL vulnerabilities, PG-ATT attestations, PG-POL the policy's trust, PG-GRW permission growth
-between versions.
+between versions, PG-PRB the shadow run (probe).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ _OWNERS = (
     "plugingate.vulnerabilities.rules",
     "plugingate.attestation.rules",
     "plugingate.policy.rules",
+    "plugingate.probe.rules",
     "plugingate.growth.rules",
 )
 

@@ -56,6 +56,12 @@ def _vulnerabilities(ctx: StepContext) -> StepResult:
     return vulnerabilities_step(ctx)
 
 
+def _probe(ctx: StepContext) -> StepResult:
+    from plugingate.probe.step import probe_step
+
+    return probe_step(ctx)
+
+
 def _growth(ctx: StepContext) -> StepResult:
     from plugingate.growth.step import growth_step
 
@@ -82,5 +88,6 @@ def default_steps() -> GateSteps:
         outputs=_outputs,
         prepare=prepare_later_steps,
         start=start_early,
+        probe=_probe,
         growth=_growth,
     )

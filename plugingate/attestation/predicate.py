@@ -226,6 +226,8 @@ class GatePredicate:
     violations: Sequence[str] = field(default=())  # rule ids of the denying findings
     from_cache: bool = False  # the SBOM or the scan came from the result cache
     bundle: BundleRef | None = None
+    # NOTE: the shadow run's summary when the gate ran it (``gate --probe``); absent otherwise.
+    probe: Mapping[str, Any] | None = None
     # NOTE: gate --previous: the growth over the previous version and the approvals used (None: not compared).
     growth: Mapping[str, Any] | None = None
     # NOTE: what this version asks for (plugingate.growth's footprint), so that a later gate --previous can
@@ -270,6 +272,8 @@ class GatePredicate:
             out["plugin"] = self.plugin.to_dict()
         if self.bundle is not None:
             out["bundle"] = self.bundle.to_dict()
+        if self.probe is not None:
+            out["probe"] = dict(self.probe)
         if self.growth is not None:
             out["growth"] = dict(self.growth)
         if self.permissions is not None:

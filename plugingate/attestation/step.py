@@ -316,8 +316,17 @@ def gate_predicate(
         violations=violations,
         bundle=BundleRef(name=result.bundle.name, sha256=result.bundle.sha256.removeprefix("sha256:")),
         from_cache=(sbom is not None and sbom.cached) or (scan is not None and scan.cached),
+        probe=_probe_summary(result),
         growth=_growth(result),
     )
+
+
+def _probe_summary(result: GateResult) -> dict[str, object] | None:
+    """The probe step's summary (``gate --probe``), as the predicate carries it; None when it did not run."""
+    probe = result.step(Step.PROBE)
+    if probe is None:
+        return None
+    return {"status": str(probe.status), **dict(probe.details)}
 
 
 def _permissions(result: GateResult, ctx: StepContext) -> dict[str, Any] | None:

@@ -48,6 +48,14 @@ from plugingate.cli.options import OutputFormat, format_option, option, out_opti
 )
 @option("--no-cache", is_flag=True, help="Run syft and grype even when a cached result exists.")
 @option(
+    "--probe",
+    is_flag=True,
+    help="Also run the images in the gVisor shadow run (plugingate probe) and gate on what they do; writes probe.json.",
+)
+@option(
+    "--probe-duration", type=float, help="Seconds each image runs in the probe (default: the policy's probe.duration)."
+)
+@option(
     "--policy-digest",
     help="The sha256:<hex> of the policy the platform approved; attestations are signed only under a pinned "
     "or signed policy, and a policy with another digest is denied (PG-POL-001).",
@@ -114,6 +122,8 @@ def command(
     attest_dry_run: bool,
     mode: str | None,
     no_cache: bool,
+    probe: bool,
+    probe_duration: float | None,
     policy_digest: str | None,
     policy_file_digests: tuple[str, ...],
     policy_signature: Path | None,
@@ -192,10 +202,16 @@ def command(
         attest_in_dry_run=attest_dry_run,
         use_cache=not no_cache,
         policy_trust=policy_trust,
+        probe=probe,
+        probe_duration=probe_duration,
         previous=previous,
         approvals=approvals,
         previous_keys=previous_keys,
     )
+    if probe:
+        from plugingate.probe.prober import settings_for
+
+        settings_for(policy, probe_duration)  # NOTE: a bad --probe-duration fails before minutes of scanning
     result = run_gate(request)
     from plugingate.report.formats import report_format
 

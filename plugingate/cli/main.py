@@ -28,6 +28,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("plugingate.cli.diff", "what a new version asks for beyond the old one (permission growth)"),
     "approve": ("plugingate.cli.approve", "sign an approval of a new version's permission growth"),
     "doctor": ("plugingate.cli.doctor", "report the tools found, their versions and the database status"),
+    "probe": ("plugingate.cli.probe", "run the bundle's images in gVisor and compare what they do with plugin.yaml"),
     "db": ("plugingate.cli.db", "the vulnerability database: status, update, import, build (no fallback)"),
     "render": (
         "plugingate.cli.render",

@@ -28,6 +28,7 @@ from plugingate.policy.model import (
     Mode,
     NetworkPolicy,
     PrivilegesPolicy,
+    ProbePolicy,
     ProvenancePolicy,
     ResourcesPolicy,
     RuntimePolicy,
@@ -102,6 +103,7 @@ class _Builder:
             vulnerabilities=self.vulnerabilities(spec.get("vulnerabilities") or {}),
             capabilities=self.capabilities(spec.get("capabilities") or {}),
             attestation=self.attestation(spec.get("attestation") or {}),
+            probe=self.probe(spec.get("probe") or {}),
             approvals=self.approvals(spec.get("approvals") or {}),
             charts=self.charts(spec.get("charts") or {}),
             runtime=self.runtime(spec.get("runtime") or {}),
@@ -339,6 +341,20 @@ class _Builder:
             ),
             max_rendered_bytes=self.convert(
                 parse_bytes, s.get("maxRenderedBytes", d.max_rendered_bytes), *at, "maxRenderedBytes"
+            ),
+        )
+
+    def probe(self, s: dict[str, Any]) -> ProbePolicy:
+        d, at = ProbePolicy(), ("spec", "probe")
+        return ProbePolicy(
+            duration=self.convert(parse_duration, s.get("duration", "10s"), *at, "duration"),
+            max_execs=int(s.get("maxExecs", d.max_execs)),
+            max_pids=int(s.get("maxPids", d.max_pids)),
+            memory_overhead_bytes=self.convert(
+                parse_bytes, s.get("memoryOverhead", d.memory_overhead_bytes), *at, "memoryOverhead"
+            ),
+            default_memory_bytes=self.convert(
+                parse_bytes, s.get("defaultMemory", d.default_memory_bytes), *at, "defaultMemory"
             ),
         )
 

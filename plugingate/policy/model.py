@@ -319,6 +319,17 @@ class ChartsPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class ProbePolicy:
+    """The shadow run (``plugingate probe``, ``gate --probe``): how long, and its bounds beyond the declaration."""
+
+    duration: timedelta = timedelta(seconds=10)
+    max_execs: int = 0
+    max_pids: int = 256
+    memory_overhead_bytes: int = 64 << 20
+    default_memory_bytes: int = 256 << 20
+
+
+@dataclass(frozen=True, slots=True)
 class GatePolicy:
     """A loaded, validated gate policy. ``sha256`` is the digest of the file's bytes."""
 
@@ -334,6 +345,7 @@ class GatePolicy:
     vulnerabilities: VulnerabilityPolicy = field(default_factory=VulnerabilityPolicy)
     capabilities: CapabilitiesPolicy = field(default_factory=CapabilitiesPolicy)
     attestation: AttestationPolicy = field(default_factory=AttestationPolicy)
+    probe: ProbePolicy = field(default_factory=ProbePolicy)
     approvals: ApprovalsPolicy = field(default_factory=ApprovalsPolicy)
     charts: ChartsPolicy = field(default_factory=ChartsPolicy)
     runtime: RuntimePolicy = field(default_factory=RuntimePolicy)

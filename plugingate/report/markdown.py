@@ -6,9 +6,11 @@ The verdict comes first, then one table row per step, then the findings of each 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from plugingate.files import write_atomic
+from plugingate.findings import Step
 from plugingate.result import GateResult, StepStatus, Verdict
 
 _ICON = {
@@ -24,6 +26,20 @@ _MAX_ROWS = 200
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _shadow_run(details: Mapping[str, object]) -> str:
+    """One line on the probe (``gate --probe``): what ran, its memory peak and the rules it found."""
+    images = details.get("images")
+    found = details.get("findings")
+    peak = details.get("memoryPeakBytes")
+    rules = ", ".join(f"`{r}`" for r in found) if isinstance(found, list) and found else "nothing undeclared"
+    names = ", ".join(map(str, images)) if isinstance(images, list) else "?"
+    return (
+        f"**Shadow run** in gVisor (runsc {_cell(str(details.get('runsc')))}, {details.get('durationSeconds')} s "
+        f"per image, no host network): images {_cell(names)}; sandbox memory peak "
+        f"{(peak if isinstance(peak, int) else 0) >> 20} MiB; {rules}. Everything it recorded is in `probe.json`."
+    )
 
 
 def render_markdown(result: GateResult) -> str:
@@ -48,6 +64,9 @@ def render_markdown(result: GateResult) -> str:
     for step in result.steps:
         lines.append(f"| {step.step} | {_ICON[step.status]} {step.status} | {_cell(step.summary)} |")
     lines.append("")
+    probe = result.step(Step.PROBE)
+    if probe is not None and probe.details.get("ran"):
+        lines += [_shadow_run(probe.details), ""]
     for step in result.steps:
         if not step.findings:
             continue

@@ -24,7 +24,8 @@ SCRIPTS = REPO / "scripts"
 # _MODE, …) are settings. dockerd and docker-registry come from Debian packages scripts/test installs.
 TOOL_VARIABLE = re.compile(
     r"\"(PLUGINGATE_(?:SYFT|GRYPE|COSIGN|GRYPEDB_BUILD|TARLIST|K8SDECODE|KUBECTL|KYVERNO|POLICY_TESTER|ACT|GITLAB_CI_LOCAL"
-    r"|HELM|FULCIO|TSA|TESSERACT|REKOR|TRILLIAN_LOG_SERVER|TRILLIAN_LOG_SIGNER|TRILLIAN_SCHEMA|MARIADBD|GOVULNCHECK))\""
+    r"|HELM|FULCIO|TSA|TESSERACT|REKOR|TRILLIAN_LOG_SERVER|TRILLIAN_LOG_SIGNER|TRILLIAN_SCHEMA|MARIADBD|GOVULNCHECK"
+    r"|RUNSC|DNSMASQ))\""
 )
 SETUP_SCRIPTS = (
     "setup-tools",
@@ -34,6 +35,7 @@ SETUP_SCRIPTS = (
     "setup-sigstore-tools",
     "setup-test-binaries",
     "setup-helm",
+    "setup-probe-tools",
 )
 
 

@@ -21,8 +21,8 @@ from plugingate.declaration import load_declaration
 from plugingate.manifests import check_manifests, load_manifests
 from plugingate.manifests.kubedecode import HelperReader
 from plugingate.policy import load_policy
-from tests.manifests.kubectl import kubectl_binary
 from tests.forms.conftest import CASES, CASES_POLICY, kustomize_or_skip
+from tests.manifests.kubectl import kubectl_binary
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,3 @@
+module plugingate.test/probe
+
+go 1.22

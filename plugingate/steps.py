@@ -7,10 +7,11 @@ imports them only when the gate asks for the real steps, so that ``plugingate --
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from plugingate.pipeline import GateSteps, StepContext
+    from plugingate.pipeline import GateSteps, StepContext, StepFunction
     from plugingate.result import GateResult, StepResult
 
 
@@ -20,8 +21,6 @@ def prepare_later_steps() -> None:
     Also what the terminal report imports (rich, the slowest of them) and the database's metadata:
     after grype, only the work that needs its answer is left.
     """
-    import importlib
-
     import plugingate.attestation.step
     import plugingate.report.gitlab
     import plugingate.report.json
@@ -50,44 +49,42 @@ def _outputs(ctx: StepContext, result: GateResult) -> dict[str, str]:
     return write_outputs(ctx, result)
 
 
-def _vulnerabilities(ctx: StepContext) -> StepResult:
-    from plugingate.vulnerabilities.step import vulnerabilities_step
+def _later(module: str, name: str) -> StepFunction:
+    """The step ``module.name``, imported when it first runs.
 
-    return vulnerabilities_step(ctx)
+    NOTE: the gate submits syft first and runs the other steps beside it, so their imports (tens of
+    milliseconds) happen while syft works instead of before it starts.
+    """
+
+    def run(ctx: StepContext) -> StepResult:
+        function: StepFunction = getattr(importlib.import_module(module), name)
+        return function(ctx)
+
+    return run
 
 
-def _probe(ctx: StepContext) -> StepResult:
-    from plugingate.probe.step import probe_step
+def _start_early(ctx: StepContext) -> None:
+    from plugingate.manifests.step import start_early
 
-    return probe_step(ctx)
-
-
-def _growth(ctx: StepContext) -> StepResult:
-    from plugingate.growth.step import growth_step
-
-    return growth_step(ctx)
+    start_early(ctx)
 
 
 def default_steps() -> GateSteps:
-    """The real pipeline."""
-    from plugingate.capabilities.step import capabilities_step
-    from plugingate.manifests.step import manifests_step, start_early
+    """The real pipeline; only the SBOM step, which starts syft, is imported before the gate starts."""
     from plugingate.pipeline import GateSteps
-    from plugingate.provenance.step import provenance_step
     from plugingate.sbom.step import sbom_step
-    from plugingate.signature.step import signature_step
 
     return GateSteps(
-        signature=signature_step,
-        provenance=provenance_step,
-        capabilities=capabilities_step,
-        manifests=manifests_step,
+        signature=_later("plugingate.signature.step", "signature_step"),
+        provenance=_later("plugingate.provenance.step", "provenance_step"),
+        capabilities=_later("plugingate.capabilities.step", "capabilities_step"),
+        manifests=_later("plugingate.manifests.step", "manifests_step"),
         sbom=sbom_step,
-        vulnerabilities=_vulnerabilities,
+        vulnerabilities=_later("plugingate.vulnerabilities.step", "vulnerabilities_step"),
         attest=_attest,
         outputs=_outputs,
         prepare=prepare_later_steps,
-        start=start_early,
-        probe=_probe,
-        growth=_growth,
+        start=_start_early,
+        probe=_later("plugingate.probe.step", "probe_step"),
+        growth=_later("plugingate.growth.step", "growth_step"),
     )

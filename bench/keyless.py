@@ -33,8 +33,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench.gate_cold_warm import setup_env  # noqa: E402
+from gate_cold_warm import setup_env  # noqa: E402
 
 
 def _artifact(folder: Path, name: str) -> Path:

@@ -238,6 +238,24 @@ def _classify_failure(
     return VerificationError(f"{source}: the Sigstore bundle does not verify: {text}", rule_id=rules.INVALID_BUNDLE.id)
 
 
+def _bundle_and_verifier(doc: dict[str, Any], trusted_root: TrustedRoot, source: str) -> tuple[Bundle, Any]:
+    """The bundle as sigstore reads it and a verifier over ``trusted_root`` (``VerificationError`` if either fails)."""
+    from sigstore.errors import Error as SigstoreError
+    from sigstore.models import InvalidBundle
+
+    try:
+        bundle = load_promise_only_bundle(doc, _get_entries(doc)[0]) if _is_v01_promise_only(doc) else _load_bundle(doc)
+    except (InvalidBundle, ValueError) as exc:
+        raise _invalid(source, "not a valid Sigstore bundle", exc) from exc
+    except Exception as exc:  # NOTE: the model layer raises assorted errors on hostile input
+        raise _invalid(source, "not a valid Sigstore bundle", exc) from exc
+    try:
+        verifier = verifier_class()(trusted_root=trusted_root)
+    except SigstoreError as exc:
+        raise _invalid(source, "the trusted root cannot verify bundles", exc) from exc
+    return bundle, verifier
+
+
 @dataclass(frozen=True, slots=True)
 class VerifiedEnvelope:
     """A certificate-carrying DSSE bundle that verified against the trusted root, any identity."""
@@ -251,20 +269,10 @@ def verify_dsse_bundle(doc: dict[str, Any], trusted_root: TrustedRoot, *, source
     """Verify a keyless DSSE bundle (chain, SCT, log entry, timestamps, signature); the identity is
     returned, not judged. Raises ``VerificationError`` with PG-SIG-001, PG-SIG-005 or PG-SIG-009."""
     from sigstore.errors import Error as SigstoreError
-    from sigstore.models import InvalidBundle
 
     if doc.get("dsseEnvelope") is None:
         raise _invalid(source, "the Sigstore bundle holds no DSSE envelope (an attestation is one)")
-    try:
-        bundle = load_promise_only_bundle(doc, _get_entries(doc)[0]) if _is_v01_promise_only(doc) else _load_bundle(doc)
-    except (InvalidBundle, ValueError) as exc:
-        raise _invalid(source, "not a valid Sigstore bundle", exc) from exc
-    except Exception as exc:  # NOTE: the model layer raises assorted errors on hostile input
-        raise _invalid(source, "not a valid Sigstore bundle", exc) from exc
-    try:
-        verifier = verifier_class()(trusted_root=trusted_root)
-    except SigstoreError as exc:
-        raise _invalid(source, "the trusted root cannot verify bundles", exc) from exc
+    bundle, verifier = _bundle_and_verifier(doc, trusted_root, source)
     policy = _AcceptAnyIdentity()
     try:
         payload_type, payload = verifier.verify_dsse(bundle, policy)
@@ -283,19 +291,9 @@ def verify_keyless(
     """Verify a certificate-carrying bundle against the trusted root; the identity is not yet trusted."""
     from sigstore.errors import Error as SigstoreError
     from sigstore.hashes import Hashed
-    from sigstore.models import InvalidBundle
     from sigstore_models.common.v1 import HashAlgorithm
 
-    try:
-        bundle = load_promise_only_bundle(doc, _get_entries(doc)[0]) if _is_v01_promise_only(doc) else _load_bundle(doc)
-    except (InvalidBundle, ValueError) as exc:
-        raise _invalid(source, "not a valid Sigstore bundle", exc) from exc
-    except Exception as exc:  # NOTE: the model layer raises assorted errors on hostile input
-        raise _invalid(source, "not a valid Sigstore bundle", exc) from exc
-    try:
-        verifier = verifier_class()(trusted_root=trusted_root)
-    except SigstoreError as exc:
-        raise _invalid(source, "the trusted root cannot verify bundles", exc) from exc
+    bundle, verifier = _bundle_and_verifier(doc, trusted_root, source)
     policy = _AcceptAnyIdentity()
     payload_type: str | None = None
     payload: bytes | None = None

@@ -21,11 +21,12 @@ from plugingate.findings import Step
 from plugingate.gate import run_gate
 from plugingate.growth.read import ReadVersion
 from plugingate.growth.step import GrowthOutcome, growth_step
-from plugingate.pipeline import GateRequest, GateSteps, StepContext
+from plugingate.pipeline import GateRequest, GateSteps
 from plugingate.policy import load_policy
 from plugingate.result import GateResult, StepResult, StepStatus, Verdict
 from plugingate.schemas import load_schema
 from tests.conftest import run_cli
+from tests.core.test_gate import no_attestation, only_core_outputs
 from tests.growth.conftest import GROWTH, KeyFiles, expected, make_approval, write_envelope, write_policy
 from tests.manifests.kube import require_helper
 
@@ -36,19 +37,6 @@ def ok(step: Step) -> object:
     return lambda ctx: StepResult(step, StepStatus.PASSED, f"{step} ok")
 
 
-def no_attestation(ctx: StepContext, result: GateResult) -> tuple[StepResult, dict[str, str]]:
-    return StepResult(Step.ATTESTATION, StepStatus.SKIPPED, "not signed"), {}
-
-
-def core_outputs(ctx: StepContext, result: GateResult) -> dict[str, str]:
-    from plugingate.report.json import write_json
-    from plugingate.report.markdown import write_markdown
-
-    write_json(result, ctx.out_dir / "report.json")
-    write_markdown(result, ctx.out_dir / "summary.md")
-    return {"report": str(ctx.out_dir / "report.json")}
-
-
 STEPS = GateSteps(
     signature=ok(Step.SIGNATURE),  # type: ignore[arg-type]
     provenance=ok(Step.PROVENANCE),  # type: ignore[arg-type]
@@ -57,7 +45,7 @@ STEPS = GateSteps(
     sbom=ok(Step.SBOM),  # type: ignore[arg-type]
     vulnerabilities=ok(Step.VULNERABILITIES),  # type: ignore[arg-type]
     attest=no_attestation,
-    outputs=core_outputs,
+    outputs=only_core_outputs,
     growth=growth_step,
 )
 

@@ -17,8 +17,8 @@ def command(output_format: OutputFormat, verbose: bool, quiet: bool) -> None:
     """Report syft, grype, cosign, kustomize, the helpers and the Docker engine, and the database's status.
 
     Exit 0 when syft, grype, kustomize, k8sdecode, olmvalidate and a readable database are there (a version
-    other than the pinned one, an old database, or no Docker engine are warnings); 3 when something the gate
-    needs is missing.
+    other than the pinned one, an old database, no Docker engine, or no helm, which only chart plugins need,
+    are warnings); 3 when something the gate needs is missing.
     """
     from plugingate.errors import Error
     from plugingate.tools import Helper, Tool, ToolRunner
@@ -47,7 +47,8 @@ def command(output_format: OutputFormat, verbose: bool, quiet: bool) -> None:
         if info.version != pinned:
             warnings.append(f"{tool} is {info.version}, plugingate is tested with {pinned}")
     # NOTE: the project's helpers: k8sdecode, the gate's second reading of the manifests (without it
-    # every gate with manifests exits 3); olmvalidate, operator-framework's validators (spec.operator).
+    # every gate with manifests exits 3); olmvalidate, operator-framework's validators (spec.operator);
+    # helm, which only a plugin declaring spec.chart needs (scripts/setup-helm): its absence is a warning.
     for helper_name in Helper:
         try:
             helper = runner.info(helper_name)
@@ -59,7 +60,7 @@ def command(output_format: OutputFormat, verbose: bool, quiet: bool) -> None:
             }
         except Error as exc:
             report[str(helper_name)] = {"found": False, "error": exc.message}
-            problems.append(exc.message)
+            (warnings if helper_name is Helper.HELM else problems).append(exc.message)
     report["docker"] = _docker()
     if not report["docker"]["reachable"]:
         warnings.append(
@@ -81,24 +82,31 @@ def command(output_format: OutputFormat, verbose: bool, quiet: bool) -> None:
     if output_format is OutputFormat.JSON:
         click.echo(json.dumps({"ok": not problems, **report, "problems": problems, "warnings": warnings}, indent=2))
     else:
-        for name in ("syft", "grype", "cosign", "kustomize", "k8sdecode", "olmvalidate"):
+        tools = [str(t) for t in (*Tool, *Helper)]
+        name_width = max(len(name) for name in (*tools, "grype db"))
+        version_width = max([10, *(len(str(report[n].get("version", ""))) for n in tools)])
+
+        def row(name: str, version: object, rest: object) -> None:
+            click.echo(f"{name:{name_width}} {version!s:{version_width}} {rest}")
+
+        for name in tools:
             entry = report[name]
             if entry["found"]:
-                click.echo(f"{name:8} {entry['version']:10} {entry['path']}  (via {entry['foundBy']})")
+                row(name, entry["version"], f"{entry['path']}  (via {entry['foundBy']})")
             else:
-                click.echo(f"{name:8} missing    {entry['error']}")
+                row(name, "missing", entry["error"])
         docker = report["docker"]
-        click.echo(
-            f"{'docker':8} {docker.get('version') or 'no engine':10} {docker.get('host') or docker.get('error')}"
-        )
+        row("docker", docker.get("version") or "no engine", docker.get("host") or docker.get("error"))
         database = report["database"]
         if database["ok"]:
-            click.echo(
-                f"{'grype db':8} {database['schema']:10} built {database['built']} ({database['ageHours']} h ago), "
-                f"{database['kind']}: {database['source']}, {database['advisories']} advisories, {database['path']}"
+            row(
+                "grype db",
+                database["schema"],
+                f"built {database['built']} ({database['ageHours']} h ago), {database['kind']}: "
+                f"{database['source']}, {database['advisories']} advisories, {database['path']}",
             )
         else:
-            click.echo(f"{'grype db':8} missing    {database['error']}")
+            row("grype db", "missing", database["error"])
         if not quiet:
             for warning in warnings:
                 click.echo(f"warning: {warning}", err=True)

@@ -240,6 +240,13 @@ def test_the_real_gate_denies_then_passes_once_approved(tmp_path: Path, approver
         *common, "--approval", approval, "--out", tmp_path / "passed", "--attest-key", approver.private, env=env
     )
     assert passed.code == 0, passed.stderr
+    # NOTE: the action and the template hand options over as PLUGINGATE_<OPTION> (docs/ci.md): the same
+    # two runs with the previous version and the approval named only in the environment.
+    plain = ["gate", case / "new", "--policy", policy, "--format", "json", *pins]
+    by_env = {"PLUGINGATE_PREVIOUS": str(case / "old")}
+    assert run_cli(*plain, "--out", tmp_path / "env-denied", env=by_env).code == 1
+    approved = run_cli(*plain, "--out", tmp_path / "env-passed", env={**by_env, "PLUGINGATE_APPROVAL": str(approval)})
+    assert approved.code == 0, approved.stderr
     import base64
 
     lines = (tmp_path / "passed" / "attestations.intoto.jsonl").read_text().splitlines()

@@ -353,10 +353,10 @@ def _sbom_sha256(result: GateResult, out_dir: Path) -> str:
     sbom = result.outcome(Step.SBOM, SbomResult)
     if sbom is not None and sbom.sha256:
         return sbom.sha256
-    import hashlib
+    from plugingate.bundle.digest import sha256_file
 
     try:
-        return hashlib.sha256((out_dir / SBOM_FILE).read_bytes()).hexdigest()
+        return sha256_file(out_dir / SBOM_FILE)
     except OSError as exc:
         raise UndecidedError(f"no SBOM to attest: {out_dir / SBOM_FILE}: {exc.strerror}") from exc
 

@@ -14,7 +14,6 @@ furthest, so that "wrong key" and "expired" are told apart.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from plugingate.attestation.predicate import (
     parse_rfc3339,
 )
 from plugingate.attestation.statement import PAYLOAD_TYPE, STATEMENT_TYPE, VSA_PREDICATE_TYPE, parse_digest
+from plugingate.bundle.digest import sha256_file
 from plugingate.errors import InputError, VerificationError
 from plugingate.files import read_bounded
 
@@ -131,14 +131,10 @@ def subject_digest(subject: str) -> tuple[str, str]:
             path=subject,
             hint="pack it first (plugingate pack DIR -o X.tgz) or give the digest as sha256:<hex>",
         )
-    digest = hashlib.sha256()
     try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
+        return "sha256", sha256_file(path)
     except OSError as exc:
         raise InputError(f"cannot read the subject: {exc.strerror}", path=subject) from exc
-    return "sha256", digest.hexdigest()
 
 
 def load_entries(path: Path) -> list[Entry]:

@@ -15,12 +15,12 @@ The atom's ``id`` is the stable text an approval names (``egress:api.acme.exampl
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
+from plugingate.capabilities.addresses import parse_host
 from plugingate.declaration import Declaration
 from plugingate.errors import InputError
 from plugingate.manifests.kinds import is_cluster_scoped, kind_name, pod_specs
@@ -160,15 +160,17 @@ def footprint(declaration: Declaration, manifests: ManifestSet | None) -> Footpr
 
 
 def host(text: str) -> str:
-    """A host as DNS compares it: lower case, one trailing dot dropped; an address or CIDR in its canonical text."""
+    """A host as DNS compares it: lower case, one trailing dot dropped; an address or CIDR in its canonical text.
+
+    Addresses are read by the capabilities step's own parser (``parse_host``), so every spelling the gate
+    takes for an address (``[::1]``, ``::ffff:10.0.0.1``, ``0x0a000001``, a zone id) is the address it
+    checked, and a new spelling of an old address is not growth.
+    """
+    network = parse_host(text).network
+    if network is not None:
+        return str(network.network_address) if network.prefixlen == network.max_prefixlen else str(network)
     name = text.strip().lower()
-    name = name[:-1] if name.endswith(".") else name
-    try:
-        if "/" in name:
-            return str(ipaddress.ip_network(name, strict=False))
-        return str(ipaddress.ip_address(name.strip("[]")))
-    except ValueError:
-        return name
+    return name[:-1] if name.endswith(".") else name
 
 
 def port(value: Any) -> str:

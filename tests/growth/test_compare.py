@@ -90,6 +90,12 @@ def test_resources_grow_only_upwards() -> None:
     ("a", "b"),
     [
         (host("API.Acme.Example."), "api.acme.example"),
+        # NOTE: addresses as the capabilities step reads them: one address, however it is spelled.
+        (host("::ffff:10.0.0.1"), "10.0.0.1"),
+        (host("0x0a000001"), "10.0.0.1"),
+        (host("[2001:DB8::1]"), "2001:db8::1"),
+        (host("10.0.0.1/32"), "10.0.0.1"),
+        (host("10.0.0.5/8"), "10.0.0.0/8"),
         (port("443"), port(443)),
         (port("0443"), "443"),
         (port("HTTPS"), "https"),
@@ -121,6 +127,9 @@ def test_normalisers(a: str, b: str) -> None:
         ("*.acme.example", "acme.example", False),
         ("*.acme.example", "evilacme.example", False),
         ("api.acme.example", "*.acme.example", False),
+        ("10.0.0.0/8", "::ffff:10.1.2.3", True),  # an IPv4-mapped spelling is the IPv4 address
+        ("10.0.0.0/8", "::ffff:11.1.2.3", False),
+        ("10.0.0.1", "0x0a000002", False),  # inet_aton's spelling of 10.0.0.2: another address
     ],
 )
 def test_hosts_addresses_and_networks(have: str, want: str, covered: bool) -> None:

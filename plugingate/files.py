@@ -2,7 +2,8 @@
 
 Reading: every file plugingate is handed (a policy, a key, a signature, a bundle's plugin.yaml, an
 attestation, a tool's output) goes through ``read_bounded``, so "read at most N bytes or refuse" is
-written once. Writing: a run that fails leaves no half-written report, signature or attestation.
+written once; a log quoted in a message is read from its end (``read_tail``). Writing: a run that
+fails leaves no half-written report, signature or attestation.
 """
 
 from __future__ import annotations
@@ -59,6 +60,21 @@ def read_bounded(path: Path, limit: int, what: str, *, shown_as: str | None = No
             hint=hint or f"{what} is at most {limit} bytes; check that this is the right file",
         )
     return data
+
+
+def read_tail(path: Path, limit: int) -> str:
+    """The last ``limit`` bytes of ``path`` as text (undecodable bytes replaced); "" when it does not exist.
+
+    For logs and captured output a tool or a sandboxed plugin wrote, quoted in a message: whatever
+    their size, only the end is read.
+    """
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - limit))
+            return handle.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

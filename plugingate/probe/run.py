@@ -21,6 +21,7 @@ from pathlib import Path
 
 from plugingate.declaration.model import Declaration
 from plugingate.errors import ToolError
+from plugingate.files import read_tail
 from plugingate.policy.model import ProbePolicy
 from plugingate.probe.certs import write_api_certificates
 from plugingate.probe.dns import dnsmasq_args, read_queries
@@ -209,7 +210,7 @@ def _sink_events(path: Path) -> tuple[list[Connection], list[dict[str, object]]]
     api: list[dict[str, object]] = []
     if not path.exists():
         return connections, api
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in _lines(path):
         event = json.loads(line)
         if event["kind"] == "api":
             api.append(event)
@@ -342,7 +343,7 @@ def run_image(
         parse_request(str(e["method"]), str(e["target"]), authenticated=bool(e["authenticated"])) for e in api_events
     )
     dns_log = work / "dns.log"
-    queries = read_queries(dns_log.read_text(errors="replace").splitlines() if dns_log.exists() else [])
+    queries = read_queries(_lines(dns_log) if dns_log.exists() else ())
     trace = read_trace(_boot_lines(logs))
     stopped = next((line.strip() for line in _boot_lines(logs) if line.startswith(("panic: ", "fatal error: "))), None)
     if stopped is not None:
@@ -359,7 +360,7 @@ def run_image(
         trace=trace,
         usage=usage,
         canaries={f"{c.secret}/{c.key}": c.value for c in canaries},
-        output=output.read_text(errors="replace")[-4000:] if output.exists() else "",
+        output=read_tail(output, 4000),
         recorders=(link.sink_ip, link.api_ip),
     )
 
@@ -367,8 +368,13 @@ def run_image(
 def _boot_lines(logs: Path) -> Iterator[str]:
     """runsc's boot log(s), line by line (streamed: a chatty plugin's trace can be large)."""
     for path in sorted(logs.glob("*boot*")):
-        with path.open(errors="replace") as handle:
-            yield from handle
+        yield from _lines(path)
+
+
+def _lines(path: Path) -> Iterator[str]:
+    """A recorder's log, line by line: streamed, since a plugin decides how much it records."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        yield from handle
 
 
 def _start_in(tools: ProbeTools, namespace: str, args: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -393,6 +399,6 @@ def _wait_ready(ready: Path, sink: subprocess.Popen[bytes], log: Path) -> None:
             break
         time.sleep(0.05)
     raise ToolError(
-        f"the probe's recording sink did not start: {log.read_text(errors='replace')[-800:] if log.exists() else ''}",
+        f"the probe's recording sink did not start: {read_tail(log, 800)}",
         tool="plugingate-sink",
     )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plugingate.errors import ToolError
+from plugingate.files import read_tail
 from plugingate.probe.observation import Usage
 from plugingate.probe.trace import TRACED
 
@@ -205,7 +206,7 @@ class Runsc:
             except subprocess.TimeoutExpired as exc:
                 raise ToolError("runsc create timed out", tool="runsc") from exc
         if done.returncode != 0:
-            tail = output.read_text(errors="replace").strip()[-500:]
+            tail = read_tail(output, 2000).strip()[-500:]
             raise ToolError(f"runsc create failed: {tail}", tool="runsc", hint=SETUP_HINT)
 
     def start(self) -> None:

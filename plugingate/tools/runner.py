@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from plugingate.errors import ToolError
-from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded
+from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded, read_tail
 from plugingate.tools.buildinfo import main_module_version
 from plugingate.tools.locate import Helper, Tool, ToolInfo, default_cache_dir, locate
 from plugingate.tools.verify import roots_for, verify_tool
@@ -268,7 +268,7 @@ class ToolRunner:
                     _LIVE.discard(proc.pid)
             proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - started
-        stderr = _tail(err_path, _STDERR_TAIL)
+        stderr = read_tail(err_path, _STDERR_TAIL)
         if timed_out.is_set():
             raise ToolError(
                 f"{info.tool} {info.version} did not finish within {limit:g} s and was stopped",
@@ -373,14 +373,6 @@ def _parse_version(stdout: bytes) -> str | None:
     if not isinstance(value, str) or not value or "not provided" in value or value == "devel":
         return None
     return value.removeprefix("v")
-
-
-def _tail(path: Path, limit: int) -> str:
-    with path.open("rb") as fh:
-        fh.seek(0, os.SEEK_END)
-        size = fh.tell()
-        fh.seek(max(0, size - limit))
-        return fh.read().decode("utf-8", "replace")
 
 
 def _read_memo(path: Path) -> dict[str, object]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from plugingate.errors import ExitCode, InputError, UndecidedError
-from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded
+from plugingate.files import FileTooLargeError, UnreadableFileError, read_bounded, read_tail
 from tests.conftest import REPO
 
 
@@ -210,3 +210,12 @@ def test_a_manifest_over_its_limit_is_named_by_its_path_in_the_bundle(tmp_path: 
         load_manifests(root, load_declaration(root), limits=limits)
     assert caught.value.path == "deploy/all.yaml"
     assert load_manifests(root, load_declaration(root), limits=ManifestLimits(max_file_bytes=size)).objects
+
+
+def test_read_tail_reads_only_the_end_of_a_large_log(tmp_path: Path) -> None:
+    # NOTE: a plugin in the probe, or a tool, decides how much it writes; a message quotes only the end.
+    log = tmp_path / "output.log"
+    log.write_bytes(b"x" * (8 << 20) + b"\xff the last words")
+    assert read_tail(log, 16) == "\ufffd the last words"
+    assert read_tail(log, 1 << 30).endswith("the last words")
+    assert read_tail(tmp_path / "never-written.log", 100) == ""

@@ -66,6 +66,7 @@ def run_gate(request: GateRequest, steps: GateSteps | None = None) -> GateResult
                     (Step.MANIFESTS, steps.manifests),
                 ):
                     results.append(_timed(step, function, ctx))
+                    ctx.earlier[step] = results[-1]
                 if request.previous is not None:
                     results.append(_timed(Step.GROWTH, steps.growth or _no_growth_step, ctx))
                 if steps.prepare is not None and not sbom_future.done():

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from plugingate.findings import Finding, Severity
+from plugingate.findings import Finding, Severity, Step
 from plugingate.policy.trust import UNPINNED, PolicyTrust
 from plugingate.result import GateResult, StepResult, StepStatus
 
@@ -121,6 +121,9 @@ class StepContext:
     # beside syft by ``GateSteps.start`` and used by the manifests step; unset when it could not be
     # started early. Typed loosely: the contract imports no step package; the manifests step checks it.
     kube_reading: Future[object] = field(default_factory=Future)
+    # NOTE: the results of the checks that have run, by step, for a step that builds on one: the
+    # growth step compares the very objects the manifests step read, rather than reading them again.
+    earlier: dict[Step, StepResult] = field(default_factory=dict)
 
     @property
     def out_dir(self) -> Path:

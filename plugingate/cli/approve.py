@@ -55,6 +55,7 @@ def command(
     from plugingate.growth.compare import compare
     from plugingate.growth.read import read_version
     from plugingate.keys import load_private_key
+    from plugingate.packaging.model import PackagingOptions
     from plugingate.policy import load_policy
     from plugingate.units import parse_duration
 
@@ -63,8 +64,9 @@ def command(
     except ValueError as exc:
         raise InputError(str(exc), field="--valid-for", hint="e.g. 72h or 30d") from exc
     private = load_private_key(key)
-    limits = BundleLimits.from_policy(load_policy(policy_path).bundle)
-    before, after = read_version(old, limits), read_version(new, limits)
+    policy = load_policy(policy_path)
+    limits, packaging = BundleLimits.from_policy(policy.bundle), PackagingOptions.from_policy(policy)
+    before, after = read_version(old, limits, packaging), read_version(new, limits, packaging)
     if before.footprint.name != after.footprint.name:
         raise InputError(
             f"OLD is plugin {before.footprint.name!r}, NEW is {after.footprint.name!r}",

@@ -20,16 +20,19 @@ def command(old: Path, new: Path, policy_path: Path | None, output_format: Outpu
 
     Both are read as the gate reads them (safe unpacking, plugin.yaml and the manifests, with
     Kubernetes' own reading beside). Each item is printed as the id an approval names. Exit 0 with the
-    growth listed, 2 on bad input, 3 when a reader cannot run. --policy only sets the bundle limits.
+    growth listed, 2 on bad input, 3 when a reader cannot run. --policy sets the bundle limits and how
+    a chart is rendered, as for the gate.
     """
     from plugingate.bundle import BundleLimits
     from plugingate.growth.compare import compare
     from plugingate.growth.read import read_version
     from plugingate.growth.show import RENDERERS
+    from plugingate.packaging.model import PackagingOptions
     from plugingate.policy import load_policy
 
-    limits = BundleLimits.from_policy(load_policy(policy_path).bundle)
-    before = read_version(old, limits)
-    after = read_version(new, limits)
+    policy = load_policy(policy_path)
+    limits, packaging = BundleLimits.from_policy(policy.bundle), PackagingOptions.from_policy(policy)
+    before = read_version(old, limits, packaging)
+    after = read_version(new, limits, packaging)
     growth = compare(before.footprint, after.footprint)
     sys.stdout.write(RENDERERS[str(output_format)](before, after, growth))

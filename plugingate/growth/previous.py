@@ -23,6 +23,7 @@ from plugingate.growth.read import ReadVersion, read_version
 if TYPE_CHECKING:
     from plugingate.bundle import BundleLimits
     from plugingate.keys import LoadedPublicKey
+    from plugingate.packaging.model import PackagingOptions
 
 
 def is_attestation(path: Path) -> bool:
@@ -34,11 +35,17 @@ def is_attestation(path: Path) -> bool:
     return head.startswith(b"{")
 
 
-def read_previous(path: Path, keys: Sequence[LoadedPublicKey], limits: BundleLimits, now: datetime) -> ReadVersion:
+def read_previous(
+    path: Path,
+    keys: Sequence[LoadedPublicKey],
+    limits: BundleLimits,
+    now: datetime,
+    packaging: PackagingOptions | None = None,
+) -> ReadVersion:
     """The previous version from a bundle or a gate attestation (``VerificationError`` when one does not verify)."""
     if is_attestation(path):
         return read_attestation(path, keys, now)
-    return read_version(path, limits)
+    return read_version(path, limits, packaging)
 
 
 def read_attestation(path: Path, keys: Sequence[LoadedPublicKey], now: datetime) -> ReadVersion:

@@ -12,6 +12,7 @@ from plugingate.growth.footprint import Footprint, footprint
 
 if TYPE_CHECKING:
     from plugingate.bundle import BundleLimits
+    from plugingate.packaging.model import PackagingOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +38,14 @@ class ReadVersion:
         }
 
 
-def read_version(path: Path, limits: BundleLimits | None = None) -> ReadVersion:
-    """Open, unpack and read the bundle at ``path`` under ``limits`` (the policy's; the defaults when None)."""
+def read_version(
+    path: Path, limits: BundleLimits | None = None, packaging: PackagingOptions | None = None
+) -> ReadVersion:
+    """Open, unpack and read the bundle at ``path`` under ``limits`` (the policy's; the defaults when None).
+
+    ``packaging``: how a chart, kustomization or operator bundle is rendered (the policy's, as the
+    gate's manifests step renders it; the defaults when None).
+    """
     from plugingate.bundle import BundleLimits, open_bundle
     from plugingate.declaration import load_declaration
     from plugingate.manifests import load_manifests
@@ -47,7 +54,7 @@ def read_version(path: Path, limits: BundleLimits | None = None) -> ReadVersion:
     with open_bundle(path, limits or BundleLimits()) as bundle:
         declaration = load_declaration(bundle.root)
         # NOTE: the gate's own reading: a manifest kubectl would read otherwise is refused here too.
-        manifests = load_manifests(bundle.root, declaration, second_reading=HelperReader())
+        manifests = load_manifests(bundle.root, declaration, second_reading=HelperReader(), packaging=packaging)
         return ReadVersion(
             source=path,
             name=bundle.name,

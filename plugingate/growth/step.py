@@ -60,13 +60,17 @@ def growth_step(ctx: StepContext) -> StepResult:
     from plugingate.growth.previous import read_previous
     from plugingate.keys import load_public_key
     from plugingate.manifests import load_manifests
+    from plugingate.manifests.model import ManifestSet
+    from plugingate.packaging.model import PackagingOptions
+    from plugingate.tools.runner import ToolRunner
 
     request = ctx.request
     assert request.previous is not None
     policy = request.policy
     keys = [load_public_key(k) for k in request.previous_keys]
+    packaging = PackagingOptions.from_policy(policy, ToolRunner(forbidden=(request.bundle, request.previous)))
     try:
-        previous = read_previous(request.previous, keys, BundleLimits.from_policy(policy.bundle), ctx.now)
+        previous = read_previous(request.previous, keys, BundleLimits.from_policy(policy.bundle), ctx.now, packaging)
     except VerificationError as exc:
         finding = rules.PREVIOUS_UNVERIFIED.finding(
             f"{request.previous}: {exc.message}", location=Location(str(request.previous))
@@ -79,9 +83,13 @@ def growth_step(ctx: StepContext) -> StepResult:
             field="--previous",
             hint="give the previous approved version of the same plugin",
         )
-    # NOTE: the bundle's manifests are read again here (the manifests step's own reading, with
-    # Kubernetes' beside it, has already refused any ambiguity); the Python reading suffices now.
-    current = footprint(ctx.declaration, load_manifests(ctx.bundle.root, ctx.declaration))
+    # NOTE: the objects the manifests step read and checked (a chart rendered once, with the policy's
+    # settings); read here only in a pipeline whose manifests step left none (a stand-in in tests).
+    manifests_step = ctx.earlier.get(GateStep.MANIFESTS)
+    manifests = manifests_step.outcome if manifests_step is not None else None
+    if not isinstance(manifests, ManifestSet):
+        manifests = load_manifests(ctx.bundle.root, ctx.declaration, packaging=packaging)
+    current = footprint(ctx.declaration, manifests)
     growth = compare(previous.footprint, current)
     transition = Transition(
         plugin=ctx.declaration.name, previous_sha256=previous.sha256, bundle_sha256=ctx.bundle.sha256

@@ -23,13 +23,8 @@ def manifests_step(ctx: StepContext) -> StepResult:
     # objects kubectl would send, or the bundle is refused.
     early = ctx.kube_reading.result() if ctx.kube_reading.done() else None
     second = early if isinstance(early, KubernetesReader) else HelperReader()
-    policy = ctx.request.policy
     # NOTE: the runner renders a chart or a kustomization (never with a tool from inside the bundle).
-    packaging = PackagingOptions(
-        charts=policy.charts,
-        trusted_signers=policy.signature.trusted_signers,
-        runner=ToolRunner(forbidden=(ctx.request.bundle,)),
-    )
+    packaging = PackagingOptions.from_policy(ctx.request.policy, ToolRunner(forbidden=(ctx.request.bundle,)))
     manifests = load_manifests(ctx.bundle.root, ctx.declaration, second_reading=second, packaging=packaging)
     findings = check_manifests(manifests, ctx.declaration, ctx.request.policy.capabilities)
     count = len(getattr(manifests, "objects", ()))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from plugingate.policy.model import ChartsPolicy
+from plugingate.policy.model import ChartsPolicy, GatePolicy
 from plugingate.signature.identity import TrustedSigner
 
 if TYPE_CHECKING:
@@ -33,3 +33,8 @@ class PackagingOptions:
     charts: ChartsPolicy = field(default_factory=ChartsPolicy)
     trusted_signers: tuple[TrustedSigner, ...] = ()
     runner: ToolRunner | None = None
+
+    @classmethod
+    def from_policy(cls, policy: GatePolicy, runner: ToolRunner | None = None) -> PackagingOptions:
+        """The options the policy sets: every reader of a bundle's objects renders its form alike."""
+        return cls(charts=policy.charts, trusted_signers=policy.signature.trusted_signers, runner=runner)

@@ -21,7 +21,7 @@ from plugingate.findings import Step
 from plugingate.gate import run_gate
 from plugingate.growth.read import ReadVersion
 from plugingate.growth.step import GrowthOutcome, growth_step
-from plugingate.pipeline import GateRequest, GateSteps
+from plugingate.pipeline import GateRequest, GateSteps, StepContext
 from plugingate.policy import load_policy
 from plugingate.result import GateResult, StepResult, StepStatus, Verdict
 from plugingate.schemas import load_schema
@@ -345,3 +345,27 @@ def test_approve_refuses_what_it_cannot_mean(tmp_path: Path, approver: KeyFiles)
         "approve", case / "old", case / "new", *key, "--item", "egress:telemetry-acme.example:443/TCP", env=env
     )
     assert some.code == 0 and "1 growth item(s) approved" in some.stdout
+
+
+def test_growth_compares_the_objects_the_manifests_step_checked(tmp_path: Path, approver: KeyFiles) -> None:
+    # NOTE: the growth step takes the manifests step's own reading (a chart rendered once, with the
+    # policy's settings) and reads nothing again: handed the old Role as what was checked, it sees no
+    # growth although the bundle on disk grows it; the stand-in without objects makes it read the bundle.
+    from plugingate.declaration import load_declaration
+    from plugingate.manifests import load_manifests
+
+    old = GROWTH / "manifest-only-rbac" / "old"
+    checked = load_manifests(old, load_declaration(old))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+
+    def manifests(ctx: StepContext) -> StepResult:
+        return StepResult(Step.MANIFESTS, StepStatus.PASSED, "the old objects", outcome=checked)
+
+    assert gate(tmp_path / "a", "manifest-only-rbac", approver, steps=replace(STEPS, manifests=manifests)).verdict is (
+        Verdict.PASSED
+    )
+    assert denied_items(gate(tmp_path / "b", "manifest-only-rbac", approver)) == [
+        "rbac:core/pods:delete",
+        "rbac:core/services:delete",
+    ]

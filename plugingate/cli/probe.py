@@ -46,6 +46,9 @@ def command(
     from plugingate.bundle import BundleLimits, open_bundle
     from plugingate.declaration import load_declaration
     from plugingate.files import write_atomic
+    from plugingate.manifests import load_manifests
+    from plugingate.manifests.kubedecode import HelperReader
+    from plugingate.packaging.model import PackagingOptions
     from plugingate.policy import load_policy
     from plugingate.policy.model import Mode
     from plugingate.probe.prober import probe_bundle, settings_for
@@ -58,7 +61,14 @@ def command(
     limits = BundleLimits.from_policy(policy.bundle)
     with open_bundle(bundle, limits) as opened:
         declaration = load_declaration(opened.root)
-        result = probe_bundle(opened.root, declaration, settings, tools, bundle_sha256=opened.sha256, limits=limits)
+        # NOTE: the objects read as the gate reads them (Kubernetes' reading beside, the policy's
+        # packaging settings): they say where the plugin's manifests hand each secret over.
+        manifests = load_manifests(
+            opened.root, declaration, second_reading=HelperReader(), packaging=PackagingOptions.from_policy(policy)
+        )
+        result = probe_bundle(
+            opened.root, declaration, settings, tools, bundle_sha256=opened.sha256, manifests=manifests, limits=limits
+        )
     payload = {**result.to_dict(), "mode": str(effective)}
     out_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(out_dir / "probe.json", json.dumps(payload, indent=2) + "\n")

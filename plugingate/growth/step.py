@@ -59,8 +59,7 @@ def growth_step(ctx: StepContext) -> StepResult:
     from plugingate.growth.footprint import footprint
     from plugingate.growth.previous import read_previous
     from plugingate.keys import load_public_key
-    from plugingate.manifests import load_manifests
-    from plugingate.manifests.model import ManifestSet
+    from plugingate.manifests.step import checked_manifests
     from plugingate.packaging.model import PackagingOptions
     from plugingate.tools.runner import ToolRunner
 
@@ -83,13 +82,8 @@ def growth_step(ctx: StepContext) -> StepResult:
             field="--previous",
             hint="give the previous approved version of the same plugin",
         )
-    # NOTE: the objects the manifests step read and checked (a chart rendered once, with the policy's
-    # settings); read here only in a pipeline whose manifests step left none (a stand-in in tests).
-    manifests_step = ctx.earlier.get(GateStep.MANIFESTS)
-    manifests = manifests_step.outcome if manifests_step is not None else None
-    if not isinstance(manifests, ManifestSet):
-        manifests = load_manifests(ctx.bundle.root, ctx.declaration, packaging=packaging)
-    current = footprint(ctx.declaration, manifests)
+    # NOTE: the objects the manifests step read and checked (a chart rendered once, with the policy's settings).
+    current = footprint(ctx.declaration, checked_manifests(ctx))
     growth = compare(previous.footprint, current)
     transition = Transition(
         plugin=ctx.declaration.name, previous_sha256=previous.sha256, bundle_sha256=ctx.bundle.sha256

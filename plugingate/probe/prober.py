@@ -23,6 +23,7 @@ from plugingate.bundle.limits import BundleLimits
 from plugingate.declaration.model import Declaration
 from plugingate.errors import BundleError, InputError
 from plugingate.findings import Finding, Severity
+from plugingate.manifests.model import ManifestSet
 from plugingate.policy.model import GatePolicy, ProbePolicy
 from plugingate.probe import rules
 from plugingate.probe.compare import compare
@@ -166,9 +167,13 @@ def probe_bundle(
     tools: ProbeTools,
     *,
     bundle_sha256: str,
+    manifests: ManifestSet,
     limits: BundleLimits | None = None,
 ) -> ProbeResult:
-    """Run every image of ``spec.images`` that ships an archive; an image without one cannot be probed."""
+    """Run every image of ``spec.images`` that ships an archive; an image without one cannot be probed.
+
+    ``manifests``: the bundle's objects as the gate read them; they say where each secret is handed over.
+    """
     started = time.monotonic()
     namespace = declaration.namespace or declaration.name
     observations: list[Observation] = []
@@ -219,7 +224,7 @@ def probe_bundle(
                 tools=tools,
                 work=work,
                 namespace=namespace,
-                wiring=secret_wiring(root, declaration, image),
+                wiring=secret_wiring(manifests, declaration, image),
             )
             observation = dataclasses.replace(observation, digest=proven)
         finally:

@@ -19,6 +19,7 @@ from plugingate.result import StepResult
 def probe_step(ctx: StepContext) -> StepResult:
     """Run the bundle's images in the sandbox and compare; a sandbox that cannot start is an ERROR (exit 3)."""
     from plugingate.bundle import BundleLimits
+    from plugingate.manifests.step import checked_manifests
 
     request = ctx.request
     settings = settings_for(request.policy, request.probe_duration)
@@ -29,6 +30,7 @@ def probe_step(ctx: StepContext) -> StepResult:
         settings,
         tools,
         bundle_sha256=ctx.bundle.sha256,
+        manifests=checked_manifests(ctx),
         limits=BundleLimits.from_policy(request.policy.bundle),
     )
     ctx.out_dir.mkdir(parents=True, exist_ok=True)

@@ -13,12 +13,11 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from plugingate.declaration.model import Declaration, ImageRef
 from plugingate.manifests.kinds import pod_specs
-from plugingate.manifests.loader import load_manifests
+from plugingate.manifests.model import ManifestSet
 from plugingate.manifests.pods import containers
 
 
@@ -50,19 +49,18 @@ def _matches(container_image: Any, image: ImageRef) -> bool:
     return container_image == image.ref or container_image.split("@", 1)[0] == image.ref.split("@", 1)[0]
 
 
-def _pods(root: Path, declaration: Declaration) -> Iterator[dict[str, Any]]:
-    if not declaration.manifests:
-        return
-    for obj in load_manifests(root, declaration).objects:
+def _pods(manifests: ManifestSet) -> Iterator[dict[str, Any]]:
+    for obj in manifests.objects:
         for spec, _ in pod_specs(obj):
             yield spec
 
 
-def secret_wiring(root: Path, declaration: Declaration, image: ImageRef) -> Wiring:
-    """How the bundle's manifests hand the declared secrets to the containers that run ``image``."""
+def secret_wiring(manifests: ManifestSet, declaration: Declaration, image: ImageRef) -> Wiring:
+    """How the bundle's manifests (as the gate read them, any packaging form) hand the declared secrets
+    to the containers that run ``image``."""
     wiring = Wiring()
     keys = {ref.name: ref.keys or ("data",) for ref in declaration.capabilities.secrets}
-    for spec in _pods(root, declaration):
+    for spec in _pods(manifests):
         volumes = {
             v.get("name"): _map(v.get("secret"))
             for v in _list(spec.get("volumes"))

@@ -425,12 +425,13 @@ def test_missing_tools_fail_closed() -> None:
 
 def test_the_example_plugin_wires_its_token_as_acme_token() -> None:
     from plugingate.declaration import load_declaration
+    from plugingate.manifests import load_manifests
     from plugingate.probe.run import make_canaries
     from plugingate.probe.wiring import secret_wiring
 
     root = REPO / "examples" / "acme-exporter"
     declaration = load_declaration(root)
-    wiring = secret_wiring(root, declaration, declaration.images[0])
+    wiring = secret_wiring(load_manifests(root, declaration), declaration, declaration.images[0])
     assert wiring.env == {("acme-token", "token"): {"ACME_TOKEN"}}
     (canary,) = make_canaries(declaration, wiring)
     # NOTE: where the Deployment puts it, and (as: env) where the probe's convention does.
@@ -439,6 +440,7 @@ def test_the_example_plugin_wires_its_token_as_acme_token() -> None:
 
 def test_wiring_reads_env_from_and_secret_volumes(tmp_path: Path) -> None:
     from plugingate.declaration import load_declaration
+    from plugingate.manifests import load_manifests
     from plugingate.probe.wiring import secret_wiring
 
     from .images import write_bundle
@@ -455,13 +457,31 @@ def test_wiring_reads_env_from_and_secret_volumes(tmp_path: Path) -> None:
         )
     )
     declaration = load_declaration(root)
-    wiring = secret_wiring(root, declaration, declaration.images[0])
+    manifests = load_manifests(root, declaration)
+    wiring = secret_wiring(manifests, declaration, declaration.images[0])
     assert wiring.env == {("acme-token", "token"): {"API_KEY", "ACME_token"}}
     assert wiring.files == {("acme-token", "token"): {"/etc/creds/api-token"}}
     other = declaration.images[0].__class__(name="other", ref="registry.example.com/other@sha256:" + "0" * 64)
-    assert secret_wiring(root, declaration, other).env == {}
+    assert secret_wiring(manifests, declaration, other).env == {}
 
 
 def test_canary_env_names() -> None:
     assert env_name("acme-token", "token") == "ACME_TOKEN_TOKEN"
     assert env_name("db.creds", "pass-word") == "DB_CREDS_PASS_WORD"
+
+
+@pytest.mark.integration
+def test_wiring_follows_a_rendered_form_too() -> None:
+    # NOTE: the probe takes the objects as the gate read them, so a kustomize (or chart, operator)
+    # plugin's secrets are wired where its rendered Deployment puts them, not only by convention.
+    from plugingate.declaration import load_declaration
+    from plugingate.manifests import load_manifests
+    from plugingate.probe.wiring import secret_wiring
+    from tests.forms.conftest import kustomize_or_skip
+
+    kustomize_or_skip()
+    root = REPO / "examples" / "acme-exporter-kustomize"
+    declaration = load_declaration(root)
+    assert declaration.kustomize is not None and not declaration.manifests
+    wiring = secret_wiring(load_manifests(root, declaration), declaration, declaration.images[0])
+    assert wiring.env == {("acme-token", "token"): {"ACME_TOKEN"}}

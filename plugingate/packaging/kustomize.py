@@ -585,7 +585,8 @@ def _attribute(
     for patch in scan.patches:
         kfile = stage / _COPY / patch.kustomization
         original = kfile.read_bytes()
-        data = yaml.safe_load(original)
+        # NOTE: the byte-for-byte copy of a kustomization the scan read (and bounded) with the same loader.
+        data = load_one(original, path=patch.kustomization, limits=_LIMITS).data
         entries = data.get(patch.spelled or patch.list_field)
         if not isinstance(entries, list) or patch.index >= len(entries):
             continue
